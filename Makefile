@@ -1,0 +1,39 @@
+# NeuralCodecs. `make run` is the main job; `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+SWIFT ?= swift
+CODEC := .build/release/codec
+APT_PACKAGES := pkg-config zlib1g-dev libpng-dev libsndfile1-dev libopenblas-dev libsamplerate0-dev
+PYTHON ?= python3
+
+.PHONY: all deps build run test test-swift test-conformance fuzz clean
+
+all: build
+
+# Installs missing Debian packages: with apt-get when root, otherwise prints the exact command.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "missing system packages; run:  sudo apt-get install -y$$missing"; exit 1; fi; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+# The main job: a round trip of every file in SampleMedia/ with every registered codec.
+run: build
+	$(CODEC) roundtrip --all-codecs SampleMedia/*.*[!d]
+
+test: deps test-swift test-conformance
+
+test-swift:
+	$(SWIFT) build -c release
+	$(SWIFT) test -c release
+
+# Third-party PNG/WAV/FLAC suites (../shared/conformance) through the store codec.
+test-conformance: build
+	@$(PYTHON) -c "import numpy, png, soundfile" 2>/dev/null || $(PYTHON) -m pip install -q numpy pypng soundfile
+	$(PYTHON) ../shared/conformance/run.py $(CODEC)
+
+clean:
+	rm -rf .build

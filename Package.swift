@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// NeuralCodecs: learned data codecs for images, audio and text. See docs/ARCHITECTURE.md.
+import PackageDescription
+
+/// Release builds target x86-64-v3 (AVX2 + FMA) only where the Makefile asks for it
+/// (`NEURALCODECS_CPU`); the default build is portable x86-64. See docs/ARCHITECTURE.md.
+let package = Package(
+    name: "NeuralCodecs",
+    products: [
+        .executable(name: "codec", targets: ["codec"]),
+        .library(name: "CodecKit", targets: ["CodecKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C system libraries and the one C shim (libpng's setjmp error handling).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+
+        // Layers, bottom to top (docs/ARCHITECTURE.md).
+        .target(name: "MediaIO", dependencies: ["CPNG", "CSndFile"]),
+        .target(name: "Container", dependencies: ["CZlib"]),
+        .target(name: "EntropyCoding"),
+        .target(name: "Neural", dependencies: ["COpenBLAS"]),
+        .target(name: "Circuits"),
+        .target(name: "CodecKit", dependencies: ["MediaIO", "Container"]),
+
+        // Codecs: one target each, registered in Sources/codec/Registry.swift.
+        .target(name: "Store", dependencies: ["CodecKit", "EntropyCoding", "CZlib"]),
+        .target(name: "TextLM", dependencies: ["CodecKit", "Neural", "EntropyCoding"]),
+        .target(name: "PCCodec", dependencies: ["CodecKit", "Circuits", "EntropyCoding"]),
+
+        .executableTarget(
+            name: "codec",
+            dependencies: [
+                "CodecKit", "Store", "TextLM", "PCCodec", "MediaIO", "Container",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO"]),
+        .testTarget(name: "ContainerTests", dependencies: ["Container"]),
+        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
+        .testTarget(name: "CircuitsTests", dependencies: ["Circuits"]),
+        .testTarget(name: "CodecKitTests", dependencies: ["CodecKit", "Store", "TextLM", "PCCodec", "MediaIO"]),
+        .testTarget(name: "CLITests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// Circuits: see docs/ARCHITECTURE.md. Filled in by its issue.

@@ -1,0 +1,238 @@
+import CZlib
+
+/// The one file format every codec writes. Layout byte by byte: docs/FORMAT.md.
+///
+/// Reading treats the bytes as hostile: every length is checked against `Limits` and against the
+/// bytes actually present before anything is allocated, and the CRC-32 is checked before any field
+/// is believed.
+public struct ContainerFile: Sendable, Equatable {
+    public static let magic: [UInt8] = Array("NCDC".utf8)
+    public static let formatVersion: UInt8 = 1
+
+    /// Registered codec id, for example `store` or `lm-ac`.
+    public var codecID: String
+    /// Released model id (`Codecs/<model-id>/`), empty for codecs without weights.
+    public var modelID: String
+    /// 64-bit FNV-1a hash of the model's weights file; 0 when there is no model.
+    public var modelHash: UInt64
+    /// What the payload decodes to.
+    public var media: MediaDescriptor
+    /// The codec's own bytes.
+    public var payload: [UInt8]
+
+    public init(codecID: String, modelID: String = "", modelHash: UInt64 = 0,
+                media: MediaDescriptor, payload: [UInt8]) {
+        self.codecID = codecID
+        self.modelID = modelID
+        self.modelHash = modelHash
+        self.media = media
+        self.payload = payload
+    }
+}
+
+/// Media metadata carried in the header, enough to size and check the decoded result.
+public enum MediaDescriptor: Sendable, Equatable {
+    case image(width: Int, height: Int, channels: Int, bitDepth: Int)
+    /// `sampleFormat`: 8, 16, 24, 32 for integer PCM; -32 float; -64 double.
+    /// `source`: the audio container it came from (0 wav, 1 flac, 2 ogg-vorbis, 3 ogg-opus, 255 other).
+    case audio(sampleRate: Int, channels: Int, frames: Int, sampleFormat: Int, source: Int)
+    case bytes(count: Int)
+}
+
+/// Hard ceilings a reader enforces before allocating. Generous for real media, small enough that
+/// a forged header cannot make the decoder ask for terabytes.
+public enum Limits {
+    public static let maxPixels = 1 << 28            // 268 M pixels (16384 x 16384)
+    public static let maxDimension = 1 << 20
+    public static let maxAudioSamples = 1 << 31      // frames x channels
+    public static let maxAudioChannels = 256
+    public static let maxSampleRate = 1 << 22
+    public static let maxBytes = 1 << 34             // 16 GiB of decoded bytes
+    public static let maxPayload = 1 << 34
+    public static let maxIDLength = 64
+}
+
+public enum ContainerError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notAContainer
+    case unsupportedVersion(UInt8)
+    case truncated(needed: Int, present: Int)
+    case checksumMismatch(stored: UInt32, computed: UInt32)
+    case invalidField(String)
+    case beyondLimits(String)
+
+    public var description: String {
+        switch self {
+        case .notAContainer: "not a NeuralCodecs file (bad magic bytes)"
+        case .unsupportedVersion(let v): "container format version \(v) is not supported (this build reads version \(ContainerFile.formatVersion))"
+        case .truncated(let needed, let present): "file is truncated: \(needed) bytes needed, \(present) present"
+        case .checksumMismatch(let s, let c): "file is corrupt: CRC-32 mismatch (stored \(hex(s)), computed \(hex(c)))"
+        case .invalidField(let what): "file is corrupt: \(what)"
+        case .beyondLimits(let what): "file declares sizes beyond this reader's limits: \(what)"
+        }
+    }
+}
+
+private func hex(_ v: UInt32) -> String {
+    let s = String(v, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - s.count) + s
+}
+
+// MARK: - Writing
+
+extension ContainerFile {
+    /// The serialized file: header, payload, CRC-32 of both.
+    public func serialized() -> [UInt8] {
+        var out = ByteWriter()
+        out.bytes(Self.magic)
+        out.u8(Self.formatVersion)
+        out.u8(0)  // flags, reserved
+        out.string(codecID)
+        out.string(modelID)
+        out.u64(modelHash)
+        switch media {
+        case .image(let w, let h, let c, let d):
+            out.u8(1); out.u32(UInt32(w)); out.u32(UInt32(h)); out.u8(UInt8(c)); out.u8(UInt8(d))
+        case .audio(let rate, let channels, let frames, let format, let source):
+            out.u8(2); out.u32(UInt32(rate)); out.u16(UInt16(channels)); out.u64(UInt64(frames))
+            out.u8(UInt8(bitPattern: Int8(clamping: format))); out.u8(UInt8(source))
+        case .bytes(let n):
+            out.u8(3); out.u64(UInt64(n))
+        }
+        out.u64(UInt64(payload.count))
+        out.bytes(payload)
+        out.u32(crc32(out.data[...]))
+        return out.data
+    }
+}
+
+// MARK: - Reading
+
+extension ContainerFile {
+    /// The smallest possible file: magic, version, flags, two empty ids, hash, kind, bytes count,
+    /// payload length, CRC.
+    public static let minimumSize = 4 + 1 + 1 + 1 + 1 + 8 + 1 + 8 + 8 + 4
+
+    /// Parses and validates a container. Never allocates more than `data.count` bytes for the payload.
+    public init(parsing data: [UInt8]) throws(ContainerError) {
+        guard data.count >= 4, Array(data[0..<4]) == Self.magic else { throw .notAContainer }
+        guard data.count >= 5 else { throw .truncated(needed: Self.minimumSize, present: data.count) }
+        guard data[4] == Self.formatVersion else { throw .unsupportedVersion(data[4]) }
+        guard data.count >= Self.minimumSize else { throw .truncated(needed: Self.minimumSize, present: data.count) }
+        // The CRC covers everything but itself; check it first so no corrupt field is believed.
+        let body = data[0..<(data.count - 4)]
+        let stored = UInt32(data[data.count - 4]) | UInt32(data[data.count - 3]) << 8
+            | UInt32(data[data.count - 2]) << 16 | UInt32(data[data.count - 1]) << 24
+        let computed = crc32(body)
+        guard stored == computed else { throw .checksumMismatch(stored: stored, computed: computed) }
+
+        var r = ByteReader(body)
+        r.offset = 5
+        guard try r.u8() == 0 else { throw .invalidField("unknown flags set") }
+        codecID = try r.string(field: "codec id")
+        guard !codecID.isEmpty else { throw .invalidField("empty codec id") }
+        modelID = try r.string(field: "model id")
+        modelHash = try r.u64()
+        switch try r.u8() {
+        case 1:
+            let w = Int(try r.u32()), h = Int(try r.u32()), c = Int(try r.u8()), d = Int(try r.u8())
+            guard w <= Limits.maxDimension, h <= Limits.maxDimension, w * h <= Limits.maxPixels else {
+                throw .beyondLimits("\(w)x\(h) pixels (at most \(Limits.maxPixels))")
+            }
+            guard (1...4).contains(c), d == 8 || d == 16 else { throw .invalidField("image with \(c) channels at \(d) bits") }
+            media = .image(width: w, height: h, channels: c, bitDepth: d)
+        case 2:
+            let rate = Int(try r.u32()), channels = Int(try r.u16()), frames64 = try r.u64()
+            let format = Int(Int8(bitPattern: try r.u8())), source = Int(try r.u8())
+            guard rate > 0, rate <= Limits.maxSampleRate else { throw .invalidField("sample rate \(rate)") }
+            guard channels > 0, channels <= Limits.maxAudioChannels else { throw .invalidField("\(channels) audio channels") }
+            guard frames64 <= UInt64(Limits.maxAudioSamples / channels) else {
+                throw .beyondLimits("\(frames64) frames of \(channels) channels (at most \(Limits.maxAudioSamples) samples)")
+            }
+            guard [8, 16, 24, 32, -32, -64].contains(format) else { throw .invalidField("audio sample format \(format)") }
+            media = .audio(sampleRate: rate, channels: channels, frames: Int(frames64), sampleFormat: format, source: source)
+        case 3:
+            let n = try r.u64()
+            guard n <= UInt64(Limits.maxBytes) else { throw .beyondLimits("\(n) bytes (at most \(Limits.maxBytes))") }
+            media = .bytes(count: Int(n))
+        case let kind:
+            throw .invalidField("unknown media kind \(kind)")
+        }
+        let length = try r.u64()
+        guard length <= UInt64(Limits.maxPayload) else { throw .beyondLimits("payload of \(length) bytes") }
+        guard length <= UInt64(r.remaining) else { throw .truncated(needed: r.offset + Int(length) + 4, present: data.count) }
+        guard length == UInt64(r.remaining) else { throw .invalidField("\(r.remaining - Int(length)) stray bytes after the payload") }
+        payload = Array(body[r.offset...])
+    }
+
+    /// Reads only as far as needed to tell whether `data` starts like a container.
+    public static func looksLikeContainer(_ data: some Collection<UInt8>) -> Bool {
+        data.count >= 4 && Array(data.prefix(4)) == magic
+    }
+}
+
+/// CRC-32 (zlib's polynomial) of a byte range.
+public func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    var crc: uLong = CZlib.crc32(0, nil, 0)
+    bytes.withUnsafeBufferPointer { buf in
+        var base = buf.baseAddress
+        var left = buf.count
+        while left > 0 {  // zlib takes a 32-bit length: feed it in chunks
+            let n = min(left, 1 << 30)
+            crc = CZlib.crc32(crc, base, uInt(n))
+            base = base! + n
+            left -= n
+        }
+    }
+    return UInt32(truncatingIfNeeded: crc)
+}
+
+// MARK: - Little-endian byte helpers
+
+/// Appends little-endian fields to a byte array.
+public struct ByteWriter: Sendable {
+    public private(set) var data: [UInt8] = []
+    public init() {}
+    public mutating func u8(_ v: UInt8) { data.append(v) }
+    public mutating func u16(_ v: UInt16) { for i in 0..<2 { data.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
+    public mutating func u32(_ v: UInt32) { for i in 0..<4 { data.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
+    public mutating func u64(_ v: UInt64) { for i in 0..<8 { data.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
+    public mutating func bytes(_ b: some Sequence<UInt8>) { data.append(contentsOf: b) }
+    /// A length-prefixed (one byte) ASCII identifier.
+    public mutating func string(_ s: String) {
+        let b = Array(s.utf8)
+        precondition(b.count <= Limits.maxIDLength, "identifier longer than \(Limits.maxIDLength) bytes")
+        u8(UInt8(b.count)); bytes(b)
+    }
+}
+
+/// Reads little-endian fields from untrusted bytes; every read is bounds-checked.
+public struct ByteReader: Sendable {
+    public let data: ArraySlice<UInt8>
+    public var offset: Int
+    public init(_ data: ArraySlice<UInt8>) { self.data = data; self.offset = data.startIndex }
+    public init(_ data: [UInt8]) { self.init(data[...]) }
+
+    public var remaining: Int { data.endIndex - offset }
+
+    public mutating func take(_ n: Int) throws(ContainerError) -> ArraySlice<UInt8> {
+        guard n >= 0, n <= remaining else { throw .truncated(needed: offset - data.startIndex + n, present: data.count) }
+        defer { offset += n }
+        return data[offset..<(offset + n)]
+    }
+    public mutating func u8() throws(ContainerError) -> UInt8 { try take(1).first! }
+    public mutating func u16() throws(ContainerError) -> UInt16 { UInt16(truncatingIfNeeded: try uint(2)) }
+    public mutating func u32() throws(ContainerError) -> UInt32 { UInt32(truncatingIfNeeded: try uint(4)) }
+    public mutating func u64() throws(ContainerError) -> UInt64 { try uint(8) }
+    private mutating func uint(_ n: Int) throws(ContainerError) -> UInt64 {
+        var v: UInt64 = 0
+        for (i, b) in try take(n).enumerated() { v |= UInt64(b) << (8 * UInt64(i)) }
+        return v
+    }
+    public mutating func string(field: String) throws(ContainerError) -> String {
+        let n = Int(try u8())
+        guard n <= Limits.maxIDLength else { throw .invalidField("\(field) of \(n) bytes") }
+        let b = try take(n)
+        guard b.allSatisfy({ (0x21...0x7E).contains($0) }) else { throw .invalidField("\(field) is not printable ASCII") }
+        return String(decoding: b, as: UTF8.self)
+    }
+}

@@ -1,0 +1,1 @@
+// EntropyCoding: see docs/ARCHITECTURE.md. Filled in by its issue.

@@ -1,0 +1,1 @@
+// Neural: see docs/ARCHITECTURE.md. Filled in by its issue.

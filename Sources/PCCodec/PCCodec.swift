@@ -1,0 +1,1 @@
+// PCCodec: see docs/ARCHITECTURE.md. Filled in by its issue.

@@ -1,0 +1,1 @@
+// TextLM: see docs/ARCHITECTURE.md. Filled in by its issue.

@@ -1,0 +1,2 @@
+import Testing
+@Test func ContainerBuildsAndLinks() { #expect(Bool(true)) }

@@ -1,0 +1,2 @@
+import Testing
+@Test func MediaIOBuildsAndLinks() { #expect(Bool(true)) }
