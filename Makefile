@@ -7,6 +7,11 @@ PYTHON ?= python3
 
 .PHONY: all deps build run test test-swift test-conformance fuzz clean
 
+# Each area adds its own targets (bench-*, train-*, export-*, fuzz-*) in mk/<area>.mk and
+# appends its bounded fuzz runs to FUZZ_TARGETS, which `make test` runs.
+FUZZ_TARGETS :=
+-include mk/*.mk
+
 all: build
 
 # Installs missing Debian packages: with apt-get when root, otherwise prints the exact command.
@@ -24,7 +29,9 @@ build: deps
 run: build
 	$(CODEC) roundtrip --all-codecs SampleMedia/*.*[!d]
 
-test: deps test-swift test-conformance
+test: deps test-swift test-conformance fuzz
+
+fuzz: $(FUZZ_TARGETS)
 
 test-swift:
 	$(SWIFT) build -c release
