@@ -1,0 +1,7 @@
+"""Where things are, relative to the repository root (Training/..)."""
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATA = REPO.parent / "shared" / "data"  # read in place, never copied into the repository
+CODECS = REPO / "Codecs"
+RUNS = REPO / "Training" / "runs"

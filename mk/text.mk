@@ -1,0 +1,16 @@
+# Text area: the eiw-m1 byte transformer (Training/recipes/eiw_m1.py) and the text codec benchmark.
+EIW_M1_BUDGET ?= 6300
+EIW_M1_THREADS ?= 2
+
+.PHONY: train-eiw-m1 export-eiw-m1
+
+# Trains (resuming from Training/runs/eiw-m1/latest.pt when present) for EIW_M1_BUDGET seconds of
+# wall clock; the learning-rate schedule is sized to that budget.
+train-eiw-m1:
+	$(PYTHON) Training/recipes/eiw_m1.py train --budget $(EIW_M1_BUDGET) --threads $(EIW_M1_THREADS)
+
+# Re-exports Codecs/eiw-m1/ from the latest checkpoint (EIW_M1_CHECKPOINT=best for the best one).
+EIW_M1_CHECKPOINT ?= latest
+export-eiw-m1:
+	$(PYTHON) Training/recipes/eiw_m1.py export --checkpoint $(EIW_M1_CHECKPOINT) \
+	  $(if $(wildcard Benchmarks/results/eiw-m1-card.md),--results Benchmarks/results/eiw-m1-card.md)
