@@ -1,0 +1,99 @@
+import CodecKit
+import Container
+import MediaIO
+
+/// `lm-ac`: the whole input as one arithmetic-coded bit stream, each bit predicted by the
+/// context-mixing model (`ContextMixingModel`), into which the transformer M1's next-byte
+/// distribution enters as one more input (option `lm=on`, the default when the model is
+/// installed; `lm=off` codes with the adaptive context models alone).
+///
+/// Payload: one flags byte (bit 0: M1 used), then the coded bits. The byte count is the
+/// container's media descriptor; M1's weights hash is the container's model hash.
+public struct LMACCodec: Codec {
+    public static let id = "lm-ac"
+    public static let modelID = "eiw-m1"
+    let store: ModelStore
+
+    public init(store: ModelStore = ModelStore()) { self.store = store }
+
+    public var info: CodecInfo {
+        CodecInfo(id: Self.id, modelID: Self.modelID, modalities: [.bytes], lossless: true,
+                  summary: "lossless text: context mixing + byte transformer M1, binary arithmetic coding",
+                  parameters: [CodecParameter("lm", default: "on", help: "mix in the transformer M1 (on) or use the adaptive context models only (off)")])
+    }
+
+    public func encode(_ media: Media, options: CodecOptions) throws(CodecError) -> ContainerFile {
+        try options.validate(against: info)
+        guard case .bytes(let text) = media else {
+            throw .unsupportedMedia(codec: Self.id, kind: media.kind, accepts: [.bytes])
+        }
+        let useLM = try options.string("lm", default: "on", oneOf: ["on", "off"]) == "on"
+        var lm: ByteTransformer.Session? = nil
+        var hash: UInt64 = 0
+        if useLM {
+            let model = try ByteTransformer.load(from: store, modelID: Self.modelID)
+            lm = model.session(slidingKeep: ByteTransformer.slidingKeep)
+            hash = model.weightsHash
+        }
+        var payload: [UInt8] = [useLM ? 1 : 0]
+        payload += Self.code(text, lm: &lm)
+        return ContainerFile(codecID: Self.id, modelID: useLM ? Self.modelID : "", modelHash: hash,
+                             media: .bytes(count: text.count), payload: payload)
+    }
+
+    public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
+        guard case .bytes(let count) = file.media else {
+            throw .corruptPayload("lm-ac holds bytes, but the header describes other media")
+        }
+        guard let flags = file.payload.first, flags <= 1 else { throw .corruptPayload("lm-ac: unknown flags") }
+        var lm: ByteTransformer.Session? = nil
+        if flags == 1 {
+            let model = try ByteTransformer.load(from: store, modelID: Self.modelID)
+            guard model.weightsHash == file.modelHash else {
+                throw .modelMismatch(modelID: Self.modelID, expectedHash: file.modelHash, foundHash: model.weightsHash)
+            }
+            lm = model.session(slidingKeep: ByteTransformer.slidingKeep)
+        }
+        let coded = Array(file.payload.dropFirst())
+        return .bytes(try Self.decode(coded, count: count, lm: &lm))
+    }
+
+    /// The coded bits of `text` (no header).
+    static func code(_ text: [UInt8], lm: inout ByteTransformer.Session?) -> [UInt8] {
+        let model = ContextMixingModel(expectedLength: text.count, usesLanguageModel: lm != nil)
+        var encoder = BinaryEncoder()
+        for byte in text {
+            if lm != nil { model.setNextByteDistribution(lm!.nextByteCumulative()) }
+            for i in stride(from: 7, through: 0, by: -1) {
+                let bit = Int(byte >> UInt8(i)) & 1
+                encoder.encode(bit, p1: model.predict())
+                model.update(bit)
+            }
+            lm?.append(byte)
+        }
+        return encoder.finish().bytes
+    }
+
+    static func decode(_ coded: [UInt8], count: Int, lm: inout ByteTransformer.Session?) throws(CodecError) -> [UInt8] {
+        let model = ContextMixingModel(expectedLength: count, usesLanguageModel: lm != nil)
+        var decoder = BinaryDecoder(BitReader(coded))
+        var text = [UInt8]()
+        text.reserveCapacity(min(count, 1 << 20))  // the count is not trusted yet
+        for _ in 0..<count {
+            if lm != nil { model.setNextByteDistribution(lm!.nextByteCumulative()) }
+            var c = 0
+            for _ in 0..<8 {
+                let bit = decoder.decode(p1: model.predict())
+                model.update(bit)
+                c = c << 1 | bit
+            }
+            let byte = UInt8(c)
+            text.append(byte)
+            lm?.append(byte)
+            // A valid stream ends with its shortest termination: the decoder never needs more
+            // than the 32 bits of its initial fill beyond it.
+            if decoder.bitsPastEnd > 32 { throw .corruptPayload("lm-ac: coded data ends before \(count) bytes") }
+        }
+        return text
+    }
+}

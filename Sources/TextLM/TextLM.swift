@@ -1,1 +1,0 @@
-// TextLM: see docs/ARCHITECTURE.md. Filled in by its issue.

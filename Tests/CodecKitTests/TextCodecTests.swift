@@ -1,0 +1,202 @@
+import CodecKit
+import Container
+import Foundation
+import MediaIO
+import Testing
+@testable import TextLM
+
+/// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
+private func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
+    var s = seed | 1
+    return (0..<n).map { _ in s ^= s << 13; s ^= s >> 7; s ^= s << 17; return UInt8(truncatingIfNeeded: s >> 32) }
+}
+
+private let english = Array("""
+    Alice was beginning to get very tired of sitting by her sister on the bank, and of having \
+    nothing to do: once or twice she had peeped into the book her sister was reading, but it had \
+    no pictures or conversations in it, 'and what is the use of a book,' thought Alice 'without \
+    pictures or conversations?' So she was considering in her own mind (as well as she could, for \
+    the hot day made her feel very sleepy and stupid), whether the pleasure of making a \
+    daisy-chain would be worth the trouble of getting up and picking the daisies.
+    """.utf8)
+
+/// A small transformer with fixed pseudo-random weights (never a codec's model): it exercises
+/// every code path of the M1 runtime, including the sliding context (context 16), quickly.
+private func tinyModel() throws -> ByteTransformer {
+    var c = ByteTransformer.Config()
+    c.width = 32; c.heads = 2; c.layers = 2; c.mlp = 64; c.context = 16
+    var seed: UInt64 = 42
+    func tensor(_ shape: [Int], scale: Float) -> SafeTensors.Tensor {
+        let n = shape.reduce(1, *)
+        return SafeTensors.Tensor(shape: shape, values: (0..<n).map { _ in
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return (Float(seed >> 40) / Float(1 << 24) - 0.5) * scale
+        })
+    }
+    let d = c.width
+    var t: [String: SafeTensors.Tensor] = [
+        "tok_emb.weight": tensor([c.vocabIn, d], scale: 2), "pos_emb.weight": tensor([c.context, d], scale: 0.5),
+        "ln_f.weight": tensor([d], scale: 0.2), "ln_f.bias": tensor([d], scale: 0.2), "head.weight": tensor([256, d], scale: 3),
+    ]
+    for i in 0..<c.layers {
+        let p = "blocks.\(i)."
+        t[p + "ln1.weight"] = tensor([d], scale: 2); t[p + "ln1.bias"] = tensor([d], scale: 0.2)
+        t[p + "attn.qkv.weight"] = tensor([3 * d, d], scale: 0.6); t[p + "attn.qkv.bias"] = tensor([3 * d], scale: 0.1)
+        t[p + "attn.proj.weight"] = tensor([d, d], scale: 0.4); t[p + "attn.proj.bias"] = tensor([d], scale: 0.1)
+        t[p + "ln2.weight"] = tensor([d], scale: 2); t[p + "ln2.bias"] = tensor([d], scale: 0.2)
+        t[p + "mlp.fc1.weight"] = tensor([c.mlp, d], scale: 0.6); t[p + "mlp.fc1.bias"] = tensor([c.mlp], scale: 0.1)
+        t[p + "mlp.fc2.weight"] = tensor([d, c.mlp], scale: 0.4); t[p + "mlp.fc2.bias"] = tensor([d], scale: 0.1)
+    }
+    return try ByteTransformer(config: c, tensors: t, hash: 0x1234)
+}
+
+@Suite struct BinaryCoderTests {
+    @Test func roundTripAndExactLength() {
+        var s: UInt64 = 7
+        var encoder = BinaryEncoder()
+        var decisions: [(Int, UInt32)] = []
+        for _ in 0..<5000 {
+            s = s &* 6364136223846793005 &+ 1
+            let p = UInt32(1 + (s >> 33) % 65535)
+            let bit = (s >> 20) % 65536 < p ? 1 : 0  // mostly follows p
+            decisions.append((bit, p))
+            encoder.encode(bit, p1: p)
+        }
+        let promised = encoder.terminatedLength
+        let bits = encoder.finish()
+        #expect(bits.countWithoutTrailingZeros == promised)
+        // Decoding from exactly the promised bits (zeros after) gives every decision back.
+        var truncated = bits.bytes
+        truncated.removeLast(truncated.count - (promised + 7) / 8)
+        var decoder = BinaryDecoder(BitReader(truncated, bitRange: 0..<promised))
+        for (bit, p) in decisions { #expect(decoder.decode(p1: p) == bit) }
+    }
+}
+
+@Suite struct LMACTests {
+    private func roundTrip(_ text: [UInt8]) throws -> Int {
+        let codec = LMACCodec(store: ModelStore(searchPaths: []))
+        let file = try codec.encode(.bytes(text), options: CodecOptions(["lm": "off"]))
+        let bytes = file.serialized()
+        let back = try codec.decode(try ContainerFile(parsing: bytes))
+        #expect(back == .bytes(text))
+        return bytes.count
+    }
+
+    @Test func contextMixingRoundTrips() throws {
+        _ = try roundTrip([])
+        _ = try roundTrip([0x41])
+        _ = try roundTrip([0xFF])
+        _ = try roundTrip(randomBytes(3000, seed: 3))
+        let size = try roundTrip(english + english)
+        #expect(size * 8 < (english.count * 2) * 3)  // repeated English: well under 3 bits per byte
+    }
+
+    @Test func withLanguageModelRoundTrips() throws {
+        let model = try tinyModel()
+        for text in [[], [UInt8(10)], Array(english.prefix(200)), randomBytes(100, seed: 9)] {
+            var lm: ByteTransformer.Session? = model.session(slidingKeep: 8)
+            let coded = LMACCodec.code(text, lm: &lm)
+            var lm2: ByteTransformer.Session? = model.session(slidingKeep: 8)
+            #expect(try LMACCodec.decode(coded, count: text.count, lm: &lm2) == text)
+        }
+    }
+
+    @Test func truncatedStreamIsAnError() throws {
+        var lm: ByteTransformer.Session? = nil
+        let coded = LMACCodec.code(english, lm: &lm)
+        #expect(throws: CodecError.self) { try LMACCodec.decode(Array(coded.prefix(coded.count / 2)), count: english.count, lm: &lm) }
+    }
+
+    @Test func corruptContainerIsAnError() throws {
+        let codec = LMACCodec(store: ModelStore(searchPaths: []))
+        var bytes = try codec.encode(.bytes(english), options: CodecOptions(["lm": "off"])).serialized()
+        bytes[bytes.count / 2] ^= 0x10
+        #expect(throws: ContainerError.self) { try ContainerFile(parsing: bytes) }
+    }
+
+    @Test func missingModelIsAClearError() {
+        let codec = LMACCodec(store: ModelStore(searchPaths: ["/nonexistent"]))
+        #expect(throws: CodecError.self) { try codec.encode(.bytes(english), options: CodecOptions()) }
+    }
+}
+
+@Suite struct EqualInfoWindowTests {
+    @Test(arguments: [8, 16, 32, 128])
+    func roundTripsAndWindowInvariants(windowBits: Int) throws {
+        let coder = EqualInfoWindows(model: try tinyModel(), windowBits: windowBits)
+        for text in [[], [UInt8(0x65)], [UInt8(0xFF)], Array(english.prefix(300)), randomBytes(60, seed: 5)] {
+            let (bits, windows) = coder.encode(text)
+            // Every window is exactly W bits (an escape is two windows); together they cover the text in order.
+            let slots = windows.reduce(0) { $0 + ($1.escaped ? 2 : 1) }
+            #expect(bits.count == slots * windowBits)
+            var next = 0
+            var offset = 0
+            for w in windows {
+                #expect(w.bytes.lowerBound == next && !w.bytes.isEmpty)
+                next = w.bytes.upperBound
+                if w.escaped {
+                    #expect(w.bytes.count == 1)
+                } else {
+                    #expect(w.length >= 1 && w.length <= windowBits)
+                    // Each window decodes on its own, from its W bits only.
+                    var alone = BitWriter()
+                    for i in offset..<(offset + windowBits) { alone.write(UInt64(bits.bit(i)), count: 1) }
+                    let one = try coder.decode(alone.bytes, start: 0, count: w.bytes.count)
+                    #expect(one == Array(text[w.bytes]))
+                }
+                offset += (w.escaped ? 2 : 1) * windowBits
+            }
+            #expect(next == text.count)
+            #expect(try coder.decode(bits.bytes, start: 0, count: text.count) == text)
+        }
+    }
+
+    @Test func strayBitsAndShortStreamsAreErrors() throws {
+        let coder = EqualInfoWindows(model: try tinyModel(), windowBits: 16)
+        let text = Array(english.prefix(80))
+        var bits = coder.encode(text).bits
+        bits.write(0, count: 16)
+        var stray = bits.bytes
+        stray[stray.count - 1] |= 1
+        #expect(throws: CodecError.self) { try coder.decode(stray, start: 0, count: text.count) }
+        #expect(throws: CodecError.self) { try coder.decode(Array(bits.bytes.prefix(4)), start: 0, count: text.count) }
+    }
+
+    @Test func tokensRoundTripThroughNPY() throws {
+        for token in [8, 16] {
+            let file = ContainerFile(codecID: EIWCodec.id, modelID: EIWCodec.modelID, modelHash: 0xDEAD_BEEF_0123_4567,
+                                     media: .bytes(count: 77), payload: [2, UInt8(token)] + randomBytes(12, seed: 1))
+            let npy = try EIWTokens.npy(of: file)
+            #expect(npy.count % (token / 8) == 0 && (Int(npy[8]) + 10) % 64 == 0)
+            #expect(try EIWTokens.container(fromNPY: npy) == file)
+        }
+    }
+}
+
+/// The released M1 against PyTorch: logits of golden.safetensors within 1e-4 relative.
+@Suite struct ReleasedModelTests {
+    @Test func goldenLogitsMatchPyTorch() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let store = ModelStore(searchPaths: [root.appendingPathComponent("Codecs").path])
+        guard (try? store.folder(for: "eiw-m1")) != nil,
+              let golden = FileManager.default.contents(atPath: root.appendingPathComponent("Codecs/eiw-m1/golden.safetensors").path) else {
+            print("skipped: Codecs/eiw-m1 is not present")
+            return
+        }
+        let model = try ByteTransformer.load(from: store, modelID: "eiw-m1")
+        let g = try SafeTensors.read(golden)
+        let tokens = try #require(g["tokens"]).values.map { Int($0) }
+        let logits = try #require(g["logits"])
+        var session = model.session()
+        var worst: Float = 0
+        for (i, token) in tokens.enumerated() {
+            if i > 0 { session.append(UInt8(token)) }
+            let row = Array(logits.values[(i * 256)..<((i + 1) * 256)])
+            let scale = row.map { abs($0) }.max()!
+            let diff = zip(row, session.nextByteLogits).map { abs($0 - $1) }.max()!
+            worst = max(worst, diff / scale)
+        }
+        #expect(worst < 1e-4)
+    }
+}
