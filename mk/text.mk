@@ -14,3 +14,10 @@ EIW_M1_CHECKPOINT ?= latest
 export-eiw-m1:
 	$(PYTHON) Training/recipes/eiw_m1.py export --checkpoint $(EIW_M1_CHECKPOINT) \
 	  $(if $(wildcard Benchmarks/results/eiw-m1-card.md),--results Benchmarks/results/eiw-m1-card.md)
+
+.PHONY: bench-text
+# Benchmarks/results/text.md. TEXT_BENCH_MODES / TEXT_BENCH_FILES select (comma-separated),
+# TEXT_BENCH_LM_PREFIX=N limits the M1 modes to each file's first N bytes (see the script).
+bench-text:
+	$(SWIFT) build -c release --product TextBench
+	$(PYTHON) Benchmarks/text_bench.py

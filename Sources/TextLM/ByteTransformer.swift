@@ -22,7 +22,7 @@ public final class ByteTransformer: Sendable {
     }
 
     /// On re-priming a full context, how many of the latest bytes are kept (after BOS).
-    static let slidingKeep = 256
+    public static let slidingKeep = 256
 
     public let config: Config
     public let weightsHash: UInt64
@@ -92,19 +92,21 @@ public final class ByteTransformer: Sendable {
 
     /// A fresh context (BOS only). `slidingKeep`: when the context is full, restart it from BOS
     /// and this many latest bytes.
-    func session(slidingKeep: Int = ByteTransformer.slidingKeep) -> Session {
+    public func session(slidingKeep: Int = ByteTransformer.slidingKeep) -> Session {
         Session(model: self, keep: min(slidingKeep, config.context - 2))
     }
 
-    /// One context being extended byte by byte.
-    struct Session {
+    /// One context being extended byte by byte (or block by block, with identical arithmetic:
+    /// every output element is computed by the same code in the same order either way).
+    public struct Session {
         let model: ByteTransformer
         let keep: Int
         private var keys: [[Float]], values: [[Float]]  // per layer, [context, width]
         private var length = 0  // positions filled, BOS included
         private var recent: [UInt8] = []
-        private var logits: [Float]
+        private var logits: [Float]  // the last position's
         private var scratch: Scratch
+        private var afterBOS: (keys: [[Float]], values: [[Float]], logits: [Float])
 
         init(model: ByteTransformer, keep: Int) {
             let c = model.config
@@ -113,15 +115,22 @@ public final class ByteTransformer: Sendable {
             keys = Array(repeating: [Float](repeating: 0, count: c.context * c.width), count: c.layers)
             values = keys
             logits = [Float](repeating: 0, count: c.vocabOut)
-            scratch = Scratch(c)
-            step(c.bos)
+            scratch = Scratch(c, rows: c.context)
+            afterBOS = ([], [], [])
+            run([c.bos])
+            afterBOS = (keys.map { Array($0.prefix(c.width)) }, values.map { Array($0.prefix(c.width)) }, logits)
         }
 
-        /// Starts over from BOS.
+        /// Starts over from BOS (restoring the cached first position).
         mutating func reset() {
-            length = 0
+            let d = model.config.width
+            for l in 0..<model.config.layers {
+                keys[l].withUnsafeMutableBufferPointer { k in for i in 0..<d { k[i] = afterBOS.keys[l][i] } }
+                values[l].withUnsafeMutableBufferPointer { v in for i in 0..<d { v[i] = afterBOS.values[l][i] } }
+            }
+            logits = afterBOS.logits
+            length = 1
             recent.removeAll(keepingCapacity: true)
-            step(model.config.bos)
         }
 
         /// The next byte's distribution as 257 cumulative frequencies summing to 65536.
@@ -130,53 +139,84 @@ public final class ByteTransformer: Sendable {
         /// The next byte's logits (for the golden-vector tests).
         var nextByteLogits: [Float] { logits }
 
-        mutating func append(_ byte: UInt8) {
-            recent.append(byte)
-            if length == model.config.context {
-                let tail = recent.suffix(keep)
-                recent = Array(tail)
-                length = 0
-                step(model.config.bos)
-                for b in tail { step(Int(b)) }
-            } else {
-                step(Int(byte))
+        mutating func append(_ byte: UInt8) { _ = append(contentsOf: CollectionOfOne(byte), block: 1) }
+
+        /// Appends `bytes`, computing up to `block` positions per pass; returns the next-byte
+        /// distribution after each byte. When the context is full, it restarts from BOS and the
+        /// latest `keep` bytes.
+        @discardableResult
+        public mutating func append(contentsOf bytes: some Collection<UInt8>, block: Int) -> [[UInt32]] {
+            let c = model.config
+            var result: [[UInt32]] = []
+            result.reserveCapacity(bytes.count)
+            var i = bytes.startIndex
+            while i != bytes.endIndex {
+                if length == c.context {
+                    recent.append(bytes[i])
+                    let tail = Array(recent.suffix(keep))
+                    recent = tail
+                    length = 0
+                    run([c.bos] + tail.map(Int.init))
+                    result.append(ByteTransformer.quantize(logits))
+                    i = bytes.index(after: i)
+                    continue
+                }
+                let n = min(block, c.context - length, bytes.distance(from: i, to: bytes.endIndex))
+                let end = bytes.index(i, offsetBy: n)
+                let chunk = bytes[i..<end]
+                recent.append(contentsOf: chunk)
+                run(chunk.map(Int.init))
+                for r in 0..<n {
+                    result.append(ByteTransformer.quantize(Array(UnsafeBufferPointer(start: scratch.logits + r * 256, count: 256))))
+                }
+                i = end
             }
-            if recent.count > 4 * model.config.context { recent.removeFirst(recent.count - model.config.context) }
+            if recent.count > 4 * c.context { recent.removeFirst(recent.count - c.context) }
+            return result
         }
 
-        private mutating func step(_ token: Int) {
+        /// Runs `tokens` at the next positions; their logits land in scratch.logits rows
+        /// 0..<tokens.count, and `logits` becomes the last row.
+        private mutating func run(_ tokens: [Int]) {
             let c = model.config
-            let d = c.width, pos = length
-            let x = scratch.x
-            for i in 0..<d { x[i] = model.tokEmb[token * d + i] + model.posEmb[pos * d + i] }
+            let d = c.width, n = tokens.count, start = length
+            let x = scratch.x, h = scratch.h, qkv = scratch.qkv, y = scratch.y, m = scratch.m
+            for (r, token) in tokens.enumerated() {
+                for i in 0..<d { x[r * d + i] = model.tokEmb[token * d + i] + model.posEmb[(start + r) * d + i] }
+            }
             for (l, layer) in model.layers.enumerated() {
-                layerNorm(x, layer.ln1w, layer.ln1b, out: scratch.h, d, c.lnEps)
-                matVec(layer.qkvW, layer.qkvB, scratch.h, out: scratch.qkv, rows: 3 * d, cols: d)
+                for r in 0..<n { layerNorm(x + r * d, layer.ln1w, layer.ln1b, out: h + r * d, d, c.lnEps) }
+                matMul(layer.qkvW, layer.qkvB, h, out: qkv, n: n, rows: 3 * d, cols: d)
                 keys[l].withUnsafeMutableBufferPointer { k in
                     values[l].withUnsafeMutableBufferPointer { v in
-                        for i in 0..<d {
-                            k[pos * d + i] = scratch.qkv[d + i]
-                            v[pos * d + i] = scratch.qkv[2 * d + i]
+                        for r in 0..<n {
+                            for i in 0..<d {
+                                k[(start + r) * d + i] = qkv[r * 3 * d + d + i]
+                                v[(start + r) * d + i] = qkv[r * 3 * d + 2 * d + i]
+                            }
                         }
-                        attend(q: scratch.qkv, k: k.baseAddress!, v: v.baseAddress!, positions: pos + 1,
-                               out: scratch.h, c, scores: scratch.scores)
+                        for r in 0..<n {
+                            attend(q: qkv + r * 3 * d, k: k.baseAddress!, v: v.baseAddress!, positions: start + r + 1,
+                                   out: h + r * d, c, scores: scratch.scores)
+                        }
                     }
                 }
-                matVec(layer.projW, layer.projB, scratch.h, out: scratch.y, rows: d, cols: d)
-                for i in 0..<d { x[i] += scratch.y[i] }
-                layerNorm(x, layer.ln2w, layer.ln2b, out: scratch.h, d, c.lnEps)
-                matVec(layer.fc1W, layer.fc1B, scratch.h, out: scratch.m, rows: c.mlp, cols: d)
-                for i in 0..<c.mlp { scratch.m[i] = gelu(scratch.m[i]) }
-                matVec(layer.fc2W, layer.fc2B, scratch.m, out: scratch.y, rows: d, cols: c.mlp)
-                for i in 0..<d { x[i] += scratch.y[i] }
+                matMul(layer.projW, layer.projB, h, out: y, n: n, rows: d, cols: d)
+                for i in 0..<(n * d) { x[i] += y[i] }
+                for r in 0..<n { layerNorm(x + r * d, layer.ln2w, layer.ln2b, out: h + r * d, d, c.lnEps) }
+                matMul(layer.fc1W, layer.fc1B, h, out: m, n: n, rows: c.mlp, cols: d)
+                for i in 0..<(n * c.mlp) { m[i] = gelu(m[i]) }
+                matMul(layer.fc2W, layer.fc2B, m, out: y, n: n, rows: d, cols: c.mlp)
+                for i in 0..<(n * d) { x[i] += y[i] }
             }
-            layerNorm(x, model.lnfW, model.lnfB, out: scratch.h, d, c.lnEps)
-            logits.withUnsafeMutableBufferPointer { out in
-                model.headW.withUnsafeBufferPointer { w in
-                    for o in 0..<c.vocabOut { out[o] = dot(w.baseAddress! + o * d, scratch.h, d) }
+            for r in 0..<n { layerNorm(x + r * d, model.lnfW, model.lnfB, out: h + r * d, d, c.lnEps) }
+            model.headW.withUnsafeBufferPointer { w in
+                for o in 0..<c.vocabOut {
+                    for r in 0..<n { scratch.logits[r * 256 + o] = dot(w.baseAddress! + o * d, h + r * d, d) }
                 }
             }
-            length += 1
+            for o in 0..<256 { logits[o] = scratch.logits[(n - 1) * 256 + o] }
+            length += n
         }
     }
 
@@ -203,17 +243,17 @@ public final class ByteTransformer: Sendable {
     }
 }
 
-/// Work buffers of one session.
+/// Work buffers of one session, for up to `rows` positions per pass.
 final class Scratch {
-    let x, h, qkv, y, m, scores: UnsafeMutablePointer<Float>
-    init(_ c: ByteTransformer.Config) {
+    let x, h, qkv, y, m, scores, logits: UnsafeMutablePointer<Float>
+    init(_ c: ByteTransformer.Config, rows: Int) {
         func buffer(_ n: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p
         }
-        x = buffer(c.width); h = buffer(c.width); qkv = buffer(3 * c.width); y = buffer(c.width)
-        m = buffer(c.mlp); scores = buffer(c.context)
+        x = buffer(rows * c.width); h = buffer(rows * c.width); qkv = buffer(rows * 3 * c.width); y = buffer(rows * c.width)
+        m = buffer(rows * c.mlp); scores = buffer(c.context); logits = buffer(rows * c.vocabOut)
     }
-    deinit { for p in [x, h, qkv, y, m, scores] { p.deallocate() } }
+    deinit { for p in [x, h, qkv, y, m, scores, logits] { p.deallocate() } }
 }
 
 // MARK: - Deterministic kernels (fixed order; no FMA contraction, no libm)
@@ -235,11 +275,18 @@ func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Floa
     return (q[0] + q[2]) + (q[1] + q[3])
 }
 
-/// out = W x + b for W [rows, cols] (PyTorch layout).
+/// out[i] = W x[i] + b for n input rows x[i] of `cols` and W [rows, cols] (PyTorch layout).
+/// Each weight row is read once for all n inputs; each output is one `dot`, so the result does
+/// not depend on n.
 @inline(__always)
-func matVec(_ w: [Float], _ b: [Float], _ x: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+func matMul(_ w: [Float], _ b: [Float], _ x: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, n: Int, rows: Int, cols: Int) {
     w.withUnsafeBufferPointer { wp in
-        for r in 0..<rows { out[r] = dot(wp.baseAddress! + r * cols, x, cols) + b[r] }
+        b.withUnsafeBufferPointer { bp in
+            for r in 0..<rows {
+                let row = wp.baseAddress! + r * cols
+                for i in 0..<n { out[i * rows + r] = dot(row, x + i * cols, cols) + bp[r] }
+            }
+        }
     }
 }
 

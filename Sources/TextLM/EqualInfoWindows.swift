@@ -38,20 +38,28 @@ struct EqualInfoWindows {
         var position = 0
         while position < text.count {
             session.reset()
+            // M1 runs ahead of the window by a block of positions (cheaper per position than one
+            // at a time); the distributions are the same either way, so the block size, guessed
+            // from the windows so far, only affects speed.
+            let ahead = max(4, position / max(1, windows.count) + 4)
+            var distributions = [session.nextByteCumulative()]
             var encoder = BinaryEncoder()
             var last: (count: Int, length: Int, encoder: BinaryEncoder)? = nil
             var previousLength = 0
             var n = 0
             while position + n < text.count {
+                if n == distributions.count {
+                    let from = position + n - 1, to = min(text.count, from + ahead)
+                    distributions += session.append(contentsOf: text[from..<to], block: ahead)
+                }
                 var trial = encoder
-                Self.code(text[position + n], cumulative: session.nextByteCumulative(), into: &trial)
+                Self.code(text[position + n], cumulative: distributions[n], into: &trial)
                 let length = trial.terminatedLength
                 if length > windowBits { break }
                 n += 1
                 encoder = trial
                 if length > previousLength { last = (n, length, encoder) }
                 previousLength = length
-                if position + n < text.count { session.append(text[position + n - 1]) }
             }
             if let last {
                 let bits = last.encoder.finish()

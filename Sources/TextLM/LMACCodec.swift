@@ -58,18 +58,29 @@ public struct LMACCodec: Codec {
         return .bytes(try Self.decode(coded, count: count, lm: &lm))
     }
 
+    static let lmBlock = 32
+
     /// The coded bits of `text` (no header).
     static func code(_ text: [UInt8], lm: inout ByteTransformer.Session?) -> [UInt8] {
         let model = ContextMixingModel(expectedLength: text.count, usesLanguageModel: lm != nil)
         var encoder = BinaryEncoder()
-        for byte in text {
-            if lm != nil { model.setNextByteDistribution(lm!.nextByteCumulative()) }
-            for i in stride(from: 7, through: 0, by: -1) {
-                let bit = Int(byte >> UInt8(i)) & 1
-                encoder.encode(bit, p1: model.predict())
-                model.update(bit)
+        // The encoder knows every byte, so M1 runs a block of positions per pass (each weight
+        // read once per block); the decoder's byte-by-byte passes compute the same numbers.
+        var distributions: [[UInt32]] = lm.map { [$0.nextByteCumulative()] } ?? []
+        var start = 0
+        while start < text.count {
+            let end = min(text.count, start + lmBlock)
+            if lm != nil { distributions = [distributions.last!] + lm!.append(contentsOf: text[start..<end], block: lmBlock) }
+            for i in start..<end {
+                if lm != nil { model.setNextByteDistribution(distributions[i - start]) }
+                let byte = text[i]
+                for k in stride(from: 7, through: 0, by: -1) {
+                    let bit = Int(byte >> UInt8(k)) & 1
+                    encoder.encode(bit, p1: model.predict())
+                    model.update(bit)
+                }
             }
-            lm?.append(byte)
+            start = end
         }
         return encoder.finish().bytes
     }

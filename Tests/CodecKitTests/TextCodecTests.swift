@@ -23,8 +23,40 @@ private let english = Array("""
 /// A small transformer with fixed pseudo-random weights (never a codec's model): it exercises
 /// every code path of the M1 runtime, including the sliding context (context 16), quickly.
 private func tinyModel() throws -> ByteTransformer {
+    try ByteTransformer(config: tinyConfig, tensors: tinyTensors(), hash: 0x1234)
+}
+
+private let tinyConfig: ByteTransformer.Config = {
     var c = ByteTransformer.Config()
     c.width = 32; c.heads = 2; c.layers = 2; c.mlp = 64; c.context = 16
+    return c
+}()
+
+/// The tiny model installed as Codecs/eiw-m1 in a temporary folder (safetensors + codec.json),
+/// so the codecs run end to end through ModelStore.
+private func tinyModelStore() throws -> ModelStore {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("textlm-tests-\(getpid())")
+    let folder = dir.appendingPathComponent("eiw-m1")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    var header: [String: Any] = [:], body = [UInt8]()
+    for (name, t) in try tinyTensors().sorted(by: { $0.key < $1.key }) {
+        header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [body.count, body.count + 4 * t.values.count]]
+        for v in t.values { withUnsafeBytes(of: v.bitPattern.littleEndian) { body += $0 } }
+    }
+    let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+    var file = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Array($0) } + [UInt8](json)
+    file += body
+    try Data(file).write(to: folder.appendingPathComponent("model.safetensors"))
+    let c = tinyConfig
+    let config: [String: Any] = ["model_id": "eiw-m1", "architecture": [
+        "width": c.width, "heads": c.heads, "layers": c.layers, "mlp": c.mlp, "context": c.context,
+        "vocab_in": c.vocabIn, "vocab_out": c.vocabOut, "bos": c.bos, "ln_eps": 1e-5]]
+    try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("codec.json"))
+    return ModelStore(searchPaths: [dir.path])
+}
+
+private func tinyTensors() throws -> [String: SafeTensors.Tensor] {
+    let c = tinyConfig
     var seed: UInt64 = 42
     func tensor(_ shape: [Int], scale: Float) -> SafeTensors.Tensor {
         let n = shape.reduce(1, *)
@@ -47,7 +79,7 @@ private func tinyModel() throws -> ByteTransformer {
         t[p + "mlp.fc1.weight"] = tensor([c.mlp, d], scale: 0.6); t[p + "mlp.fc1.bias"] = tensor([c.mlp], scale: 0.1)
         t[p + "mlp.fc2.weight"] = tensor([d, c.mlp], scale: 0.4); t[p + "mlp.fc2.bias"] = tensor([d], scale: 0.1)
     }
-    return try ByteTransformer(config: c, tensors: t, hash: 0x1234)
+    return t
 }
 
 @Suite struct BinaryCoderTests {
@@ -171,6 +203,35 @@ private func tinyModel() throws -> ByteTransformer {
             #expect(npy.count % (token / 8) == 0 && (Int(npy[8]) + 10) % 64 == 0)
             #expect(try EIWTokens.container(fromNPY: npy) == file)
         }
+    }
+}
+
+/// Both codecs end to end through containers, with the tiny model installed on disk.
+@Suite struct TextCodecEndToEndTests {
+    @Test func bothCodecsRoundTripThroughContainersAndTokens() throws {
+        let store = try tinyModelStore()
+        let text = Array(english.prefix(120))
+        for input in [[], [UInt8(0x0A)], text] {
+            let lm = LMACCodec(store: store)
+            let a = try lm.encode(.bytes(input), options: CodecOptions())
+            #expect(a.modelID == "eiw-m1" && a.modelHash != 0)
+            #expect(try lm.decode(try ContainerFile(parsing: a.serialized())) == .bytes(input))
+            for (window, token) in [(16, 16), (8, 16), (24, 8)] {
+                let eiw = EIWCodec(store: store)
+                let e = try eiw.encode(.bytes(input), options: CodecOptions(["window": "\(window)", "token": "\(token)"]))
+                #expect(try eiw.decode(try ContainerFile(parsing: e.serialized())) == .bytes(input))
+                let back = try EIWTokens.container(fromNPY: try EIWTokens.npy(of: e))
+                #expect(try eiw.decode(back) == .bytes(input))
+            }
+        }
+        #expect(throws: CodecError.self) { try EIWCodec(store: store).encode(.bytes(text), options: CodecOptions(["window": "12"])) }
+    }
+
+    @Test func differentWeightsAreRefused() throws {
+        let store = try tinyModelStore()
+        var file = try EIWCodec(store: store).encode(.bytes(english), options: CodecOptions())
+        file.modelHash ^= 1
+        #expect(throws: CodecError.self) { try EIWCodec(store: store).decode(file) }
     }
 }
 
