@@ -7,10 +7,12 @@
 ///     probability of each bit given the byte's earlier bits,
 /// mixed in the logistic domain by two gated linear mixers trained online, then refined by two
 /// adaptive probability maps (SSE). Everything is integer arithmetic on tables this type owns,
-/// so encoder and decoder compute identical probabilities on every machine.
+/// so encoder and decoder compute identical probabilities on every machine. A non-copyable
+/// struct: it owns its tables, and static exclusivity checking keeps the hot loop free of
+/// runtime access checks.
 ///
 /// Written for this project from the published descriptions of PAQ/lpaq; no code was copied.
-final class ContextMixingModel {
+struct ContextMixingModel: ~Copyable {
     static let hashedOrders = 8  // orders 2,3,4,5,6,8, word, word pair
     private let inputCount: Int
     private let tableBits: Int
@@ -59,10 +61,10 @@ final class ContextMixingModel {
 
     /// Sets M1's distribution for the next byte: 257 cumulative frequencies, 0 first, strictly
     /// increasing (every byte possible). Call before the byte's first `predict`.
-    func setNextByteDistribution(_ cumulative: [UInt32]) { lmCumulative = cumulative }
+    mutating func setNextByteDistribution(_ cumulative: [UInt32]) { lmCumulative = cumulative }
 
     /// P(next bit = 1) in 16 bits (16...65520).
-    func predict() -> UInt32 {
+    mutating func predict() -> UInt32 {
         var k = 0
         for i in 0..<Self.hashedOrders { inputs[k] = Counter.input(tables[slots[i]]); k += 1 }
         inputs[k] = Counter.input(order0[c0]); k += 1
@@ -91,7 +93,7 @@ final class ContextMixingModel {
         return UInt32(pr) << 4
     }
 
-    func update(_ bit: Int) {
+    mutating func update(_ bit: Int) {
         for i in 0..<Self.hashedOrders { Counter.update(&tables[slots[i]], bit: bit, limit: 255) }
         Counter.update(&order0[c0], bit: bit, limit: 1023)
         Counter.update(&order1[Int(history & 0xff) << 8 | c0], bit: bit, limit: 1023)
@@ -123,7 +125,7 @@ final class ContextMixingModel {
         }
     }
 
-    private func updateWord(_ byte: UInt8) {
+    private mutating func updateWord(_ byte: UInt8) {
         var c = UInt32(byte)
         if c >= 65 && c <= 90 { c += 32 }
         if c >= 97 && c <= 122 || c >= 128 {
@@ -135,7 +137,7 @@ final class ContextMixingModel {
     }
 
     /// Byte-boundary context hashes, then the first nibble's buckets.
-    private func startByte() {
+    private mutating func startByte() {
         let h = history
         contextHashes[0] = hash64(h & 0xffff, salt: 2)
         contextHashes[1] = hash64(h & 0xff_ffff, salt: 3)
@@ -151,7 +153,7 @@ final class ContextMixingModel {
 
     /// At each nibble boundary: the 16-slot bucket of every hashed context (slot 0 holds a check
     /// value; a bucket whose check differs belonged to another context and is reset).
-    private func selectBuckets() {
+    private mutating func selectBuckets() {
         let mask = (1 << (tableBits - 4)) - 1
         for i in 0..<Self.hashedOrders {
             let h = contextHashes[i] ^ (UInt32(c0) &* 0x9E37_79B1)

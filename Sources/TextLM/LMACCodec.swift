@@ -62,7 +62,7 @@ public struct LMACCodec: Codec {
 
     /// The coded bits of `text` (no header).
     static func code(_ text: [UInt8], lm: inout ByteTransformer.Session?) -> [UInt8] {
-        let model = ContextMixingModel(expectedLength: text.count, usesLanguageModel: lm != nil)
+        var model = ContextMixingModel(expectedLength: text.count, usesLanguageModel: lm != nil)
         var encoder = BinaryEncoder()
         // The encoder knows every byte, so M1 runs a block of positions per pass (each weight
         // read once per block); the decoder's byte-by-byte passes compute the same numbers.
@@ -86,7 +86,7 @@ public struct LMACCodec: Codec {
     }
 
     static func decode(_ coded: [UInt8], count: Int, lm: inout ByteTransformer.Session?) throws(CodecError) -> [UInt8] {
-        let model = ContextMixingModel(expectedLength: count, usesLanguageModel: lm != nil)
+        var model = ContextMixingModel(expectedLength: count, usesLanguageModel: lm != nil)
         var decoder = BinaryDecoder(BitReader(coded))
         var text = [UInt8]()
         text.reserveCapacity(min(count, 1 << 20))  // the count is not trusted yet
