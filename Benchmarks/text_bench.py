@@ -137,6 +137,21 @@ def report() -> str:
     return "\n".join(lines) + "\n"
 
 
+def card_results() -> str:
+    """The measured rows of the installed M1 (same weights hash), for its MODEL_CARD.md."""
+    h = model_hash()
+    rows = [r for r in latest_rows().values() if r.get("model") == h]
+    if not rows:
+        return "Not yet measured with the Swift codecs.\n"
+    out = [f"Measured by `make bench-text` with these weights (FNV-1a `{h}`); bits per byte include the "
+           "container; details and classical baselines in Benchmarks/results/text.md.", "",
+           "| mode | file | bytes coded | bits per byte | bytes per 16-bit token |", "|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["mode"], list(FILES).index(r["file"]))):
+        coded = r["prefix"] if r["prefix"] not in ("0", "") else r["bytes"]
+        out.append(f"| {r['mode']} | {r['file']} | {coded} | {float(r['bpb']):.3f} | {r['bytes_per_token'] or '-'} |")
+    return "\n".join(out) + "\n"
+
+
 def main():
     modes = os.environ.get("TEXT_BENCH_MODES", ",".join(list(CLASSICAL) + list(MODES))).split(",")
     files = os.environ.get("TEXT_BENCH_FILES", ",".join(FILES)).split(",")
@@ -145,6 +160,7 @@ def main():
         measure([m for m in modes if m], [f for f in files if f], prefix)
     out = REPO / "Benchmarks" / "results" / "text.md"
     out.write_text(report())
+    (REPO / "Benchmarks" / "results" / "eiw-m1-card.md").write_text(card_results())
     print(f"wrote {out}")
 
 

@@ -38,10 +38,10 @@ struct EqualInfoWindows {
         var position = 0
         while position < text.count {
             session.reset()
-            // M1 runs ahead of the window by a block of positions (cheaper per position than one
-            // at a time); the distributions are the same either way, so the block size, guessed
-            // from the windows so far, only affects speed.
-            let ahead = max(4, position / max(1, windows.count) + 4)
+            // M1 runs ahead by a block of positions, as many as the windows so far held on average
+            // (a block pass is a little cheaper per position; positions past the window's end are
+            // wasted). The distributions are the same either way: the block size only affects speed.
+            let ahead = max(1, position / max(1, windows.count))
             var distributions = [session.nextByteCumulative()]
             var encoder = BinaryEncoder()
             var last: (count: Int, length: Int, encoder: BinaryEncoder)? = nil
