@@ -317,14 +317,18 @@ func attend(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: U
         }
         var sum: Float = 0
         for j in 0..<positions { let e = Deterministic.exp(scores[j] - maxScore); scores[j] = e; sum += e }
-        let o = out + h * hd
-        for i in 0..<hd { o[i] = 0 }
-        for j in 0..<positions {
-            let p = scores[j], vj = v + j * d + h * hd
-            for i in 0..<hd { o[i] += p * vj[i] }
-        }
+        // out = (sum_j p_j v_j) / sum, 8 lanes at a time; each element sums over j in order.
+        let o = UnsafeMutableRawPointer(out + h * hd)
         let inv = 1 / sum
-        for i in 0..<hd { o[i] *= inv }
+        var i = 0
+        while i < hd {
+            var acc = SIMD8<Float>()
+            for j in 0..<positions {
+                acc += scores[j] * UnsafeRawPointer(v + j * d + h * hd).loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            }
+            o.storeBytes(of: acc * inv, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+            i += 8
+        }
     }
 }
 

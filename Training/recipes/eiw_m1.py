@@ -109,6 +109,9 @@ def export(args) -> None:
         golden = {"tokens": tokens[0].to(torch.int32), "logits": model(tokens)[0].float()}
         config = export_model(model, CODECS / MODEL_ID, codec_json, "", golden)
     results = Path(args.results).read_text() if args.results else "Not yet measured with the Swift codecs.\n"
+    notes = Path(__file__).with_name("eiw_m1_notes.md")
+    if notes.exists():
+        results = notes.read_text() + "\n" + results
     card = model_card(cfg, state, sources, config, results)
     (CODECS / MODEL_ID / "MODEL_CARD.md").write_text(card)
     print(json.dumps({"exported": str(CODECS / MODEL_ID), "step": state["step"], "weights": config["weights"]}, indent=1))
