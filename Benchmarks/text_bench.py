@@ -24,7 +24,7 @@ MODES = {"lm-ac": ["lm-ac", "lm=on"], "lm-ac (CM only)": ["lm-ac", "lm=off"],
          "eiw W=16": ["eiw", "window=16"], "eiw W=32": ["eiw", "window=32"], "eiw W=64": ["eiw", "window=64"]}
 USES_M1 = {"lm-ac", "eiw W=16", "eiw W=32", "eiw W=64"}
 RUNS = REPO / "Benchmarks" / "results" / "text-runs.tsv"
-BENCH = REPO / ".build" / "release" / "TextBench"
+BENCH = Path(os.environ.get("TEXT_BENCH_BINARY", REPO / ".build" / "release" / "TextBench"))
 # Lester et al. 2024 (the issue quotes it): EqualInfoAC[b=16, v=65k] with their M1 reaches 5.31
 # bytes of text per 16-bit token.
 PAPER_BYTES_PER_TOKEN_W16 = 5.31

@@ -34,6 +34,7 @@ var pairs = Dictionary(uniqueKeysWithValues: args.dropFirst(3).map { a -> (Strin
 })
 var text = readFile(args[2])
 if let prefix = pairs.removeValue(forKey: "prefix").flatMap({ Int($0) }) { text = Array(text.prefix(prefix)) }
+let outputPath = pairs.removeValue(forKey: "out")  // optional: where to write the container
 let options = CodecOptions(pairs)
 let codec: any Codec = args[1] == "eiw" ? EIWCodec() : LMACCodec()
 do {
@@ -41,6 +42,7 @@ do {
     let file = try codec.encode(.bytes(text), options: options)
     let (w1, c1) = (now(), cpu())
     let bytes = file.serialized()
+    if let outputPath { _ = FileManager.default.createFile(atPath: outputPath, contents: Data(bytes)) }
     let back = try codec.decode(try ContainerFile(parsing: bytes))
     let (w2, c2) = (now(), cpu())
     guard case .bytes(let decoded) = back, decoded == text else { print("ROUND TRIP FAILED"); exit(2) }

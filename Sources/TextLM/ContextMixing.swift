@@ -27,6 +27,7 @@ struct ContextMixingModel: ~Copyable {
     private var apmOrder0 = AdaptiveProbabilityMap(contexts: 256)
     private var apmOrder1 = AdaptiveProbabilityMap(contexts: 65536)
     private var lmMap = AdaptiveProbabilityMap(contexts: 256)
+    private var apmLM = AdaptiveProbabilityMap(contexts: 64 * 256)
 
     // The byte being coded.
     private var c0 = 1  // 1 followed by the bits seen so far
@@ -88,7 +89,13 @@ struct ContextMixingModel: ~Copyable {
         mixed = Logistic.squash((m0 + m1) >> 1)
         let a0 = apmOrder0.refine(mixed, context: c0)
         let a1 = apmOrder1.refine(mixed, context: Int(history & 0xff) << 8 | c0)
-        pr = (2 * mixed + a0 + a1 + 2) >> 2
+        if lmCumulative != nil {
+            // SSE on M1's opinion: its stretched probability in 64 steps, by partial byte
+            let a2 = apmLM.refine(mixed, context: Int((lmStretch + 2048) >> 6) * 256 + c0)
+            pr = (mixed + a0 + a1 + a2 + 2) >> 2
+        } else {
+            pr = (2 * mixed + a0 + a1 + 2) >> 2
+        }
         pr = min(4095, max(1, pr))
         return UInt32(pr) << 4
     }
@@ -102,7 +109,7 @@ struct ContextMixingModel: ~Copyable {
         mixers[1].update(inputs, bit: bit)
         apmOrder0.update(bit: bit)
         apmOrder1.update(bit: bit)
-        if lmCumulative != nil { lmMap.update(bit: bit) }
+        if lmCumulative != nil { lmMap.update(bit: bit); apmLM.update(bit: bit) }
 
         c0 = c0 << 1 | bit
         bitPosition += 1
@@ -264,7 +271,7 @@ struct Mixer {
     private var weights: [Int32]
     private var selected = 0
     private var output: Int32 = 2048
-    private let rate: Int64 = 6
+    private let rate: Int64 = 4
 
     init(inputs: Int, contexts: Int) {
         n = inputs
