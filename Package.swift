@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits"]),
         .testTarget(name: "CodecKitTests", dependencies: ["CodecKit", "Store", "TextLM", "PCCodec", "MediaIO"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: ["MediaIO", "Container"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -51,7 +51,7 @@ public struct CodecRegistry: Sendable {
             if !file.modelID.isEmpty {
                 throw .missingModel(modelID: file.modelID, searched: ["the registry of this build"])
             }
-            throw .unknownCodec(id, available: ids)
+            throw .codecNotAvailable(file.codecID)
         }
         return try e.make()
     }
