@@ -179,7 +179,7 @@ import Testing
     @discardableResult
     func write(_ name: String, _ bytes: [UInt8]) -> String {
         let path = "\(dir)/\(name)"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 
