@@ -35,6 +35,8 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
     case corrupt(format: FileFormat, reason: String)
     /// A valid file of a kind or variant this build cannot handle.
     case unsupported(String)
+    /// The file declares sizes beyond `MediaLimits`; refused before allocating.
+    case tooLarge(String)
     /// The media cannot be written in the requested format (for example audio as PNG).
     case cannotWrite(String)
 
@@ -42,6 +44,7 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .corrupt(let format, let reason): "not a valid \(format.rawValue.uppercased()) file: \(reason)"
         case .unsupported(let what): "unsupported input: \(what)"
+        case .tooLarge(let what): "input too large: \(what)"
         case .cannotWrite(let what): "cannot write: \(what)"
         }
     }
