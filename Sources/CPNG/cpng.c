@@ -133,7 +133,10 @@ cpng_status cpng_decode(const uint8_t *data, size_t size,
     int significant = 0;
     png_color_8p sbit;
     if (png_get_sBIT(png, info, &sbit)) {
-        const png_byte values[] = {sbit->red, sbit->green, sbit->blue, sbit->gray, sbit->alpha};
+        /* Only the fields the colour type stores: libpng fills the others with the depth. */
+        const int color = color_type & PNG_COLOR_MASK_COLOR, alpha = color_type & PNG_COLOR_MASK_ALPHA;
+        const png_byte values[] = {color ? sbit->red : 0, color ? sbit->green : 0, color ? sbit->blue : 0,
+                                   color ? 0 : sbit->gray, alpha ? sbit->alpha : 0};
         for (size_t k = 0; k < sizeof values; k++)
             if (values[k] > significant) significant = values[k];
     }
