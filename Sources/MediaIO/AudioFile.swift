@@ -19,7 +19,9 @@ public enum AudioFile {
         let file = MemoryFile(data)
         var info = SF_INFO()
         guard let handle = file.open(mode: SFM_READ, info: &info) else {
-            throw .corrupt(format: format, reason: libsndfileMessage(nil))
+            // libsndfile's error codes do not separate damage from encodings it lacks (a 12-bit
+            // FLAC and a FLAC without STREAMINFO give the same one), so its message says which.
+            throw .corrupt(format: format, reason: "libsndfile cannot open it: \(libsndfileMessage(nil))")
         }
         defer { sf_close(handle) }
         return try withExtendedLifetime(file) { () throws(MediaError) -> Audio in
