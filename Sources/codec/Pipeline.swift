@@ -19,7 +19,7 @@ enum Pipeline {
     static func encodeMedia(_ bytes: [UInt8], codec id: String?, options: CodecOptions,
                             name: String) throws(CLIError) -> ContainerFile {
         do {
-            let media = try MediaFile.decode(bytes)
+            let media = try MediaFile.decode(bytes, name: name == "-" ? nil : name)
             let codec = try registry.codec(id, for: media.kind)
             return try codec.encode(media, options: options)
         } catch {

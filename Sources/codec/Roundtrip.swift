@@ -58,7 +58,7 @@ struct Roundtrip: ParsableCommand {
             progress.started(FileIO.fileName(of: input))
             do {
                 let bytes = try FileIO.read(input)
-                let media = try wrap { () throws(MediaError) in try MediaFile.decode(bytes) }
+                let media = try wrap { () throws(MediaError) in try MediaFile.decode(bytes, name: input) }
                 let ids = allCodecs ? registry.entries.filter { $0.info.modalities.contains(media.kind) }.map(\.info.id)
                                     : [codec ?? registry.defaults[media.kind] ?? "store"]
                 for id in ids {
