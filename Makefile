@@ -40,7 +40,7 @@ test-swift:
 # Third-party PNG/WAV/FLAC suites (../shared/conformance) through the store codec.
 test-conformance: build
 	@$(PYTHON) -c "import numpy, png, soundfile" 2>/dev/null || $(PYTHON) -m pip install -q numpy pypng soundfile
-	$(PYTHON) ../shared/conformance/run.py $(CODEC)
+	scripts/conformance.sh $(CODEC)
 
 clean:
 	rm -rf .build
