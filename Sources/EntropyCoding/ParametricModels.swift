@@ -27,6 +27,16 @@ public struct ParametricModelTable: Sendable {
             }
         }
 
+        /// The probability of each integer value in `values` (bin [v − ½, v + ½)), zero-mean,
+        /// not renormalised: the mass outside the range is left out. Deterministic (see
+        /// `DeterministicMath`); feed it to `FrequencyQuantizer`.
+        public func discretized(scale: Double, values: ClosedRange<Int>) -> [Double] {
+            values.map { v in
+                let a = Double(abs(v))  // symmetric: P(v) = P(−v)
+                return v == 0 ? 1 - 2 * upperTail(0.5, scale: scale) : upperTail(a - 0.5, scale: scale) - upperTail(a + 0.5, scale: scale)
+            }
+        }
+
         /// How many scales out the tails hold less than about 1e-9 of the mass.
         var tailFactor: Double {
             switch self {

@@ -238,7 +238,8 @@ extension RANSVariant {
             }
         }
         let n = symbols.count
-        let capacity = n * maxWordsPerSymbol(precision: precision) + ways * wordsPerState
+        let renormalizationSteps = maxWordsPerSymbol(precision: precision)
+        let capacity = n * renormalizationSteps + ways * wordsPerState
         let buffer = UnsafeMutablePointer<Word>.allocate(capacity: capacity)
         defer { buffer.deallocate() }
         let states = UnsafeMutablePointer<State>.allocate(capacity: ways)
@@ -256,10 +257,14 @@ extension RANSVariant {
                     guard symbol >= 0, symbol < table.count, table[symbol].reciprocal != 0 else { return i }
                     let e = table[symbol]
                     var x = states[lane]
-                    while x >= e.xMax {
-                        out -= 1
-                        out.pointee = Word(truncatingIfNeeded: x).littleEndian
-                        x >>= wordBits
+                    // Branch-free renormalization in ⌈p/w⌉ conditional steps. Writing to out − 1
+                    // unconditionally stays in bounds: the buffer still has room for every word
+                    // symbols 0...i could emit plus the final states.
+                    for _ in 0..<renormalizationSteps {
+                        let emit = x >= e.xMax
+                        (out - 1).pointee = Word(truncatingIfNeeded: x).littleEndian
+                        out -= emit ? 1 : 0
+                        x = emit ? x >> wordBits : x
                     }
                     let q = x.multipliedFullWidth(by: e.reciprocal).high >> e.shift
                     states[lane] = x &+ e.bias &+ State(truncatingIfNeeded: q) &* e.complement
@@ -311,16 +316,22 @@ extension RANSVariant {
                         var w = start / bytesPerWord  // next word to read
                         var i = 0
                         // Fast rounds: one symbol per lane, at most `maxWords` words each, no bounds checks.
-                        let maxWords = ways * 4 / bytesPerWord
+                        let renormalizationSteps = maxWordsPerSymbol(precision: model.precision)
+                        let maxWords = ways * renormalizationSteps
                         while i + ways <= count, w + maxWords <= words {
                             for lane in 0..<ways {
                                 var s = x[lane]
                                 let e = table[Int(truncatingIfNeeded: s & mask)]
                                 output[i + lane] = T(truncatingIfNeeded: e >> 40)
                                 s = State(truncatingIfNeeded: e & 0xFFFFF) &* (s >> precision) &+ State(truncatingIfNeeded: (e >> 20) & 0xFFFFF)
-                                while s < lowerBound {
-                                    s = s << wordBits | State(Word(littleEndian: raw.loadUnaligned(fromByteOffset: w * bytesPerWord, as: Word.self)))
-                                    w += 1
+                                // Branch-free renormalization: ⌈p/w⌉ conditional steps always suffice
+                                // (after decoding, x ≥ 2^(S−1−w−p)), and the loads stay in bounds
+                                // because this round has at least `maxWords` words left.
+                                for _ in 0..<renormalizationSteps {
+                                    let word = State(Word(littleEndian: raw.loadUnaligned(fromByteOffset: w * bytesPerWord, as: Word.self)))
+                                    let refill = s < lowerBound
+                                    s = refill ? s << wordBits | word : s
+                                    w &+= refill ? 1 : 0
                                 }
                                 x[lane] = s
                             }

@@ -159,7 +159,11 @@ public struct RangeDecoder: Sendable {
     /// The slot in [0, 2^precision) the next symbol lies in; follow with `consume(_:precision:)`.
     @inlinable
     public func slot(precision: Int) throws(EntropyCodingError) -> UInt32 {
-        let slot = code / (range &>> UInt64(precision))
+        let r = range &>> UInt64(precision)
+        // r ≥ 1 while the invariant range ≥ 2^32 holds; it fails only if the decoder is used
+        // again after it threw, which must not trap either.
+        guard r > 0 else { throw .corruptInput("range decoder used after an error") }
+        let slot = code / r
         // A valid stream never points into the wasted top of the range.
         guard slot < 1 << UInt64(precision) else { throw .corruptInput("range coder slot beyond the model's total") }
         return UInt32(slot)
