@@ -77,7 +77,7 @@ def main():
         "Overhead is actual bits over the ideal code length of the message under the quantized model",
         "(Σ −log2(f/2^precision)), the fixed bytes of final states included. constriction codes the same",
         "symbols with the same integer model (given as f/2^precision, which its 24-bit quantization",
-        "represents exactly). Ratio = our speed / constriction's best coder of the same kind (ANS for",
+        "represents exactly). Ratio = our speed / constriction's coder of the same kind (its ANS for",
         "rANS, range for range).",
         "",
     ]
