@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO"]),
         .testTarget(name: "ContainerTests", dependencies: ["Container"]),
         .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
-        .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural"], exclude: ["Golden"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits"]),
         .testTarget(name: "CodecKitTests", dependencies: ["CodecKit", "Store", "TextLM", "PCCodec", "MediaIO"]),
         .testTarget(name: "CLITests", dependencies: []),
