@@ -101,7 +101,7 @@ enum Kernels {
             // One output element per dot product; split over output columns (rows of w).
             let out = SharedPointer(base: y)
             let work = m * n * k
-            parallelChunks(n, threads: work < 1 << 16 ? 1 : path.threads, minChunk: 16) { cols in
+            parallelChunks(n, threads: work < 1 << 20 ? 1 : path.threads, minChunk: 16) { cols in
                 for r in 0..<m {
                     let xr = x + r * k
                     for c in cols {
@@ -126,11 +126,64 @@ enum Kernels {
                         1, a, Int32(k), b, Int32(n), accumulate ? 1 : 0, c, Int32(n))
         case .deterministic(let threads):
             let out = SharedPointer(base: c)
-            parallelChunks(m, threads: m * n * k < 1 << 16 ? 1 : threads) { rows in
-                for r in rows {
-                    let cr = out.base + r * n
-                    if !accumulate { cr.initialize(repeating: 0, count: n) }
-                    for kk in 0..<k { axpy(a[r * k + kk], b + kk * n, cr, n) }
+            parallelChunks(m, threads: m * n * k < 1 << 16 ? 1 : threads, minChunk: 4) { rows in
+                deterministicMatmul(a, b, out.base, rows: rows, n: n, k: k, accumulate: accumulate)
+            }
+        }
+    }
+
+    /// Rows `rows` of c = a·b (+ c). Every c[r, j] is computed as c = c + a[r, kk]·b[kk, j] for
+    /// kk = 0, 1, ..., k-1 starting from 0 (or the old c), whatever the blocking: tiles of 4 rows ×
+    /// 32 columns keep their accumulators in registers and a 32-column strip of b in cache.
+    static func deterministicMatmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                                    rows: Range<Int>, n: Int, k: Int, accumulate: Bool) {
+        typealias V = SIMD16<Float>
+        let rb = UnsafeRawPointer(b)
+        @inline(__always) func loadB(_ kk: Int, _ j: Int) -> V { rb.loadUnaligned(fromByteOffset: 4 * (kk * n + j), as: V.self) }
+        @inline(__always) func loadC(_ r: Int, _ j: Int) -> V {
+            accumulate ? UnsafeRawPointer(c).loadUnaligned(fromByteOffset: 4 * (r * n + j), as: V.self) : V(repeating: 0)
+        }
+        @inline(__always) func store(_ v: V, _ r: Int, _ j: Int) {
+            UnsafeMutableRawPointer(c).storeBytes(of: v, toByteOffset: 4 * (r * n + j), as: V.self)
+        }
+        var j = 0
+        while j + 32 <= n {
+            var r = rows.lowerBound
+            while r + 4 <= rows.upperBound {
+                var c00 = loadC(r, j), c01 = loadC(r, j + 16), c10 = loadC(r + 1, j), c11 = loadC(r + 1, j + 16)
+                var c20 = loadC(r + 2, j), c21 = loadC(r + 2, j + 16), c30 = loadC(r + 3, j), c31 = loadC(r + 3, j + 16)
+                let a0 = a + r * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k
+                for kk in 0..<k {
+                    let b0 = loadB(kk, j), b1 = loadB(kk, j + 16)
+                    let x0 = V(repeating: a0[kk]), x1 = V(repeating: a1[kk]), x2 = V(repeating: a2[kk]), x3 = V(repeating: a3[kk])
+                    c00 = c00 + x0 * b0; c01 = c01 + x0 * b1
+                    c10 = c10 + x1 * b0; c11 = c11 + x1 * b1
+                    c20 = c20 + x2 * b0; c21 = c21 + x2 * b1
+                    c30 = c30 + x3 * b0; c31 = c31 + x3 * b1
+                }
+                store(c00, r, j); store(c01, r, j + 16); store(c10, r + 1, j); store(c11, r + 1, j + 16)
+                store(c20, r + 2, j); store(c21, r + 2, j + 16); store(c30, r + 3, j); store(c31, r + 3, j + 16)
+                r += 4
+            }
+            while r < rows.upperBound {
+                var c0 = loadC(r, j), c1 = loadC(r, j + 16)
+                let ar = a + r * k
+                for kk in 0..<k {
+                    let x = V(repeating: ar[kk])
+                    c0 = c0 + x * loadB(kk, j); c1 = c1 + x * loadB(kk, j + 16)
+                }
+                store(c0, r, j); store(c1, r, j + 16)
+                r += 1
+            }
+            j += 32
+        }
+        // Remaining columns (< 32): scalar, same order.
+        if j < n {
+            for r in rows {
+                for jj in j..<n {
+                    var s: Float = accumulate ? c[r * n + jj] : 0
+                    for kk in 0..<k { s = s + a[r * k + kk] * b[kk * n + jj] }
+                    c[r * n + jj] = s
                 }
             }
         }

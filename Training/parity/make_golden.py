@@ -16,6 +16,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
+from reference import Attention, Block, ResBlock, TransformerLM
+
 torch.manual_seed(20261124)
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "../../Tests/NeuralTests/Golden")
 os.makedirs(OUT, exist_ok=True)
@@ -141,55 +143,6 @@ save("upsample", {}, {
 
 
 # --- attention and transformer -----------------------------------------------------------------
-class Attention(nn.Module):
-    def __init__(self, d, heads):
-        super().__init__()
-        self.heads = heads
-        self.qkv = nn.Linear(d, 3 * d)
-        self.proj = nn.Linear(d, d)
-
-    def forward(self, x, causal=True):  # x: [T, d]
-        t, d = x.shape
-        q, k, v = self.qkv(x).split(d, dim=-1)
-        q, k, v = (z.view(t, self.heads, d // self.heads).transpose(0, 1) for z in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
-        return self.proj(y.transpose(0, 1).reshape(t, d))
-
-
-class MLP(nn.Module):
-    def __init__(self, d, hidden, approximate):
-        super().__init__()
-        self.fc1, self.fc2, self.approximate = nn.Linear(d, hidden), nn.Linear(hidden, d), approximate
-
-    def forward(self, x):
-        return self.fc2(F.gelu(self.fc1(x), approximate=self.approximate))
-
-
-class Block(nn.Module):
-    def __init__(self, d, heads, hidden, approximate="none"):
-        super().__init__()
-        self.ln1, self.attn = nn.LayerNorm(d), Attention(d, heads)
-        self.ln2, self.mlp = nn.LayerNorm(d), MLP(d, hidden, approximate)
-
-    def forward(self, x):
-        x = x + self.attn(self.ln1(x))
-        return x + self.mlp(self.ln2(x))
-
-
-class TransformerLM(nn.Module):
-    def __init__(self, vocab, d, heads, layers, hidden, context, approximate="none"):
-        super().__init__()
-        self.tok_emb, self.pos_emb = nn.Embedding(vocab, d), nn.Embedding(context, d)
-        self.blocks = nn.ModuleList(Block(d, heads, hidden, approximate) for _ in range(layers))
-        self.ln_f, self.head = nn.LayerNorm(d), nn.Linear(d, vocab, bias=False)
-
-    def forward(self, tokens):
-        x = self.tok_emb(tokens) + self.pos_emb(torch.arange(len(tokens)))
-        for b in self.blocks:
-            x = b(x)
-        return self.head(self.ln_f(x))
-
-
 x = torch.randn(11, 32)
 module_case("attention_causal", {"dim": 32, "heads": 4, "causal": True}, Attention(32, 4), x)
 module_case("attention_full", {"dim": 32, "heads": 4, "causal": False}, Attention(32, 4), x, False)
@@ -205,15 +158,6 @@ save("transformer_lm", lm_config, {"tokens": tokens.float(), "output": logits, *
 
 
 # --- residual conv block -----------------------------------------------------------------------
-class ResBlock(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.conv1, self.conv2 = nn.Conv2d(c, c, 3, padding=1), nn.Conv2d(c, c, 3, padding=1)
-
-    def forward(self, x):
-        return x + self.conv2(F.relu(self.conv1(x)))
-
-
 module_case("resblock2d", {"channels": 8}, ResBlock(8), torch.randn(1, 8, 10, 12))
 
 # --- dtype conversion --------------------------------------------------------------------------
