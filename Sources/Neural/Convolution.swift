@@ -89,7 +89,8 @@ public struct Conv2d: Sendable {
                     }
                     padded.withUnsafeBufferPointer { pb in
                         col.withUnsafeMutableBufferPointer { cb in
-                            im2col(pb.baseAddress! + g * cinG * hp * wp, channels: cinG, hp, wp, ho, wo, into: cb.baseAddress!)
+                            im2col(pb.baseAddress! + g * cinG * hp * wp, channels: cinG, hp, wp, ho, wo, into: cb.baseAddress!,
+                                   threads: path.threads)
                         }
                     }
                     col.withUnsafeBufferPointer { cb in
@@ -123,24 +124,28 @@ public struct Conv2d: Sendable {
         }
     }
 
-    /// col[(c, ky, kx), (oy, ox)] = padded[c, oy·sh + ky·dh, ox·sw + kx·dw].
+    /// col[(c, ky, kx), (oy, ox)] = padded[c, oy·sh + ky·dh, ox·sw + kx·dw]; channels split across
+    /// threads (a pure copy, so the split cannot change any value).
     private func im2col(_ p: UnsafePointer<Float>, channels: Int, _ hp: Int, _ wp: Int, _ ho: Int, _ wo: Int,
-                        into col: UnsafeMutablePointer<Float>) {
+                        into col: UnsafeMutablePointer<Float>, threads: Int) {
         let (kh, kw) = kernel
-        var row = col
-        for c in 0..<channels {
-            for ky in 0..<kh {
-                for kx in 0..<kw {
-                    for oy in 0..<ho {
-                        let src = p + c * hp * wp + (oy * stride.0 + ky * dilation.0) * wp + kx * dilation.1
-                        let dst = row + oy * wo
-                        if stride.1 == 1 {
-                            dst.update(from: src, count: wo)
-                        } else {
-                            for ox in 0..<wo { dst[ox] = src[ox * stride.1] }
+        let shared = SharedPointer(base: col)
+        parallelChunks(channels, threads: channels * kh * kw * ho * wo < 1 << 16 ? 1 : threads) { range in
+            for c in range {
+                var row = shared.base + c * kh * kw * ho * wo
+                for ky in 0..<kh {
+                    for kx in 0..<kw {
+                        for oy in 0..<ho {
+                            let src = p + c * hp * wp + (oy * stride.0 + ky * dilation.0) * wp + kx * dilation.1
+                            let dst = row + oy * wo
+                            if stride.1 == 1 {
+                                dst.update(from: src, count: wo)
+                            } else {
+                                for ox in 0..<wo { dst[ox] = src[ox * stride.1] }
+                            }
                         }
+                        row += ho * wo
                     }
-                    row += ho * wo
                 }
             }
         }
