@@ -101,7 +101,7 @@ enum Kernels {
             // One output element per dot product; split over output columns (rows of w).
             let out = SharedPointer(base: y)
             let work = m * n * k
-            parallelChunks(n, threads: work < 1 << 20 ? 1 : path.threads, minChunk: 16) { cols in
+            parallelChunks(n, threads: work < 1 << 17 ? 1 : path.threads, minChunk: 16) { cols in
                 for r in 0..<m {
                     let xr = x + r * k
                     for c in cols {
