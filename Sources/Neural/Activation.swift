@@ -11,12 +11,13 @@ public enum Activation: Sendable, Equatable {
     case tanh
     case sigmoid
 
+    /// The function on 8 lanes at once (lane-wise, so each lane equals the scalar result).
     @inlinable @inline(__always)
-    public func apply(_ x: Float) -> Float {
+    public func apply(_ x: DMath.Vector) -> DMath.Vector {
         switch self {
         case .identity: return x
-        case .relu: return x > 0 ? x : 0
-        case .leakyReLU(let slope): return x >= 0 ? x : x * slope
+        case .relu: return x.replacing(with: 0, where: .!(x .> 0))
+        case .leakyReLU(let slope): return x.replacing(with: x * slope, where: x .< 0)
         case .silu: return x / (1 + DMath.exp(-x))
         case .gelu: return x * (0.5 * DMath.erfc(x * -0.707_106_77))
         case .geluTanh:
@@ -28,6 +29,9 @@ public enum Activation: Sendable, Equatable {
         }
     }
 
+    @inlinable
+    public func apply(_ x: Float) -> Float { apply(DMath.Vector(repeating: x))[0] }
+
     public func callAsFunction(_ x: Tensor) -> Tensor {
         var out = x
         apply(&out.scalars)
@@ -37,7 +41,13 @@ public enum Activation: Sendable, Equatable {
     public func apply(_ v: inout [Float]) {
         if self == .identity { return }
         v.withUnsafeMutableBufferPointer { b in
-            for i in b.indices { b[i] = apply(b[i]) }
+            switch self {  // one loop per case, so each specialises and vectorises
+            case .relu: DMath.map(b) { Activation.relu.apply($0) }
+            case .silu: DMath.map(b) { Activation.silu.apply($0) }
+            case .gelu: DMath.map(b) { Activation.gelu.apply($0) }
+            case .geluTanh: DMath.map(b) { Activation.geluTanh.apply($0) }
+            default: DMath.map(b) { self.apply($0) }
+            }
         }
     }
 

@@ -2,7 +2,10 @@ import Foundation
 
 /// Hyper-parameters of a decoder-only byte/token transformer, read from codec.json.
 public struct TransformerConfig: Sendable, Equatable {
+    /// Input tokens (rows of `tok_emb`), e.g. 257 for 256 bytes + a BOS token.
     public var vocabSize: Int
+    /// Output classes (rows of `head`), e.g. 256 bytes.
+    public var outputSize: Int
     public var dim: Int
     public var heads: Int
     public var layers: Int
@@ -11,38 +14,45 @@ public struct TransformerConfig: Sendable, Equatable {
     public var activation: Activation
     public var normEps: Float
 
-    public init(vocabSize: Int = 256, dim: Int, heads: Int, layers: Int, mlpDim: Int, context: Int,
-                activation: Activation = .gelu, normEps: Float = 1e-5) {
-        self.vocabSize = vocabSize; self.dim = dim; self.heads = heads; self.layers = layers
-        self.mlpDim = mlpDim; self.context = context; self.activation = activation; self.normEps = normEps
+    public init(vocabSize: Int = 256, outputSize: Int? = nil, dim: Int, heads: Int, layers: Int, mlpDim: Int, context: Int,
+                activation: Activation = .geluTanh, normEps: Float = 1e-5) {
+        self.vocabSize = vocabSize; self.outputSize = outputSize ?? vocabSize; self.dim = dim; self.heads = heads
+        self.layers = layers; self.mlpDim = mlpDim; self.context = context; self.activation = activation; self.normEps = normEps
     }
 
-    /// Reads codec.json. Keys (top level, or inside a "model" object): `vocab_size`, `d_model`,
-    /// `n_heads`, `n_layers`, `d_mlp`, `context`, `activation` ("gelu" | "gelu_tanh"), `norm_eps`.
-    /// Only `n_heads` is required: the others default to what the weights' shapes say.
+    /// Reads codec.json: the keys of an `"architecture"` or `"model"` object, or the top level.
+    /// Each key has two accepted spellings: `n_heads`/`heads` (required), `d_model`/`width`,
+    /// `n_layers`/`layers`, `d_mlp`/`mlp`, `context`, `vocab_size`/`vocab_in`, `vocab_out`,
+    /// `norm_eps`/`ln_eps`, and `activation` ("gelu_tanh", the default, or "gelu", "relu", "silu").
+    /// Sizes that are absent are taken from the weights' shapes; present ones must agree with them.
     public init(json: Data, weights: SafeTensors) throws {
         guard let top = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
             throw NeuralError.badConfig("codec.json is not a JSON object")
         }
-        let obj = (top["model"] as? [String: Any]) ?? top
-        func int(_ key: String) -> Int? { (obj[key] as? Int) ?? (top[key] as? Int) }
-        guard let heads = int("n_heads") else { throw NeuralError.badConfig("codec.json has no n_heads") }
-        guard let emb = weights.entries["tok_emb.weight"], emb.shape.count == 2 else { throw SafeTensorsError.missingTensor(name: "tok_emb.weight") }
-        guard let pos = weights.entries["pos_emb.weight"], pos.shape.count == 2 else { throw SafeTensorsError.missingTensor(name: "pos_emb.weight") }
-        guard let fc1 = weights.entries["blocks.0.mlp.fc1.weight"], fc1.shape.count == 2 else { throw SafeTensorsError.missingTensor(name: "blocks.0.mlp.fc1.weight") }
+        let obj = (top["architecture"] as? [String: Any]) ?? (top["model"] as? [String: Any]) ?? top
+        func int(_ keys: String...) -> Int? { keys.lazy.compactMap { obj[$0] as? Int }.first }
+        guard let heads = int("n_heads", "heads") else { throw NeuralError.badConfig("codec.json has no n_heads (or heads)") }
+        func matrix(_ name: String) throws -> [Int] {
+            guard let e = weights.entries[name] else { throw SafeTensorsError.missingTensor(name: name) }
+            guard e.shape.count == 2 else { throw SafeTensorsError.shapeMismatch(name: name, expected: [-1, -1], found: e.shape) }
+            return e.shape
+        }
+        let emb = try matrix("tok_emb.weight"), pos = try matrix("pos_emb.weight"), fc1 = try matrix("blocks.0.mlp.fc1.weight")
+        let head = weights.entries["head.weight"] == nil ? emb : try matrix("head.weight")
         var layers = 0
         while weights.entries["blocks.\(layers).attn.qkv.weight"] != nil { layers += 1 }
-        var activation = Activation.gelu
-        if let name = (obj["activation"] as? String) ?? (top["activation"] as? String) {
+        var activation = Activation.geluTanh
+        if let name = obj["activation"] as? String {
             guard let a = Activation(name: name) else { throw NeuralError.badConfig("unknown activation '\(name)'") }
             activation = a
         }
-        let eps = ((obj["norm_eps"] as? Double) ?? (top["norm_eps"] as? Double)).map(Float.init) ?? 1e-5
-        self.init(vocabSize: int("vocab_size") ?? emb.shape[0], dim: int("d_model") ?? emb.shape[1], heads: heads,
-                  layers: int("n_layers") ?? layers, mlpDim: int("d_mlp") ?? fc1.shape[0],
-                  context: int("context") ?? pos.shape[0], activation: activation, normEps: eps)
-        guard self.vocabSize == emb.shape[0], self.dim == emb.shape[1], self.context <= pos.shape[0], self.layers == layers else {
-            throw NeuralError.badConfig("codec.json (vocab \(vocabSize), d_model \(dim), context \(context), \(self.layers) layers) disagrees with the weights (tok_emb \(emb.shape), pos_emb \(pos.shape), \(layers) blocks)")
+        let eps = ((obj["norm_eps"] as? Double) ?? (obj["ln_eps"] as? Double)).map(Float.init) ?? 1e-5
+        self.init(vocabSize: int("vocab_size", "vocab_in") ?? emb[0], outputSize: int("vocab_out") ?? head[0],
+                  dim: int("d_model", "width") ?? emb[1], heads: heads, layers: int("n_layers", "layers") ?? layers,
+                  mlpDim: int("d_mlp", "mlp") ?? fc1[0], context: int("context") ?? pos[0], activation: activation, normEps: eps)
+        guard vocabSize == emb[0], outputSize == head[0], dim == emb[1], context <= pos[0], self.layers == layers, heads > 0,
+              dim % heads == 0 else {
+            throw NeuralError.badConfig("codec.json (vocab \(vocabSize)→\(outputSize), width \(dim), \(heads) heads, context \(context), \(self.layers) layers) disagrees with the weights (tok_emb \(emb), head \(head), pos_emb \(pos), \(layers) blocks)")
         }
     }
 }
@@ -138,8 +148,9 @@ public struct TransformerLM: Sendable {
         }
         finalNorm = try LayerNorm(w, "ln_f", dim: c.dim, eps: c.normEps)
         if w.entries["head.weight"] != nil {
-            head = try Linear(w, "head", in: c.dim, out: c.vocabSize)
+            head = try Linear(w, "head", in: c.dim, out: c.outputSize)
         } else {
+            guard c.outputSize == c.vocabSize else { throw SafeTensorsError.missingTensor(name: "head.weight") }
             head = Linear(weight: tokenEmbedding.weight, bias: nil)
         }
     }
@@ -170,7 +181,7 @@ public struct TransformerLM: Sendable {
         let p = positionEmbedding.row(t)
         for i in 0..<config.dim { x[i] = x[i] + p[p.startIndex + i] }
         for (b, block) in blocks.enumerated() { x = block.step(x, cache: &state.caches[b], path: path) }
-        var logits = [Float](repeating: 0, count: config.vocabSize)
+        var logits = [Float](repeating: 0, count: config.outputSize)
         head.apply(finalNorm(Tensor(shape: [config.dim], scalars: x)).scalars, m: 1, into: &logits, path: path)
         return logits
     }
@@ -180,7 +191,7 @@ public struct TransformerLM: Sendable {
         DMath.softmax(try step(token, &state))
     }
 
-    /// Causal forward over a whole sequence: logits `[T, V]`, row t predicting token t+1. On the
+    /// Causal forward over a whole sequence: logits `[T, outputSize]`, row t predicting token t+1. On the
     /// deterministic path row t equals `step` at position t bit for bit.
     public func logits(_ tokens: [Int]) throws -> Tensor {
         guard tokens.count <= config.context else { throw NeuralError.contextFull(config.context) }

@@ -98,6 +98,21 @@ import Testing
     }
     static let expectedProbabilityHash: UInt64 = 0x0d88_51c6_6d12_b749
 
+    /// The EIW model's layout: BOS input token 256, 256 outputs, "architecture" keys in codec.json.
+    @Test func bosModelWithArchitectureKeysMatchesPyTorch() throws {
+        let (w, _) = try Golden.load("transformer_lm_bos")
+        let lm = try TransformerLM(config: Data(w.metadata["config"]!.utf8), weights: try Data(contentsOf: Golden.directory.appendingPathComponent("transformer_lm_bos.safetensors")))
+        #expect(lm.config == TransformerConfig(vocabSize: 257, outputSize: 256, dim: 32, heads: 2, layers: 1, mlpDim: 64, context: 16))
+        let tokens = try w.tensor("tokens").scalars.map { Int($0) }
+        let expected = try w.tensor("output")
+        expectParity(try lm.logits(tokens), expected, "BOS LM forward")
+        var state = lm.makeState()
+        var rows: [Float] = []
+        for t in tokens { rows += try lm.step(t, &state) }
+        #expect(rows == (try lm.logits(tokens)).scalars)
+        expectParity(Tensor(shape: expected.shape, scalars: rows), expected, "BOS LM steps")
+    }
+
     @Test func stepRejectsBadInput() throws {
         let (lm, _, _) = try goldenLM()
         var state = lm.makeState()
@@ -111,6 +126,6 @@ import Testing
         #expect(throws: NeuralError.self) { try TransformerConfig(json: Data(#"{"n_heads": 4, "d_model": 64}"#.utf8), weights: w) }
         #expect(throws: NeuralError.self) { try TransformerConfig(json: Data(#"{"d_model": 32}"#.utf8), weights: w) }
         let minimal = try TransformerConfig(json: Data(#"{"model": {"n_heads": 4}}"#.utf8), weights: w)
-        #expect(minimal.layers == 2 && minimal.mlpDim == 128 && minimal.context == 24 && minimal.activation == .gelu)
+        #expect(minimal.layers == 2 && minimal.mlpDim == 128 && minimal.context == 24 && minimal.activation == .geluTanh)
     }
 }

@@ -66,8 +66,8 @@ for t in threads:
 
 # --- LM: 3 layers, width 256, 4 heads, MLP 1024, one byte at a time with a KV cache ---------------
 cfg = {"vocab_size": 256, "d_model": 256, "n_heads": 4, "n_layers": 3, "d_mlp": 1024, "context": 512,
-       "activation": "gelu", "norm_eps": 1e-5}
-lm = TransformerLM(256, 256, 4, 3, 1024, 512).eval()
+       "activation": "gelu_tanh", "norm_eps": 1e-5}
+lm = TransformerLM(256, 256, 4, 3, 1024, 512, approximate="tanh").eval()  # the EIW model's shape
 tokens = torch.randint(0, 256, (args.lm_steps,))
 with torch.inference_mode():
     full = lm(tokens)

@@ -156,6 +156,16 @@ with torch.no_grad():
     logits = lm(tokens)
 save("transformer_lm", lm_config, {"tokens": tokens.float(), "output": logits, **lm.state_dict()})
 
+# The EIW layout (Training/neuralcodecs/byte_lm.py): 257 input tokens (bytes + BOS = 256), 256
+# outputs, codec.json keys in an "architecture" object, tanh GELU by default.
+bos_config = {"architecture": {"width": 32, "heads": 2, "layers": 1, "mlp": 64, "context": 16, "vocab_in": 257,
+                               "vocab_out": 256, "bos": 256, "ln_eps": 1e-5}}
+lm = randomize(TransformerLM(257, 32, 2, 1, 64, 16, approximate="tanh", vocab_out=256), scale=0.2)
+tokens = torch.tensor([256] + list(b"BOS first"))
+with torch.no_grad():
+    logits = lm(tokens)
+save("transformer_lm_bos", bos_config, {"tokens": tokens.float(), "output": logits, **lm.state_dict()})
+
 
 # --- residual conv block -----------------------------------------------------------------------
 module_case("resblock2d", {"channels": 8}, ResBlock(8), torch.randn(1, 8, 10, 12))

@@ -58,11 +58,11 @@ class Block(nn.Module):
 
 
 class TransformerLM(nn.Module):
-    def __init__(self, vocab, d, heads, layers, hidden, context, approximate="none"):
+    def __init__(self, vocab, d, heads, layers, hidden, context, approximate="none", vocab_out=None):
         super().__init__()
         self.tok_emb, self.pos_emb = nn.Embedding(vocab, d), nn.Embedding(context, d)
         self.blocks = nn.ModuleList(Block(d, heads, hidden, approximate) for _ in range(layers))
-        self.ln_f, self.head = nn.LayerNorm(d), nn.Linear(d, vocab, bias=False)
+        self.ln_f, self.head = nn.LayerNorm(d), nn.Linear(d, vocab_out or vocab, bias=False)
 
     def forward(self, tokens):
         x = self.tok_emb(tokens) + self.pos_emb(torch.arange(len(tokens)))
