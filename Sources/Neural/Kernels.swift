@@ -134,50 +134,48 @@ enum Kernels {
 
     /// Rows `rows` of c = a·b (+ c). Every c[r, j] is computed as c = c + a[r, kk]·b[kk, j] for
     /// kk = 0, 1, ..., k-1 starting from 0 (or the old c), whatever the blocking: tiles of 4 rows ×
-    /// 32 columns keep their accumulators in registers and a 32-column strip of b in cache.
+    /// 8 columns keep their accumulators in registers (8 SSE or 4 AVX registers, so no spills at
+    /// any vector width); each 8-column strip of b is first packed contiguously (`[k, 8]`), so the
+    /// inner loop streams it from L1 instead of striding a row (and a page) per step.
     static func deterministicMatmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                                     rows: Range<Int>, n: Int, k: Int, accumulate: Bool) {
-        typealias V = SIMD16<Float>
-        let rb = UnsafeRawPointer(b)
-        @inline(__always) func loadB(_ kk: Int, _ j: Int) -> V { rb.loadUnaligned(fromByteOffset: 4 * (kk * n + j), as: V.self) }
+        typealias V = SIMD8<Float>
         @inline(__always) func loadC(_ r: Int, _ j: Int) -> V {
             accumulate ? UnsafeRawPointer(c).loadUnaligned(fromByteOffset: 4 * (r * n + j), as: V.self) : V(repeating: 0)
         }
         @inline(__always) func store(_ v: V, _ r: Int, _ j: Int) {
             UnsafeMutableRawPointer(c).storeBytes(of: v, toByteOffset: 4 * (r * n + j), as: V.self)
         }
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: 8 * k)
+        defer { packed.deallocate() }
+        let pk = UnsafeRawPointer(packed)
         var j = 0
-        while j + 32 <= n {
+        while j + 8 <= n {
+            for kk in 0..<k { (packed + 8 * kk).update(from: b + kk * n + j, count: 8) }
             var r = rows.lowerBound
             while r + 4 <= rows.upperBound {
-                var c00 = loadC(r, j), c01 = loadC(r, j + 16), c10 = loadC(r + 1, j), c11 = loadC(r + 1, j + 16)
-                var c20 = loadC(r + 2, j), c21 = loadC(r + 2, j + 16), c30 = loadC(r + 3, j), c31 = loadC(r + 3, j + 16)
+                var c0 = loadC(r, j), c1 = loadC(r + 1, j), c2 = loadC(r + 2, j), c3 = loadC(r + 3, j)
                 let a0 = a + r * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k
                 for kk in 0..<k {
-                    let b0 = loadB(kk, j), b1 = loadB(kk, j + 16)
-                    let x0 = V(repeating: a0[kk]), x1 = V(repeating: a1[kk]), x2 = V(repeating: a2[kk]), x3 = V(repeating: a3[kk])
-                    c00 = c00 + x0 * b0; c01 = c01 + x0 * b1
-                    c10 = c10 + x1 * b0; c11 = c11 + x1 * b1
-                    c20 = c20 + x2 * b0; c21 = c21 + x2 * b1
-                    c30 = c30 + x3 * b0; c31 = c31 + x3 * b1
+                    let bv = pk.loadUnaligned(fromByteOffset: 32 * kk, as: V.self)
+                    c0 = c0 + V(repeating: a0[kk]) * bv
+                    c1 = c1 + V(repeating: a1[kk]) * bv
+                    c2 = c2 + V(repeating: a2[kk]) * bv
+                    c3 = c3 + V(repeating: a3[kk]) * bv
                 }
-                store(c00, r, j); store(c01, r, j + 16); store(c10, r + 1, j); store(c11, r + 1, j + 16)
-                store(c20, r + 2, j); store(c21, r + 2, j + 16); store(c30, r + 3, j); store(c31, r + 3, j + 16)
+                store(c0, r, j); store(c1, r + 1, j); store(c2, r + 2, j); store(c3, r + 3, j)
                 r += 4
             }
             while r < rows.upperBound {
-                var c0 = loadC(r, j), c1 = loadC(r, j + 16)
+                var c0 = loadC(r, j)
                 let ar = a + r * k
-                for kk in 0..<k {
-                    let x = V(repeating: ar[kk])
-                    c0 = c0 + x * loadB(kk, j); c1 = c1 + x * loadB(kk, j + 16)
-                }
-                store(c0, r, j); store(c1, r, j + 16)
+                for kk in 0..<k { c0 = c0 + V(repeating: ar[kk]) * pk.loadUnaligned(fromByteOffset: 32 * kk, as: V.self) }
+                store(c0, r, j)
                 r += 1
             }
-            j += 32
+            j += 8
         }
-        // Remaining columns (< 32): scalar, same order.
+        // Remaining columns (< 8): scalar, same order.
         if j < n {
             for r in rows {
                 for jj in j..<n {
