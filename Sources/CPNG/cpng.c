@@ -80,6 +80,22 @@ static int host_is_little_endian(void) {
     return *(const uint8_t *)&one == 1;
 }
 
+/* Walks the chunk list up to IEND and checks that every chunk fits in the bytes present. libpng
+ * 1.6.39 allocates an ancillary chunk's declared length before reading it (a 300-byte file can
+ * declare a 2 GB zTXt), so this bounds every per-chunk allocation by the file's size. */
+static const char *check_chunk_framing(const uint8_t *data, size_t size) {
+    size_t at = 8;
+    for (;;) {
+        if (size - at < 12) return "unexpected end of file (truncated chunk header)";
+        const uint32_t length = (uint32_t)data[at] << 24 | (uint32_t)data[at + 1] << 16 |
+                                (uint32_t)data[at + 2] << 8 | data[at + 3];
+        if (length > PNG_UINT_31_MAX) return "invalid chunk length";
+        if (length > size - at - 12) return "unexpected end of file (a chunk is longer than the rest of the file)";
+        if (memcmp(data + at + 4, "IEND", 4) == 0) return NULL;
+        at += 12 + (size_t)length;
+    }
+}
+
 cpng_status cpng_decode(const uint8_t *data, size_t size,
                         uint32_t max_dimension, uint64_t max_pixels,
                         cpng_image *out, char *message, size_t message_capacity) {
@@ -87,6 +103,11 @@ cpng_status cpng_decode(const uint8_t *data, size_t size,
     if (message_capacity) message[0] = '\0';
     if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
         set_message(message, message_capacity, "no PNG signature");
+        return CPNG_CORRUPT;
+    }
+    const char *framing = check_chunk_framing(data, size);
+    if (framing) {
+        set_message(message, message_capacity, framing);
         return CPNG_CORRUPT;
     }
     cpng_context *const c = new_context(message, message_capacity);
@@ -128,6 +149,12 @@ cpng_status cpng_decode(const uint8_t *data, size_t size,
         c->status = CPNG_TOO_LARGE;
         png_error(png, "image dimensions beyond this reader's limits");
     }
+
+    /* Deflate expands at most about 1032:1, so a file this small cannot hold this many pixels:
+     * refuse it before allocating the image (a 60-byte file must not cost gigabytes). */
+    const uint64_t filtered = (uint64_t)height * (1 + (uint64_t)png_get_rowbytes(png, info));
+    if (filtered > (uint64_t)size * 1032)
+        png_error(png, "the file is far too small for the image its header declares (truncated)");
 
     /* sBIT: keep the largest value, as readers that honour sBIT scale every channel by it. */
     int significant = 0;

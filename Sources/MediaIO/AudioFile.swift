@@ -189,12 +189,15 @@ public enum AudioFile {
     }
 
     /// libsndfile repairs some damage silently and only says so in its log: a data chunk longer
-    /// than the file (it clamps the frame count) or a read past the end of the file.
+    /// than the file (it clamps the frame count) or a chunk cut short by the end of the file.
+    /// Only the header parse counts (the log up to its "End" line): after it, libsndfile may
+    /// probe past the end of a valid file whose last chunk is an empty data chunk.
     private static func checkLog(_ handle: OpaquePointer, format: FileFormat) throws(MediaError) {
         var log = [CChar](repeating: 0, count: 8192)
         _ = sf_command(handle, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
         for line in cString(log).split(separator: "\n") {
             let text = line.trimmingPrefix(while: { $0 == " " })
+            if text == "End" { break }
             if text.hasPrefix("data : ") && text.contains("(should be") {
                 throw .corrupt(format: format, reason: "truncated: the data chunk is longer than the file (libsndfile: \(text))")
             }

@@ -91,6 +91,32 @@ import Testing
         }
     }
 
+    /// Within the pixel limit but far more pixels than deflate can pack into the bytes present.
+    @Test func tinyFileClaimingABigImageIsCorrupt() {
+        let png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+            + pngChunk("IHDR", bigEndian(10_000) + bigEndian(10_000) + [16, 6, 0, 0, 0])
+            + pngChunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + pngChunk("IEND", [])
+        do {
+            _ = try PNGFile.decode(png)
+            Issue.record("a 10000 x 10000 image in \(png.count) bytes was accepted")
+        } catch {
+            guard case .corrupt(.png, let why) = error else { Issue.record("expected corrupt, got \(error)"); return }
+            #expect(why.contains("too small"))
+        }
+    }
+
+    /// Found by fuzz-media: a chunk declaring ~2 GB in a small file made libpng allocate it.
+    @Test func chunkLongerThanTheFileIsCorrupt() throws {
+        let png = try PNGFile.encode(randomImage(width: 4, height: 4, channels: 1, bitDepth: 8, seed: 3))
+        let idat = try #require(pngChunks(png).first { $0.type == "IDAT" })
+        let huge = bigEndian(0x7900_0000) + Array("zTXt".utf8) + [UInt8](repeating: 0, count: 40)
+        var bad = png
+        bad.insert(contentsOf: huge, at: idat.offset)
+        #expect(throws: MediaError.corrupt(format: .png, reason: "unexpected end of file (a chunk is longer than the rest of the file)")) {
+            try PNGFile.decode(bad)
+        }
+    }
+
     @Test func unwritableImagesAreErrors() {
         #expect(throws: MediaError.self) {
             try PNGFile.encode(Image(width: 0, height: 3, channels: 1, bitDepth: 8, samples: []))
