@@ -17,15 +17,16 @@ public enum AudioFile {
     public static func decode(_ data: [UInt8]) throws(MediaError) -> Audio {
         let format = FileFormat.detect(data)
         let file = MemoryFile(data)
-        var info = SF_INFO()
-        guard let handle = file.open(mode: SFM_READ, info: &info) else {
-            // libsndfile's error codes do not separate damage from encodings it lacks (a 12-bit
-            // FLAC and a FLAC without STREAMINFO give the same one), so its message says which.
-            throw .corrupt(format: format, reason: "libsndfile cannot open it: \(libsndfileMessage(nil))")
-        }
-        defer { sf_close(handle) }
+        // `file` backs the handle's I/O until sf_close, so both live inside this scope.
         return try withExtendedLifetime(file) { () throws(MediaError) -> Audio in
-            try read(handle, info: info, format: format)
+            var info = SF_INFO()
+            guard let handle = file.open(mode: SFM_READ, info: &info) else {
+                // libsndfile's error codes do not separate damage from encodings it lacks (a 12-bit
+                // FLAC and a FLAC without STREAMINFO give the same one), so its message says which.
+                throw .corrupt(format: format, reason: "libsndfile cannot open it: \(libsndfileMessage(nil))")
+            }
+            defer { sf_close(handle) }
+            return try read(handle, info: info, format: format)
         }
     }
 
