@@ -117,6 +117,25 @@ import Testing
         }
     }
 
+    @Test func palettesExpandToRGBOrRGBA() throws {
+        let palette: [[UInt8]] = [[10, 20, 30], [40, 50, 60], [70, 80, 90]]
+        let rgb = try PNGFile.decode(palettePNG(palette: palette, rows: [[2, 0], [1, 1]]))
+        #expect((rgb.width, rgb.height, rgb.channels, rgb.bitDepth) == (2, 2, 3, 8))
+        #expect(rgb.samples == [70, 80, 90, 10, 20, 30, 40, 50, 60, 40, 50, 60])
+        let rgba = try PNGFile.decode(palettePNG(palette: palette, alpha: [0x80], rows: [[0, 2]]))
+        #expect(rgba.channels == 4)
+        #expect(rgba.samples == [10, 20, 30, 0x80, 70, 80, 90, 255])
+    }
+
+    /// libpng turns an index beyond the palette into black; we refuse it (also index == size).
+    @Test func paletteIndexBeyondThePaletteIsCorrupt() {
+        for index: UInt8 in [3, 255] {
+            #expect(throws: MediaError.self, "index \(index)") {
+                try PNGFile.decode(palettePNG(palette: [[1, 2, 3], [4, 5, 6], [7, 8, 9]], rows: [[0, index]]))
+            }
+        }
+    }
+
     @Test func unwritableImagesAreErrors() {
         #expect(throws: MediaError.self) {
             try PNGFile.encode(Image(width: 0, height: 3, channels: 1, bitDepth: 8, samples: []))
