@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import MediaIO
+import MediaIO
 
 @Suite struct AudioFileTests {
     @Test(arguments: [8, 16, 24, 32])

@@ -1,5 +1,5 @@
 import Testing
-@testable import MediaIO
+import MediaIO
 
 @Suite struct PNGFileTests {
     static let shapes = [(1, 1), (3, 5), (17, 2), (2, 17), (64, 33)]

@@ -1,4 +1,4 @@
-@testable import MediaIO
+import MediaIO
 
 /// A small deterministic generator (SplitMix64) so fixtures are the same on every run.
 struct SplitMix64 {
