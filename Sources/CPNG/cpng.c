@@ -13,6 +13,7 @@ typedef struct {
     uint8_t *out;          /* writing: growable output buffer */
     size_t out_size, out_capacity;
     void *pixels;          /* decoded pixels, freed on error */
+    uint8_t *indices;      /* palette images: one index per pixel before expansion, always freed */
     png_bytep *rows;       /* row pointers, always freed */
     cpng_status status;    /* what an error maps to; CPNG_CORRUPT unless set before png_error */
     char *message;
@@ -80,6 +81,22 @@ static int host_is_little_endian(void) {
     return *(const uint8_t *)&one == 1;
 }
 
+/* Walks the chunk list up to IEND and checks that every chunk fits in the bytes present. libpng
+ * 1.6.39 allocates an ancillary chunk's declared length before reading it (a 300-byte file can
+ * declare a 2 GB zTXt), so this bounds every per-chunk allocation by the file's size. */
+static const char *check_chunk_framing(const uint8_t *data, size_t size) {
+    size_t at = 8;
+    for (;;) {
+        if (size - at < 12) return "unexpected end of file (truncated chunk header)";
+        const uint32_t length = (uint32_t)data[at] << 24 | (uint32_t)data[at + 1] << 16 |
+                                (uint32_t)data[at + 2] << 8 | data[at + 3];
+        if (length > PNG_UINT_31_MAX) return "invalid chunk length";
+        if (length > size - at - 12) return "unexpected end of file (a chunk is longer than the rest of the file)";
+        if (memcmp(data + at + 4, "IEND", 4) == 0) return NULL;
+        at += 12 + (size_t)length;
+    }
+}
+
 cpng_status cpng_decode(const uint8_t *data, size_t size,
                         uint32_t max_dimension, uint64_t max_pixels,
                         cpng_image *out, char *message, size_t message_capacity) {
@@ -87,6 +104,11 @@ cpng_status cpng_decode(const uint8_t *data, size_t size,
     if (message_capacity) message[0] = '\0';
     if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
         set_message(message, message_capacity, "no PNG signature");
+        return CPNG_CORRUPT;
+    }
+    const char *framing = check_chunk_framing(data, size);
+    if (framing) {
+        set_message(message, message_capacity, framing);
         return CPNG_CORRUPT;
     }
     cpng_context *const c = new_context(message, message_capacity);
@@ -106,6 +128,7 @@ cpng_status cpng_decode(const uint8_t *data, size_t size,
         cpng_status status = c->status;
         png_destroy_read_struct(&png, &info, NULL);
         free(c->rows);
+        free(c->indices);
         free(c->pixels);
         free(c);
         return status;
@@ -129,6 +152,12 @@ cpng_status cpng_decode(const uint8_t *data, size_t size,
         png_error(png, "image dimensions beyond this reader's limits");
     }
 
+    /* Deflate expands at most about 1032:1, so a file this small cannot hold this many pixels:
+     * refuse it before allocating the image (a 60-byte file must not cost gigabytes). */
+    const uint64_t filtered = (uint64_t)height * (1 + (uint64_t)png_get_rowbytes(png, info));
+    if (filtered > (uint64_t)size * 1032)
+        png_error(png, "the file is far too small for the image its header declares (truncated)");
+
     /* sBIT: keep the largest value, as readers that honour sBIT scale every channel by it. */
     int significant = 0;
     png_color_8p sbit;
@@ -141,28 +170,53 @@ cpng_status cpng_decode(const uint8_t *data, size_t size,
             if (values[k] > significant) significant = values[k];
     }
 
-    if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    /* Palette images are read as one index per byte and expanded below, where every index is
+     * checked against the palette: libpng would quietly turn an index beyond it into black. */
+    const int palette = color_type == PNG_COLOR_TYPE_PALETTE;
+    if (palette && depth < 8) png_set_packing(png);
     if (color_type == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    if (!palette && png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
     if (depth == 16 && host_is_little_endian()) png_set_swap(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
 
-    int channels = png_get_channels(png, info);
-    int out_depth = png_get_bit_depth(png, info);
-    size_t row_bytes = png_get_rowbytes(png, info);
-    if (channels < 1 || channels > 4 || (out_depth != 8 && out_depth != 16) ||
-        row_bytes != (size_t)width * channels * (out_depth / 8))
+    const int read_channels = png_get_channels(png, info);
+    const int out_depth = png_get_bit_depth(png, info);
+    const size_t read_row_bytes = png_get_rowbytes(png, info);
+    if (read_channels < 1 || read_channels > 4 || (out_depth != 8 && out_depth != 16) ||
+        read_row_bytes != (size_t)width * read_channels * (out_depth / 8) || (palette && read_channels != 1))
         png_error(png, "unexpected pixel layout after transforms");
+    png_bytep trans_alpha = NULL;
+    int trans_count = 0;
+    if (palette) png_get_tRNS(png, info, &trans_alpha, &trans_count, NULL);
+    const int channels = palette ? (trans_count > 0 ? 4 : 3) : read_channels;
+    const size_t row_bytes = palette ? (size_t)width * channels : read_row_bytes;
 
     c->pixels = malloc(row_bytes * height);
     c->rows = malloc(sizeof(png_bytep) * height);
-    if (!c->pixels || !c->rows) {
+    if (palette) c->indices = malloc(read_row_bytes * height);
+    if (!c->pixels || !c->rows || (palette && !c->indices)) {
         c->status = CPNG_OUT_OF_MEMORY;
         png_error(png, "out of memory");
     }
-    for (png_uint_32 y = 0; y < height; y++) c->rows[y] = (png_bytep)c->pixels + (size_t)y * row_bytes;
+    png_bytep target = palette ? c->indices : (png_bytep)c->pixels;
+    for (png_uint_32 y = 0; y < height; y++) c->rows[y] = target + (size_t)y * read_row_bytes;
     png_read_image(png, c->rows);
+    if (palette) {
+        png_colorp entries = NULL;
+        int entry_count = 0;
+        png_get_PLTE(png, info, &entries, &entry_count);
+        const size_t count = (size_t)width * height;
+        png_bytep out = (png_bytep)c->pixels;
+        for (size_t k = 0; k < count; k++) {
+            const int index = c->indices[k];
+            if (index >= entry_count) png_error(png, "pixels use palette indices beyond the palette's entries");
+            *out++ = entries[index].red;
+            *out++ = entries[index].green;
+            *out++ = entries[index].blue;
+            if (channels == 4) *out++ = index < trans_count ? trans_alpha[index] : 255;
+        }
+    }
     png_read_end(png, NULL);
 
     out->width = width;
@@ -174,6 +228,7 @@ cpng_status cpng_decode(const uint8_t *data, size_t size,
     out->pixel_bytes = row_bytes * height;
     png_destroy_read_struct(&png, &info, NULL);
     free(c->rows);
+    free(c->indices);
     free(c);
     return CPNG_OK;
 }

@@ -17,15 +17,16 @@ public enum AudioFile {
     public static func decode(_ data: [UInt8]) throws(MediaError) -> Audio {
         let format = FileFormat.detect(data)
         let file = MemoryFile(data)
-        var info = SF_INFO()
-        guard let handle = file.open(mode: SFM_READ, info: &info) else {
-            // libsndfile's error codes do not separate damage from encodings it lacks (a 12-bit
-            // FLAC and a FLAC without STREAMINFO give the same one), so its message says which.
-            throw .corrupt(format: format, reason: "libsndfile cannot open it: \(libsndfileMessage(nil))")
-        }
-        defer { sf_close(handle) }
+        // `file` backs the handle's I/O until sf_close, so both live inside this scope.
         return try withExtendedLifetime(file) { () throws(MediaError) -> Audio in
-            try read(handle, info: info, format: format)
+            var info = SF_INFO()
+            guard let handle = file.open(mode: SFM_READ, info: &info) else {
+                // libsndfile's error codes do not separate damage from encodings it lacks (a 12-bit
+                // FLAC and a FLAC without STREAMINFO give the same one), so its message says which.
+                throw .corrupt(format: format, reason: "libsndfile cannot open it: \(libsndfileMessage(nil))")
+            }
+            defer { sf_close(handle) }
+            return try read(handle, info: info, format: format)
         }
     }
 
@@ -189,12 +190,15 @@ public enum AudioFile {
     }
 
     /// libsndfile repairs some damage silently and only says so in its log: a data chunk longer
-    /// than the file (it clamps the frame count) or a read past the end of the file.
+    /// than the file (it clamps the frame count) or a chunk cut short by the end of the file.
+    /// Only the header parse counts (the log up to its "End" line): after it, libsndfile may
+    /// probe past the end of a valid file whose last chunk is an empty data chunk.
     private static func checkLog(_ handle: OpaquePointer, format: FileFormat) throws(MediaError) {
         var log = [CChar](repeating: 0, count: 8192)
         _ = sf_command(handle, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
         for line in cString(log).split(separator: "\n") {
             let text = line.trimmingPrefix(while: { $0 == " " })
+            if text == "End" { break }
             if text.hasPrefix("data : ") && text.contains("(should be") {
                 throw .corrupt(format: format, reason: "truncated: the data chunk is longer than the file (libsndfile: \(text))")
             }

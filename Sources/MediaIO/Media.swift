@@ -94,7 +94,8 @@ public struct Audio: Sendable, Equatable {
         self.source = source
     }
 
-    /// Convenience for codecs that make audio: Float32 samples written as 16-bit PCM by default.
+    /// Convenience for codecs that make audio: Float32 samples. WAV keeps them as 32-bit float,
+    /// FLAC quantizes them to 16-bit PCM; `quantized(bits:)` gives integer PCM explicitly.
     public init(sampleRate: Int, channels: Int, floats: [Float], source: AudioSource = .wav) {
         self.init(sampleRate: sampleRate, channels: channels, samples: .float(floats), source: source)
     }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import MediaIO
+import MediaIO
 
 @Suite struct AudioFileTests {
     @Test(arguments: [8, 16, 24, 32])
@@ -143,5 +143,15 @@ import Testing
         #expect(throws: MediaError.self) { try AudioFile.decode(Array("RIFF\u{0}\u{0}\u{0}\u{0}WAVEfmt ".utf8)) }
         #expect(throws: MediaError.self) { try AudioFile.decode(Array("fLaC".utf8) + [UInt8](repeating: 0, count: 64)) }
         #expect(throws: MediaError.self) { try AudioFile.decode(Array("OggS".utf8) + [UInt8](repeating: 7, count: 64)) }
+    }
+}
+
+@Suite struct AudioEdgeCaseTests {
+    /// Found by fuzz-media: a valid WAV with no frames must round-trip too.
+    @Test(arguments: [8, 16, 24])
+    func emptyAudioRoundTrips(bits: Int) throws {
+        let audio = Audio(sampleRate: 11_025, channels: 1, samples: .integer(bits: bits, []))
+        let wav = try AudioFile.encode(audio, as: .wav)
+        #expect(try AudioFile.decode(wav) == audio)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import MediaIO
+import MediaIO
 
 /// MediaIO's readers against the third-party files in ../shared/conformance (read in place, never
 /// copied; skipped when absent). Per MANIFEST.tsv: `reject` files must throw `MediaError`

@@ -1,5 +1,5 @@
 import Testing
-@testable import MediaIO
+import MediaIO
 
 @Suite struct MediaFileTests {
     @Test func formatComesFromMagicBytesNotNames() throws {

@@ -1,5 +1,5 @@
 import Testing
-@testable import MediaIO
+import MediaIO
 
 @Suite struct PNGFileTests {
     static let shapes = [(1, 1), (3, 5), (17, 2), (2, 17), (64, 33)]
@@ -87,6 +87,51 @@ import Testing
             } catch {
                 guard case .tooLarge(let why) = error else { Issue.record("expected tooLarge, got \(error)"); continue }
                 #expect(why.contains("\(w) x \(h)"))
+            }
+        }
+    }
+
+    /// Within the pixel limit but far more pixels than deflate can pack into the bytes present.
+    @Test func tinyFileClaimingABigImageIsCorrupt() {
+        let png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+            + pngChunk("IHDR", bigEndian(10_000) + bigEndian(10_000) + [16, 6, 0, 0, 0])
+            + pngChunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + pngChunk("IEND", [])
+        do {
+            _ = try PNGFile.decode(png)
+            Issue.record("a 10000 x 10000 image in \(png.count) bytes was accepted")
+        } catch {
+            guard case .corrupt(.png, let why) = error else { Issue.record("expected corrupt, got \(error)"); return }
+            #expect(why.contains("too small"))
+        }
+    }
+
+    /// Found by fuzz-media: a chunk declaring ~2 GB in a small file made libpng allocate it.
+    @Test func chunkLongerThanTheFileIsCorrupt() throws {
+        let png = try PNGFile.encode(randomImage(width: 4, height: 4, channels: 1, bitDepth: 8, seed: 3))
+        let idat = try #require(pngChunks(png).first { $0.type == "IDAT" })
+        let huge = bigEndian(0x7900_0000) + Array("zTXt".utf8) + [UInt8](repeating: 0, count: 40)
+        var bad = png
+        bad.insert(contentsOf: huge, at: idat.offset)
+        #expect(throws: MediaError.corrupt(format: .png, reason: "unexpected end of file (a chunk is longer than the rest of the file)")) {
+            try PNGFile.decode(bad)
+        }
+    }
+
+    @Test func palettesExpandToRGBOrRGBA() throws {
+        let palette: [[UInt8]] = [[10, 20, 30], [40, 50, 60], [70, 80, 90]]
+        let rgb = try PNGFile.decode(palettePNG(palette: palette, rows: [[2, 0], [1, 1]]))
+        #expect((rgb.width, rgb.height, rgb.channels, rgb.bitDepth) == (2, 2, 3, 8))
+        #expect(rgb.samples == [70, 80, 90, 10, 20, 30, 40, 50, 60, 40, 50, 60])
+        let rgba = try PNGFile.decode(palettePNG(palette: palette, alpha: [0x80], rows: [[0, 2]]))
+        #expect(rgba.channels == 4)
+        #expect(rgba.samples == [10, 20, 30, 0x80, 70, 80, 90, 255])
+    }
+
+    /// libpng turns an index beyond the palette into black; we refuse it (also index == size).
+    @Test func paletteIndexBeyondThePaletteIsCorrupt() {
+        for index: UInt8 in [3, 255] {
+            #expect(throws: MediaError.self, "index \(index)") {
+                try PNGFile.decode(palettePNG(palette: [[1, 2, 3], [4, 5, 6], [7, 8, 9]], rows: [[0, index]]))
             }
         }
     }

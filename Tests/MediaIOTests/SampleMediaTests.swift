@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import MediaIO
+import MediaIO
 
 /// The committed SampleMedia files decode as what SampleMedia/README.md says they are, and come
 /// back identical through MediaIO's own writers.

@@ -1,4 +1,4 @@
-@testable import MediaIO
+import MediaIO
 
 /// A small deterministic generator (SplitMix64) so fixtures are the same on every run.
 struct SplitMix64 {
@@ -58,4 +58,23 @@ func randomPCM(frames: Int, channels: Int, bits: Int, seed: UInt64) -> Audio {
     var s = (0..<frames * channels).map { _ in Int32(truncatingIfNeeded: rng.next()) & mask }
     if s.count >= 2 { s[0] = Int32.min; s[1] = Int32.max & mask }
     return Audio(sampleRate: 44_100, channels: channels, samples: .integer(bits: bits, s))
+}
+
+/// A zlib stream holding `data` in one stored (uncompressed) deflate block, for hand-made PNGs.
+func zlibStored(_ data: [UInt8]) -> [UInt8] {
+    precondition(data.count < 65_536)
+    var a: UInt32 = 1, b: UInt32 = 0
+    for byte in data { a = (a + UInt32(byte)) % 65_521; b = (b + a) % 65_521 }
+    let n = UInt16(data.count)
+    return [0x78, 0x01, 0x01, UInt8(n & 0xFF), UInt8(n >> 8), UInt8(~n & 0xFF), UInt8(~n >> 8)] + data + bigEndian(b << 16 | a)
+}
+
+/// A palette PNG, 8-bit indices, one row per entry of `rows`.
+func palettePNG(palette: [[UInt8]], alpha: [UInt8]? = nil, rows: [[UInt8]]) -> [UInt8] {
+    let ihdr = bigEndian(UInt32(rows[0].count)) + bigEndian(UInt32(rows.count)) + [8, 3, 0, 0, 0]
+    let scanlines: [UInt8] = rows.flatMap { row -> [UInt8] in [0] + row }  // filter type 0 per row
+    let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    let transparency: [UInt8] = alpha.map { pngChunk("tRNS", $0) } ?? []
+    return signature + pngChunk("IHDR", ihdr) + pngChunk("PLTE", Array(palette.joined())) + transparency
+        + pngChunk("IDAT", zlibStored(scanlines)) + pngChunk("IEND", [])
 }

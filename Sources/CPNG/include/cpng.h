@@ -36,7 +36,8 @@ typedef struct {
 /* Decodes a PNG held in memory. Palettes are expanded to RGB, tRNS to an alpha channel, gray
  * depths 1/2/4 to 8 bits; 16-bit samples are kept; interlaced images are de-interlaced.
  * `max_dimension` bounds width and height, `max_pixels` bounds width*height; both are checked
- * after the header is read and before any pixel memory is allocated.
+ * after the header is read and before any pixel memory is allocated, and so is the file's size
+ * against the least that deflate (at most about 1032:1) needs for the declared image.
  * On failure `message` holds a NUL-terminated reason and `out->pixels` is NULL; on
  * CPNG_TOO_LARGE `out->width` and `out->height` hold the refused size. */
 cpng_status cpng_decode(const uint8_t *data, size_t size,
