@@ -6,8 +6,9 @@ import MediaIO
 /// `lossless`: prediction plus adaptive context modelling over the range coder of EntropyCoding.
 ///
 /// - Images: each sample predicted by LOCO-I's median edge detector from its left, upper and
-///   upper-left neighbours (per channel); the residual, wrapped to the bit depth, is coded with
-///   adaptive models chosen by the local gradient (`ResidualCoder`).
+///   upper-left neighbours (per channel), green and blue also from red's (green's) residual at
+///   the same pixel; the residual, wrapped to the bit depth, is coded with adaptive models chosen
+///   by the local gradient and that inter-channel residual (`ResidualCoder`).
 /// - Integer audio: per channel and block of 4096 frames, the best of FLAC's fixed polynomial
 ///   predictors of order 0...3; residuals coded with adaptive models chosen by the recent
 ///   residual magnitude. Float audio: its `SampleLayout` bytes through the byte model.
@@ -128,35 +129,51 @@ struct ResidualCoder {
     }
 }
 
-/// LOCO-I / JPEG-LS median edge detector with gradient contexts.
+/// LOCO-I / JPEG-LS median edge detector with gradient contexts, plus inter-channel
+/// prediction for colour: the green and blue predictions add the red (green) channel's MED
+/// residual at the same pixel, and that residual's size joins the context.
 enum ImagePredictor {
     static let gradientContexts = 18  // bit length of the summed neighbour gradients, 0...17
+    static let residualContexts = 9   // bit length of the previous channel's residual, 0...8
+    static func contextCount(channels: Int) -> Int { channels * gradientContexts * residualContexts }
 
-    /// Visits every sample in raster order with its prediction and context.
+    /// Visits every sample in raster order with its prediction and context; `body` must leave
+    /// the sample's true value in `samples[index]` (the decoder writes it there).
     @inline(__always)
     static func scan(width: Int, height: Int, channels: Int, bitDepth: Int, samples: UnsafeMutableBufferPointer<UInt16>,
                      _ body: (_ index: Int, _ prediction: Int, _ context: Int) throws(EntropyCodingError) -> Void) throws(EntropyCodingError) {
         let row = width * channels
-        let half = 1 << (bitDepth - 1)
+        let half = 1 << (bitDepth - 1), mask = (1 << bitDepth) - 1
+        let residualShift = bitDepth == 16 ? 1 : 0
         for y in 0..<height {
             for x in 0..<width {
+                var previousResidual = 0
                 for c in 0..<channels {
                     let i = y * row + x * channels + c
                     let up = y > 0 ? Int(samples[i - row]) : (x > 0 ? Int(samples[i - channels]) : half)
                     let left = x > 0 ? Int(samples[i - channels]) : up
                     let upLeft = x > 0 && y > 0 ? Int(samples[i - row - channels]) : up
                     let upRight = x + 1 < width && y > 0 ? Int(samples[i - row + channels]) : up
-                    let prediction = upLeft >= max(left, up) ? min(left, up) : upLeft <= min(left, up) ? max(left, up) : left + up - upLeft
+                    let med = upLeft >= max(left, up) ? min(left, up) : upLeft <= min(left, up) ? max(left, up) : left + up - upLeft
                     let gradient = abs(upRight - up) + abs(up - upLeft) + abs(upLeft - left)
-                    let context = c * gradientContexts + min(gradientContexts - 1, Int.bitWidth - gradient.leadingZeroBitCount)
+                    var context = c * gradientContexts + min(gradientContexts - 1, Int.bitWidth - gradient.leadingZeroBitCount)
+                    var prediction = med
+                    if channels >= 3 && (c == 1 || c == 2) {
+                        prediction += previousResidual
+                        let size = (Int.bitWidth - abs(previousResidual).leadingZeroBitCount) >> residualShift
+                        context = context * residualContexts + min(residualContexts - 1, size)
+                    } else {
+                        context *= residualContexts
+                    }
                     try body(i, prediction, context)
+                    previousResidual = ((Int(samples[i]) - med + half) & mask) - half
                 }
             }
         }
     }
 
     static func encode(_ image: Image, into encoder: inout RangeEncoder) {
-        var residuals = ResidualCoder(contexts: image.channels * gradientContexts, maxBits: image.bitDepth)
+        var residuals = ResidualCoder(contexts: contextCount(channels: image.channels), maxBits: image.bitDepth)
         var samples = image.samples
         let mask = image.maxValue, half = 1 << (image.bitDepth - 1)
         samples.withUnsafeMutableBufferPointer { s in
@@ -170,7 +187,7 @@ enum ImagePredictor {
 
     static func decode(width: Int, height: Int, channels: Int, bitDepth: Int,
                        from decoder: inout RangeDecoder) throws(EntropyCodingError) -> Image {
-        var residuals = ResidualCoder(contexts: channels * gradientContexts, maxBits: bitDepth)
+        var residuals = ResidualCoder(contexts: contextCount(channels: channels), maxBits: bitDepth)
         var samples = [UInt16](repeating: 0, count: width * height * channels)
         let mask = (1 << bitDepth) - 1
         try samples.withUnsafeMutableBufferPointer { (s) throws(EntropyCodingError) in
