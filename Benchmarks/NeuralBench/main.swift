@@ -4,7 +4,8 @@
 //   NeuralBench conv <dir> <blocks> <threads> <fast|deterministic> <runs>
 //   NeuralBench lm   <dir> <threads> <fast|deterministic> <steps> <runs>
 //
-// <dir> holds the files bench_neural.py wrote. Prints one JSON object: the fastest run in seconds and
+// <dir> holds the files bench_neural.py wrote. Prints one JSON object: the fastest run in seconds,
+// the mean CPU seconds (user + system, all threads) per run, and
 // the largest relative error against PyTorch's output.
 import Foundation
 import Neural
@@ -17,6 +18,15 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 
 /// Fastest run: on a shared machine other jobs only ever add time.
 func best(_ v: [Double]) -> Double { v.min()! }
+
+/// User + system CPU seconds of this process so far (all threads). On a machine shared with
+/// other jobs this counts the work done, not the time spent waiting for a core.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return s(usage.ru_utime) + s(usage.ru_stime)
+}
 
 func maxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
     let rms = (b.reduce(Float(0)) { $0 + $1 * $1 } / Float(b.count)).squareRoot()
@@ -40,8 +50,10 @@ do {
         var y = x
         func forward() { y = x; for b in stack { y = b(y, path: path) } }
         forward()
+        let cpu0 = cpuSeconds()
         let times = (0..<runs).map { _ in seconds(forward) }
-        print(#"{"seconds": \#(best(times)), "error": \#(maxRelativeError(y.scalars, expected.scalars))}"#)
+        let cpu = (cpuSeconds() - cpu0) / Double(runs)
+        print(#"{"seconds": \#(best(times)), "cpu": \#(cpu), "error": \#(maxRelativeError(y.scalars, expected.scalars))}"#)
     case "lm":
         let threads = Int(args[3])!, steps = Int(args[5])!, runs = Int(args[6])!
         let lm0 = try TransformerLM(config: try Data(contentsOf: URL(fileURLWithPath: dir + "/lm.json")),
@@ -58,8 +70,10 @@ do {
             for t in tokens { logits += try lm.step(t, &state) }
         }
         try decode()
+        let cpu0 = cpuSeconds()
         let times = try (0..<runs).map { _ in try seconds(decode) / Double(tokens.count) }
-        print(#"{"seconds": \#(best(times)), "error": \#(maxRelativeError(logits, Array(expected.prefix(logits.count))))}"#)
+        let cpu = (cpuSeconds() - cpu0) / Double(runs * tokens.count)
+        print(#"{"seconds": \#(best(times)), "cpu": \#(cpu), "error": \#(maxRelativeError(logits, Array(expected.prefix(logits.count))))}"#)
     default:
         FileHandle.standardError.write(Data("unknown benchmark \(args[1])\n".utf8))
         exit(2)

@@ -71,9 +71,12 @@ public struct Conv2d: Sendable {
         let hp = h + 2 * padding.0, wp = w + 2 * padding.1
         let pointwise = kh == 1 && kw == 1 && stride == (1, 1) && padding == (0, 0)
 
-        var out = [Float](repeating: 0, count: n * outChannels * pixels)
-        var padded = [Float](repeating: 0, count: pointwise ? 0 : inChannels * hp * wp)
-        var col = [Float](repeating: 0, count: pointwise ? 0 : kSize * pixels)
+        // im2col in tiles of whole output rows, each at most ~2 MB, so the column matrix is
+        // written and read back from cache rather than memory.
+        let tileRows = max(1, min(ho, (1 << 19) / max(1, kSize * wo)))
+        var out = uninitializedFloats(n * outChannels * pixels)
+        var padded = uninitializedFloats(pointwise ? 0 : inChannels * hp * wp)
+        var col = uninitializedFloats(pointwise ? 0 : kSize * tileRows * wo)
         x.scalars.withUnsafeBufferPointer { xb in
         weight.scalars.withUnsafeBufferPointer { wb in
         out.withUnsafeMutableBufferPointer { ob in
@@ -87,14 +90,18 @@ public struct Conv2d: Sendable {
                         Kernels.matmul(wg, input + g * cinG * h * w, result, m: coutG, n: pixels, k: kSize, path: path)
                         continue
                     }
-                    padded.withUnsafeBufferPointer { pb in
-                        col.withUnsafeMutableBufferPointer { cb in
-                            im2col(pb.baseAddress! + g * cinG * hp * wp, channels: cinG, hp, wp, ho, wo, into: cb.baseAddress!,
-                                   threads: path.threads)
+                    for oy0 in Swift.stride(from: 0, to: ho, by: tileRows) {
+                        let rows = oy0..<min(ho, oy0 + tileRows)
+                        padded.withUnsafeBufferPointer { pb in
+                            col.withUnsafeMutableBufferPointer { cb in
+                                im2col(pb.baseAddress! + g * cinG * hp * wp, channels: cinG, hp, wp, rows, wo, into: cb.baseAddress!,
+                                       threads: path.threads)
+                            }
                         }
-                    }
-                    col.withUnsafeBufferPointer { cb in
-                        Kernels.matmul(wg, cb.baseAddress!, result, m: coutG, n: pixels, k: kSize, path: path)
+                        col.withUnsafeBufferPointer { cb in
+                            Kernels.matmul(wg, cb.baseAddress!, result + oy0 * wo, m: coutG, n: rows.count * wo, k: kSize,
+                                           ldc: pixels, path: path)
+                        }
                     }
                 }
                 if let bias { addBias(bias, ob.baseAddress! + b * outChannels * pixels, pixels) }
@@ -124,32 +131,40 @@ public struct Conv2d: Sendable {
         }
     }
 
-    /// col[(c, ky, kx), (oy, ox)] = padded[c, oy·sh + ky·dh, ox·sw + kx·dw]; channels split across
-    /// threads (a pure copy, so the split cannot change any value).
-    private func im2col(_ p: UnsafePointer<Float>, channels: Int, _ hp: Int, _ wp: Int, _ ho: Int, _ wo: Int,
+    /// col[(c, ky, kx), (oy - rows.lowerBound, ox)] = padded[c, oy·sh + ky·dh, ox·sw + kx·dw] for
+    /// the output rows `rows`; channels split across threads (a pure copy: the split cannot change
+    /// any value).
+    private func im2col(_ p: UnsafePointer<Float>, channels: Int, _ hp: Int, _ wp: Int, _ rows: Range<Int>, _ wo: Int,
                         into col: UnsafeMutablePointer<Float>, threads: Int) {
         let (kh, kw) = kernel
+        let tile = rows.count * wo
         let shared = SharedPointer(base: col)
-        parallelChunks(channels, threads: channels * kh * kw * ho * wo < 1 << 16 ? 1 : threads) { range in
+        parallelChunks(channels, threads: channels * kh * kw * tile < 1 << 16 ? 1 : threads) { range in
             for c in range {
-                var row = shared.base + c * kh * kw * ho * wo
+                var row = shared.base + c * kh * kw * tile
                 for ky in 0..<kh {
                     for kx in 0..<kw {
-                        for oy in 0..<ho {
+                        for (i, oy) in rows.enumerated() {
                             let src = p + c * hp * wp + (oy * stride.0 + ky * dilation.0) * wp + kx * dilation.1
-                            let dst = row + oy * wo
+                            let dst = row + i * wo
                             if stride.1 == 1 {
                                 dst.update(from: src, count: wo)
                             } else {
                                 for ox in 0..<wo { dst[ox] = src[ox * stride.1] }
                             }
                         }
-                        row += ho * wo
+                        row += tile
                     }
                 }
             }
         }
     }
+}
+
+/// An array whose every element the caller overwrites before reading (skips a memset).
+@inline(__always)
+func uninitializedFloats(_ count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
 
 /// Adds `bias[c]` to each of the `pixels` values of channel c.

@@ -117,17 +117,19 @@ enum Kernels {
     /// c[m, n] = Σ_k a[m, k]·b[k, n] with `a` `[M, K]`, `b` `[K, N]` (row-major). The deterministic
     /// form accumulates each c[m, ·] row over k in increasing order (vectorised along n), and splits
     /// threads over rows m.
+    /// Row r of c starts at c + r·ldc (default n), so c may be a column block of a wider matrix.
     static func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                       m: Int, n: Int, k: Int, accumulate: Bool = false, path: KernelPath) {
+                       m: Int, n: Int, k: Int, ldc: Int? = nil, accumulate: Bool = false, path: KernelPath) {
+        let ldc = ldc ?? n
         switch path {
         case .fast(let threads):
             openblas_set_num_threads(Int32(max(1, threads)))
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                        1, a, Int32(k), b, Int32(n), accumulate ? 1 : 0, c, Int32(n))
+                        1, a, Int32(k), b, Int32(n), accumulate ? 1 : 0, c, Int32(ldc))
         case .deterministic(let threads):
             let out = SharedPointer(base: c)
             parallelChunks(m, threads: m * n * k < 1 << 16 ? 1 : threads, minChunk: 4) { rows in
-                deterministicMatmul(a, b, out.base, rows: rows, n: n, k: k, accumulate: accumulate)
+                deterministicMatmul(a, b, out.base, rows: rows, n: n, k: k, ldc: ldc, accumulate: accumulate)
             }
         }
     }
@@ -138,13 +140,13 @@ enum Kernels {
     /// any vector width); each 8-column strip of b is first packed contiguously (`[k, 8]`), so the
     /// inner loop streams it from L1 instead of striding a row (and a page) per step.
     static func deterministicMatmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                                    rows: Range<Int>, n: Int, k: Int, accumulate: Bool) {
+                                    rows: Range<Int>, n: Int, k: Int, ldc: Int, accumulate: Bool) {
         typealias V = SIMD8<Float>
         @inline(__always) func loadC(_ r: Int, _ j: Int) -> V {
-            accumulate ? UnsafeRawPointer(c).loadUnaligned(fromByteOffset: 4 * (r * n + j), as: V.self) : V(repeating: 0)
+            accumulate ? UnsafeRawPointer(c).loadUnaligned(fromByteOffset: 4 * (r * ldc + j), as: V.self) : V(repeating: 0)
         }
         @inline(__always) func store(_ v: V, _ r: Int, _ j: Int) {
-            UnsafeMutableRawPointer(c).storeBytes(of: v, toByteOffset: 4 * (r * n + j), as: V.self)
+            UnsafeMutableRawPointer(c).storeBytes(of: v, toByteOffset: 4 * (r * ldc + j), as: V.self)
         }
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: 8 * k)
         defer { packed.deallocate() }
@@ -179,9 +181,9 @@ enum Kernels {
         if j < n {
             for r in rows {
                 for jj in j..<n {
-                    var s: Float = accumulate ? c[r * n + jj] : 0
+                    var s: Float = accumulate ? c[r * ldc + jj] : 0
                     for kk in 0..<k { s = s + a[r * k + kk] * b[kk * n + jj] }
-                    c[r * n + jj] = s
+                    c[r * ldc + jj] = s
                 }
             }
         }

@@ -82,6 +82,45 @@ import Testing
         }
     }
 
+    /// A model large enough that every threaded split really runs (linear layers over columns,
+    /// attention over positions, the step's matrix-vector products): bits equal for 1 and 2 threads,
+    /// across runs, and between the full forward and the cached steps.
+    @Test func deterministicWithThreadedSplitsAtEIWSize() throws {
+        let (d, mlp, vocab, context) = (256, 512, 257, 24)
+        var seed: UInt64 = 12345
+        func random(_ shape: [Int], scale: Float) -> Tensor {
+            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                return (Float(seed >> 40) / Float(1 << 24) - 0.5) * scale
+            })
+        }
+        var tensors = ["tok_emb.weight": random([vocab, d], scale: 1), "pos_emb.weight": random([context, d], scale: 1),
+                       "ln_f.weight": random([d], scale: 0.2) + Tensor(shape: [d], scalars: Array(repeating: 1, count: d)),
+                       "head.weight": random([256, d], scale: 0.1)]
+        for i in 0..<2 {
+            let p = "blocks.\(i)."
+            tensors[p + "attn.qkv.weight"] = random([3 * d, d], scale: 0.15)
+            tensors[p + "attn.qkv.bias"] = random([3 * d], scale: 0.1)
+            tensors[p + "attn.proj.weight"] = random([d, d], scale: 0.1)
+            tensors[p + "mlp.fc1.weight"] = random([mlp, d], scale: 0.1)
+            tensors[p + "mlp.fc1.bias"] = random([mlp], scale: 0.1)
+            tensors[p + "mlp.fc2.weight"] = random([d, mlp], scale: 0.05)
+        }
+        let json = Data(#"{"architecture": {"heads": 4, "context": 24}}"#.utf8)
+        var lm = try TransformerLM(config: json, weights: SafeTensors.encode(tensors))
+        let tokens = (0..<context).map { ($0 * 97 + 13) % vocab }
+        var reference: [UInt32]?
+        for threads in [1, 2, 2] {
+            lm.path = .deterministic(threads: threads)
+            let full = try lm.logits(tokens).scalars.map(\.bitPattern)
+            var state = lm.makeState()
+            var stepped: [UInt32] = []
+            for t in tokens { stepped += try lm.step(t, &state).map(\.bitPattern) }
+            #expect(stepped == full, "step vs full, threads \(threads)")
+            if let reference { #expect(full == reference, "threads \(threads)") } else { reference = full }
+        }
+    }
+
     /// A fixed hash of the deterministic probabilities: any build whose arithmetic differs (an FMA
     /// contraction, another exp, another summation order) fails here, on any machine.
     @Test func deterministicProbabilitiesHaveFixedBits() throws {
