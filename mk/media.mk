@@ -22,3 +22,24 @@ fuzz-media: $(FUZZ_MEDIA_BIN)
 	set -o pipefail; SWIFT_BACKTRACE=enable=no $(FUZZ_MEDIA_BIN) -max_total_time=$(FUZZ_MEDIA_SECONDS) \
 	  -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=Fuzz/bin/ \
 	  Fuzz/bin/corpus-media $(FUZZ_MEDIA_SEEDS) 2>&1 | grep -v '^INFO\|^#' | tail -n 20
+
+# MediaIO speed on SampleMedia (decode/encode per file, best of 5), written to
+# Benchmarks/results/media.md with the machine and date.
+.PHONY: bench-media
+MEDIA_BENCH_BIN := Benchmarks/bin/media-bench
+
+$(MEDIA_BENCH_BIN): Benchmarks/media/MediaBench.swift $(wildcard Sources/MediaIO/*.swift) Sources/CPNG/cpng.c Sources/CPNG/include/cpng.h
+	@mkdir -p Benchmarks/bin/modules/CPNG
+	printf 'module CPNG {\n    header "%s"\n    export *\n}\n' "$(CURDIR)/Sources/CPNG/include/cpng.h" > Benchmarks/bin/modules/CPNG/module.modulemap
+	clang -O2 -I Sources/CPNG/include -c Sources/CPNG/cpng.c -o Benchmarks/bin/cpng.o
+	swiftc -O -parse-as-library -module-name MediaBench -I Benchmarks/bin/modules/CPNG -I Sources/CSndFile \
+	  Sources/MediaIO/*.swift Benchmarks/media/MediaBench.swift Benchmarks/bin/cpng.o -lpng16 -lsndfile -o $@
+
+bench-media: $(MEDIA_BENCH_BIN)
+	@mkdir -p Benchmarks/results
+	{ echo "# MediaIO speed on SampleMedia"; echo; \
+	  echo "Machine: $$(lscpu | grep 'Model name' | sed 's/Model name: *//'), $$(nproc) cores; $$(date -u +%Y-%m-%d); \`make bench-media\`."; \
+	  echo "One thread, best of 5 runs; decoded bytes count 16-bit audio samples as 2 bytes. The machine was shared"; \
+	  echo "with other builds while measuring, so times are upper bounds."; echo; \
+	  $(MEDIA_BENCH_BIN) SampleMedia; } > Benchmarks/results/media.md
+	@cat Benchmarks/results/media.md

@@ -39,7 +39,9 @@ public enum AudioFile {
         case .wav:
             let subtype = try sampleSubtype(samples, integers: [8: SF_FORMAT_PCM_U8, 16: SF_FORMAT_PCM_16,
                                                                 24: SF_FORMAT_PCM_24, 32: SF_FORMAT_PCM_32], in: "WAV")
-            info.format = Int32(SF_FORMAT_WAV | subtype)
+            // RIFF sizes are 32-bit: beyond 4 GB of samples, write the RF64 variant instead.
+            let dataBytes = samples.count * bytesPerSample(samples)
+            info.format = Int32((dataBytes > Int(UInt32.max) - (1 << 16) ? SF_FORMAT_RF64 : SF_FORMAT_WAV) | subtype)
         case .flac:
             if case .integer = samples {} else { samples = audio.quantized(bits: 16).samples }
             let subtype = try sampleSubtype(samples, integers: [8: SF_FORMAT_PCM_S8, 16: SF_FORMAT_PCM_16,
@@ -220,6 +222,14 @@ public enum AudioFile {
             return subtype
         case .float: return SF_FORMAT_FLOAT
         case .double: return SF_FORMAT_DOUBLE
+        }
+    }
+
+    private static func bytesPerSample(_ samples: Audio.Samples) -> Int {
+        switch samples {
+        case .integer(let bits, _): bits / 8
+        case .float: 4
+        case .double: 8
         }
     }
 
