@@ -137,8 +137,8 @@ func wrap<T, E: Error>(_ body: () throws(E) -> T) throws(CLIError) -> T {
 
 func describe(_ m: MediaDescriptor) -> String {
     switch m {
-    case .image(let w, let h, let c, let d):
-        "image \(w)x\(h), \(["gray", "gray+alpha", "RGB", "RGBA"][c - 1]), \(d)-bit"
+    case .image(let w, let h, let c, let d, let sbit):
+        "image \(w)x\(h), \(["gray", "gray+alpha", "RGB", "RGBA"][c - 1]), \(d)-bit" + (sbit > 0 ? " (\(sbit) significant)" : "")
     case .audio(let rate, let c, let frames, let format, _):
         "audio \(rate) Hz, \(c) channel\(c == 1 ? "" : "s"), \(frames) frames (\(String(format: "%.2f", Double(frames) / Double(rate))) s), "
             + (format > 0 ? "\(format)-bit PCM" : format == -32 ? "float" : "double") + ", from \(m.audioSource.rawValue)"
@@ -149,7 +149,7 @@ func describe(_ m: MediaDescriptor) -> String {
 
 func rawBytesPerSample(_ m: MediaDescriptor) -> Int {
     switch m {
-    case .image(_, _, _, let d): d / 8
+    case .image(_, _, _, let d, _): d / 8
     case .audio(_, _, _, let f, _): abs(f) / 8
     case .bytes: 1
     }
@@ -158,7 +158,7 @@ func rawBytesPerSample(_ m: MediaDescriptor) -> Int {
 /// Bits per pixel (images), per sample (audio) or per byte (bytes).
 func bitsPerUnit(bits: Int, media m: MediaDescriptor) -> (value: Double, unit: String)? {
     switch m {
-    case .image(let w, let h, _, _): w * h > 0 ? (Double(bits) / Double(w * h), "bits/pixel") : nil
+    case .image(let w, let h, _, _, _): w * h > 0 ? (Double(bits) / Double(w * h), "bits/pixel") : nil
     case .audio(_, let c, let f, _, _): c * f > 0 ? (Double(bits) / Double(c * f), "bits/sample") : nil
     case .bytes(let n): n > 0 ? (Double(bits) / Double(n), "bits/byte") : nil
     }

@@ -125,7 +125,7 @@ struct Roundtrip: ParsableCommand {
 
 func describeShort(_ m: MediaDescriptor) -> String {
     switch m {
-    case .image(let w, let h, let c, let d): "\(w)x\(h)x\(c) \(d)-bit"
+    case .image(let w, let h, let c, let d, _): "\(w)x\(h)x\(c) \(d)-bit"
     case .audio(let rate, let c, let f, _, _): "\(c)ch \(rate) Hz \(String(format: "%.1f", Double(f) / Double(rate))) s"
     case .bytes(let n): "\(n) bytes"
     }

@@ -23,6 +23,12 @@ import Testing
         }
     }
 
+    @Test func significantBitsSurvive() throws {
+        let image = Media.image(Image(width: 3, height: 2, channels: 3, bitDepth: 16,
+                                      samples: (0..<18).map { UInt16($0) << 3 }, significantBits: 13))
+        #expect(try roundTrip(image) == image)
+    }
+
     @Test func audioRoundTripsExactlyInEverySampleForm() throws {
         var rng = SplitMix(seed: 3)
         let forms: [Audio.Samples] = [

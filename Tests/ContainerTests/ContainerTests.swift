@@ -7,6 +7,7 @@ import Testing
         ContainerFile(codecID: "lm-ac", modelID: "eiw-m1", modelHash: 0x0123_4567_89AB_CDEF,
                       media: .bytes(count: 12), payload: Array(0..<200)),
         ContainerFile(codecID: "store", media: .image(width: 768, height: 512, channels: 3, bitDepth: 16), payload: [9, 9]),
+        ContainerFile(codecID: "store", media: .image(width: 5, height: 5, channels: 2, bitDepth: 16, significantBits: 13), payload: [9]),
         ContainerFile(codecID: "store", media: .audio(sampleRate: 44100, channels: 2, frames: 441_000, sampleFormat: -32, source: 1), payload: [1]),
         ContainerFile(codecID: "store", media: .audio(sampleRate: 8000, channels: 1, frames: 3, sampleFormat: 24, source: 0), payload: [1]),
     ]
