@@ -5,5 +5,6 @@ import Store
 let registry = CodecRegistry(
     [
         CodecRegistry.Entry(info: StoreCodec().info) { StoreCodec() },
+        CodecRegistry.Entry(info: PredictiveCodec().info) { PredictiveCodec() },
     ],
-    defaults: [.image: "store", .audio: "store", .bytes: "store"])
+    defaults: [.image: PredictiveCodec.id, .audio: PredictiveCodec.id, .bytes: PredictiveCodec.id])
