@@ -119,6 +119,10 @@ extension ContainerFile {
         guard data.count >= 5 else { throw .truncated(needed: Self.minimumSize, present: data.count) }
         guard data[4] == Self.formatVersion else { throw .unsupportedVersion(data[4]) }
         guard data.count >= Self.minimumSize else { throw .truncated(needed: Self.minimumSize, present: data.count) }
+        // A cut-short file fails its CRC too; the declared size only picks the clearer message.
+        if let declared = Self.declaredSize(data), declared > data.count {
+            throw .truncated(needed: declared, present: data.count)
+        }
         // The CRC covers everything but itself; check it first so no corrupt field is believed.
         let body = data[0..<(data.count - 4)]
         let stored = UInt32(data[data.count - 4]) | UInt32(data[data.count - 3]) << 8
@@ -164,6 +168,26 @@ extension ContainerFile {
         guard length <= UInt64(r.remaining) else { throw .truncated(needed: r.offset + Int(length) + 4, present: data.count) }
         guard length == UInt64(r.remaining) else { throw .invalidField("\(r.remaining - Int(length)) stray bytes after the payload") }
         payload = Array(body[r.offset...])
+    }
+
+    /// The total file size the header declares, or `nil` if the header cannot be walked.
+    /// Used only to report truncation; nothing is allocated from it.
+    static func declaredSize(_ data: [UInt8]) -> Int? {
+        var r = ByteReader(data)
+        r.offset = 6
+        do throws(ContainerError) {
+            _ = try r.take(Int(try r.u8()))  // codec id
+            _ = try r.take(Int(try r.u8()))  // model id
+            _ = try r.u64()                  // model hash
+            let metadata = [1: 11, 2: 16, 3: 8][Int(try r.u8())]
+            guard let metadata else { return nil }
+            _ = try r.take(metadata)
+            let length = try r.u64()
+            guard length <= UInt64(Limits.maxPayload) else { return nil }
+            return r.offset + Int(length) + 4
+        } catch {
+            return nil
+        }
     }
 
     /// Reads only as far as needed to tell whether `data` starts like a container.
