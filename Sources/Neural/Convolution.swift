@@ -28,6 +28,8 @@ public struct Conv2d: Sendable {
     public let dilation: (Int, Int)
     public let groups: Int
     public let paddingMode: PaddingMode
+    /// Winograd-transformed weights for 3x3 stride-1 convolutions on the fast path (else empty).
+    let winogradWeights: [Float]
 
     public var outChannels: Int { weight.shape[0] }
     public var inChannels: Int { weight.shape[1] * groups }
@@ -40,6 +42,8 @@ public struct Conv2d: Sendable {
         precondition(stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0 && padding.0 >= 0 && padding.1 >= 0)
         self.weight = weight; self.bias = bias; self.stride = stride; self.padding = padding
         self.dilation = dilation; self.groups = groups; self.paddingMode = paddingMode
+        let winograd = weight.shape[2] == 3 && weight.shape[3] == 3 && stride == (1, 1) && dilation == (1, 1)
+        winogradWeights = winograd ? Winograd.transformWeights(weight, groups: groups) : []
     }
 
     /// Loads `<prefix>.weight` and the optional `<prefix>.bias`.
@@ -70,13 +74,14 @@ public struct Conv2d: Sendable {
         let kSize = cinG * kh * kw, pixels = ho * wo
         let hp = h + 2 * padding.0, wp = w + 2 * padding.1
         let pointwise = kh == 1 && kw == 1 && stride == (1, 1) && padding == (0, 0)
+        if case .fast = path, !winogradWeights.isEmpty { return winogradForward(x, path: path) }
 
         // im2col in tiles of whole output rows, each at most ~2 MB, so the column matrix is
         // written and read back from cache rather than memory.
         let tileRows = max(1, min(ho, (1 << 19) / max(1, kSize * wo)))
         var out = uninitializedFloats(n * outChannels * pixels)
-        var padded = uninitializedFloats(pointwise ? 0 : inChannels * hp * wp)
-        var col = uninitializedFloats(pointwise ? 0 : kSize * tileRows * wo)
+        ScratchPool.shared.withBuffer(count: pointwise ? 0 : inChannels * hp * wp) { padded in
+        ScratchPool.shared.withBuffer(count: pointwise ? 0 : kSize * tileRows * wo) { col in
         x.scalars.withUnsafeBufferPointer { xb in
         weight.scalars.withUnsafeBufferPointer { wb in
         out.withUnsafeMutableBufferPointer { ob in
@@ -106,26 +111,30 @@ public struct Conv2d: Sendable {
                 }
                 if let bias { addBias(bias, ob.baseAddress! + b * outChannels * pixels, pixels) }
             }
-        }}}
+        }}}}}
         return Tensor(shape: [n, outChannels, ho, wo], scalars: out)
     }
 
-    private func pad(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int, into padded: inout [Float]) {
+    /// Writes the input of one batch item with its border into `padded`, `[C, rows, cols]`; rows and
+    /// columns past the padded size (when `rows`/`cols` exceed it) are zeros.
+    func pad(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int, into padded: inout [Float], rows: Int? = nil, cols: Int? = nil) {
         let hp = h + 2 * padding.0, wp = w + 2 * padding.1
+        let rows = rows ?? hp, cols = cols ?? wp
         padded.withUnsafeMutableBufferPointer { p in
             for c in 0..<inChannels {
-                let src = x + c * h * w, dst = p.baseAddress! + c * hp * wp
-                for y in 0..<hp {
-                    guard let sy = paddingMode.source(y - padding.0, h) else {
-                        (dst + y * wp).update(repeating: 0, count: wp); continue
+                let src = x + c * h * w, dst = p.baseAddress! + c * rows * cols
+                for y in 0..<rows {
+                    let row = dst + y * cols
+                    guard y < hp, let sy = paddingMode.source(y - padding.0, h) else {
+                        row.update(repeating: 0, count: cols); continue
                     }
-                    let row = dst + y * wp
                     (row + padding.1).update(from: src + sy * w, count: w)
                     for xx in 0..<padding.1 {
                         row[xx] = paddingMode.source(xx - padding.1, w).map { src[sy * w + $0] } ?? 0
                         let r = w + padding.1 + xx
                         row[r] = paddingMode.source(r - padding.1, w).map { src[sy * w + $0] } ?? 0
                     }
+                    if cols > wp { (row + wp).update(repeating: 0, count: cols - wp) }
                 }
             }
         }

@@ -49,6 +49,23 @@ import Testing
         expectParity(a, b, "1x1 vs padded 3x3")
     }
 
+    /// 3x3 stride-1 convolutions on the fast path run Winograd F(2x2, 3x3); check it against the
+    /// im2col path (itself checked against PyTorch) on sizes that exercise the 8-tile vector path,
+    /// the scalar tail tiles, odd output sizes, groups, reflect padding and no padding.
+    @Test(arguments: [(37, 41, 1, 1, PaddingMode.zeros), (20, 35, 1, 2, .reflect), (9, 19, 0, 1, .zeros), (16, 16, 1, 4, .circular)])
+    func winogradMatchesIm2col(_ c: (Int, Int, Int, Int, PaddingMode)) {
+        let (h, w, padding, groups, mode) = c
+        let (cin, cout) = (8, 12)
+        var seed: UInt32 = 7
+        func next() -> Float { seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / Float(1 << 24) - 0.5 }
+        let weight = Tensor(shape: [cout, cin / groups, 3, 3], scalars: (0..<cout * cin / groups * 9).map { _ in next() })
+        let bias = Tensor(shape: [cout], scalars: (0..<cout).map { _ in next() })
+        let conv = Conv2d(weight: weight, bias: bias, padding: (padding, padding), groups: groups, paddingMode: mode)
+        #expect(!conv.winogradWeights.isEmpty)
+        let x = Tensor(shape: [2, cin, h, w], scalars: (0..<2 * cin * h * w).map { _ in next() * 4 })
+        expectParity(conv(x, path: .fast(threads: 2)), conv(x, path: .deterministic(threads: 1)), "winograd \(c)", tolerance: 1e-5)
+    }
+
     @Test func norms() throws {
         let (ln, lc) = try Golden.load("layernorm")
         expectParity(try LayerNorm(ln, "m", dim: lc.int("dim"), eps: lc.float("eps"))(try ln.tensor("input")), try ln.tensor("output"), "layernorm")
