@@ -270,36 +270,45 @@ public struct ConvTranspose2d: Sendable {
         precondition(ho > 0 && wo > 0, "conv-transpose output would be empty for input \(x.shape)")
         let (kh, kw) = kernel
         let cinG = inChannels / groups, coutG = outChannels / groups, rows = coutG * kh * kw
+        // Columns for a chunk of input rows at a time (at most ~2 MB): the chunking depends on the
+        // shapes only, so the order of the col2im additions is fixed for given shapes.
+        let chunkRows = max(1, min(h, (1 << 19) / max(1, rows * w)))
         var out = [Float](repeating: 0, count: n * outChannels * ho * wo)
-        var col = [Float](repeating: 0, count: rows * h * w)
+        ScratchPool.shared.withBuffer(count: rows * chunkRows * w) { col in
         x.scalars.withUnsafeBufferPointer { xb in
         transposed.withUnsafeBufferPointer { tb in
         out.withUnsafeMutableBufferPointer { ob in
             for b in 0..<n {
                 for g in 0..<groups {
-                    col.withUnsafeMutableBufferPointer { cb in
-                        Kernels.matmul(tb.baseAddress! + g * rows * cinG, xb.baseAddress! + (b * inChannels + g * cinG) * h * w,
-                                       cb.baseAddress!, m: rows, n: h * w, k: cinG, path: path)
-                    }
-                    // col2im: output (y, x) gathers input (iy, ix) through kernel tap (ky, kx) when
-                    // y + padding = iy·stride + ky·dilation; scattered in (c, ky, kx, iy, ix) order.
                     let result = ob.baseAddress! + (b * outChannels + g * coutG) * ho * wo
-                    col.withUnsafeBufferPointer { cb in
-                        var src = cb.baseAddress!
-                        for c in 0..<coutG {
-                            let dst = result + c * ho * wo
-                            for ky in 0..<kh {
-                                for kx in 0..<kw {
-                                    for iy in 0..<h {
-                                        let y = iy * stride.0 + ky * dilation.0 - padding.0
-                                        if y >= 0 && y < ho {
-                                            for ix in 0..<w {
-                                                let xx = ix * stride.1 + kx * dilation.1 - padding.1
-                                                if xx >= 0 && xx < wo { dst[y * wo + xx] = dst[y * wo + xx] + src[iy * w + ix] }
+                    for iy0 in Swift.stride(from: 0, to: h, by: chunkRows) {
+                        let inputRows = iy0..<min(h, iy0 + chunkRows)
+                        let chunk = inputRows.count * w
+                        col.withUnsafeMutableBufferPointer { cb in
+                            Kernels.matmul(tb.baseAddress! + g * rows * cinG, xb.baseAddress! + (b * inChannels + g * cinG) * h * w + iy0 * w,
+                                           cb.baseAddress!, m: rows, n: chunk, k: cinG, ldb: h * w, path: path)
+                        }
+                        // col2im: output (y, x) gathers input (iy, ix) through kernel tap (ky, kx) when
+                        // y + padding = iy·stride + ky·dilation; scattered in (c, ky, kx, iy, ix) order
+                        // within each chunk.
+                        col.withUnsafeBufferPointer { cb in
+                            var src = cb.baseAddress!
+                            for c in 0..<coutG {
+                                let dst = result + c * ho * wo
+                                for ky in 0..<kh {
+                                    for kx in 0..<kw {
+                                        for (i, iy) in inputRows.enumerated() {
+                                            let y = iy * stride.0 + ky * dilation.0 - padding.0
+                                            if y >= 0 && y < ho {
+                                                let s = src + i * w
+                                                for ix in 0..<w {
+                                                    let xx = ix * stride.1 + kx * dilation.1 - padding.1
+                                                    if xx >= 0 && xx < wo { dst[y * wo + xx] = dst[y * wo + xx] + s[ix] }
+                                                }
                                             }
                                         }
+                                        src += chunk
                                     }
-                                    src += h * w
                                 }
                             }
                         }
@@ -307,7 +316,7 @@ public struct ConvTranspose2d: Sendable {
                 }
                 if let bias { addBias(bias, ob.baseAddress! + b * outChannels * ho * wo, ho * wo) }
             }
-        }}}
+        }}}}
         return Tensor(shape: [n, outChannels, ho, wo], scalars: out)
     }
 }

@@ -131,61 +131,69 @@ extension Winograd {
 }
 
 extension Conv2d {
-    func winogradForward(_ x: Tensor, path: KernelPath) -> Tensor {
+    /// `chunkBudget`: floats per transformed chunk (a parameter so tests can force several chunks).
+    func winogradForward(_ x: Tensor, path: KernelPath, chunkBudget: Int = 1 << 21) -> Tensor {
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (ho, wo) = outputSize(h, w)
         let (ty, tx) = ((ho + 1) / 2, (wo + 1) / 2)
-        let tiles = ty * tx
         let (rows, cols) = (2 * ty + 2, 2 * tx + 2)  // padded input covering every 4x4 tile
         let cinG = inChannels / groups, coutG = outChannels / groups
+        // Rows of tiles are processed in chunks whose transformed input and products stay within
+        // ~8 MB each, so a large image does not need 16 copies of itself in memory.
+        let chunkRows = max(1, min(ty, chunkBudget / max(1, 16 * max(cinG, coutG) * tx)))
+        let chunkTiles = chunkRows * tx
         let threads = path.threads
         var out = uninitializedFloats(n * outChannels * ho * wo)
         ScratchPool.shared.withBuffer(count: inChannels * rows * cols) { padded in
-        ScratchPool.shared.withBuffer(count: 16 * cinG * tiles) { v in
-        ScratchPool.shared.withBuffer(count: 16 * coutG * tiles) { m in
+        ScratchPool.shared.withBuffer(count: 16 * cinG * chunkTiles) { v in
+        ScratchPool.shared.withBuffer(count: 16 * coutG * chunkTiles) { m in
             for b in 0..<n {
                 x.scalars.withUnsafeBufferPointer { pad($0.baseAddress! + b * inChannels * h * w, h, w, into: &padded, rows: rows, cols: cols) }
                 for g in 0..<groups {
-                    // V[ξ][c][t] = (Bᵀ d B)[ξ] for the 4x4 input tile d of tile t, channel c.
-                    padded.withUnsafeBufferPointer { pb in
-                    v.withUnsafeMutableBufferPointer { vb in
-                        let vp = SharedPointer(base: vb.baseAddress!)
-                        let base = pb.baseAddress! + g * cinG * rows * cols
-                        parallelChunks(cinG, threads: threads) { channels in
-                            for c in channels {
-                                for yy in 0..<ty {
-                                    Winograd.inputTransform(base + c * rows * cols + 2 * yy * cols, cols: cols, tiles: tx,
-                                                            into: vp.base + c * tiles + yy * tx, planeStride: cinG * tiles)
-                                }
-                            }
-                        }
-                    }}
-                    // M[ξ] = U[ξ] · V[ξ]: [outG, inG] · [inG, tiles].
-                    openblas_set_num_threads(Int32(threads))
-                    winogradWeights.withUnsafeBufferPointer { ub in
-                        v.withUnsafeBufferPointer { vb in
-                            m.withUnsafeMutableBufferPointer { mb in
-                                for xi in 0..<16 {
-                                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(coutG), Int32(tiles), Int32(cinG), 1,
-                                                ub.baseAddress! + (g * 16 + xi) * coutG * cinG, Int32(cinG),
-                                                vb.baseAddress! + xi * cinG * tiles, Int32(tiles), 0,
-                                                mb.baseAddress! + xi * coutG * tiles, Int32(tiles))
-                                }
-                            }
-                        }
-                    }
-                    // Y = Aᵀ M A per tile, plus bias, cropped to the output size.
-                    m.withUnsafeBufferPointer { mb in
-                        out.withUnsafeMutableBufferPointer { ob in
-                            let op = SharedPointer(base: ob.baseAddress!)
-                            let mp = mb.baseAddress!
-                            parallelChunks(coutG, threads: threads) { channels in
+                    for ty0 in Swift.stride(from: 0, to: ty, by: chunkRows) {
+                        let tileRows = ty0..<min(ty, ty0 + chunkRows)
+                        let tiles = tileRows.count * tx
+                        // V[ξ][c][t] = (Bᵀ d B)[ξ] for the 4x4 input tile d of tile t, channel c.
+                        padded.withUnsafeBufferPointer { pb in
+                        v.withUnsafeMutableBufferPointer { vb in
+                            let vp = SharedPointer(base: vb.baseAddress!)
+                            let base = pb.baseAddress! + g * cinG * rows * cols
+                            parallelChunks(cinG, threads: threads) { channels in
                                 for c in channels {
-                                    let dst = op.base + ((b * outChannels + g * coutG + c) * ho) * wo
-                                    let bias = self.bias?.scalars[g * coutG + c] ?? 0
-                                    for yy in 0..<ty {
-                                        Winograd.outputTransform(mp + c * tiles + yy * tx, planeStride: coutG * tiles, tiles: tx, bias: bias,
-                                                                 into: dst + 2 * yy * wo, width: wo, secondRow: 2 * yy + 1 < ho)
+                                    for (i, yy) in tileRows.enumerated() {
+                                        Winograd.inputTransform(base + c * rows * cols + 2 * yy * cols, cols: cols, tiles: tx,
+                                                                into: vp.base + c * tiles + i * tx, planeStride: cinG * tiles)
+                                    }
+                                }
+                            }
+                        }}
+                        // M[ξ] = U[ξ] · V[ξ]: [outG, inG] · [inG, tiles].
+                        openblas_set_num_threads(Int32(threads))
+                        winogradWeights.withUnsafeBufferPointer { ub in
+                            v.withUnsafeBufferPointer { vb in
+                                m.withUnsafeMutableBufferPointer { mb in
+                                    for xi in 0..<16 {
+                                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(coutG), Int32(tiles), Int32(cinG), 1,
+                                                    ub.baseAddress! + (g * 16 + xi) * coutG * cinG, Int32(cinG),
+                                                    vb.baseAddress! + xi * cinG * tiles, Int32(tiles), 0,
+                                                    mb.baseAddress! + xi * coutG * tiles, Int32(tiles))
+                                    }
+                                }
+                            }
+                        }
+                        // Y = Aᵀ M A per tile, plus bias, cropped to the output size.
+                        m.withUnsafeBufferPointer { mb in
+                            out.withUnsafeMutableBufferPointer { ob in
+                                let op = SharedPointer(base: ob.baseAddress!)
+                                let mp = mb.baseAddress!
+                                parallelChunks(coutG, threads: threads) { channels in
+                                    for c in channels {
+                                        let dst = op.base + ((b * outChannels + g * coutG + c) * ho) * wo
+                                        let bias = self.bias?.scalars[g * coutG + c] ?? 0
+                                        for (i, yy) in tileRows.enumerated() {
+                                            Winograd.outputTransform(mp + c * tiles + i * tx, planeStride: coutG * tiles, tiles: tx, bias: bias,
+                                                                     into: dst + 2 * yy * wo, width: wo, secondRow: 2 * yy + 1 < ho)
+                                        }
                                     }
                                 }
                             }

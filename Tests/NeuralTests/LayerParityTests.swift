@@ -63,7 +63,34 @@ import Testing
         let conv = Conv2d(weight: weight, bias: bias, padding: (padding, padding), groups: groups, paddingMode: mode)
         #expect(!conv.winogradWeights.isEmpty)
         let x = Tensor(shape: [2, cin, h, w], scalars: (0..<2 * cin * h * w).map { _ in next() * 4 })
-        expectParity(conv(x, path: .fast(threads: 2)), conv(x, path: .deterministic(threads: 1)), "winograd \(c)", tolerance: 1e-5)
+        let reference = conv(x, path: .deterministic(threads: 1))
+        expectParity(conv(x, path: .fast(threads: 2)), reference, "winograd \(c)", tolerance: 1e-5)
+        // Chunks of one and three rows of tiles (the last chunk shorter).
+        for budget in [1, 16 * 12 * 3 * ((w + 1) / 2)] {
+            expectParity(conv.winogradForward(x, path: .fast(threads: 1), chunkBudget: budget), reference, "winograd chunks \(budget)", tolerance: 1e-5)
+        }
+    }
+
+    /// A transposed convolution large enough that its columns are built in several chunks of input
+    /// rows, against a direct scatter loop.
+    @Test func convTransposeInChunksMatchesDirectLoop() {
+        let (cin, cout, k, s, p, h, w) = (4, 32, 4, 2, 1, 40, 64)
+        var seed: UInt32 = 3
+        func next() -> Float { seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / Float(1 << 24) - 0.5 }
+        let weight = Tensor(shape: [cin, cout, k, k], scalars: (0..<cin * cout * k * k).map { _ in next() })
+        let x = Tensor(shape: [1, cin, h, w], scalars: (0..<cin * h * w).map { _ in next() })
+        let conv = ConvTranspose2d(weight: weight, bias: nil, stride: (s, s), padding: (p, p))
+        let (ho, wo) = conv.outputSize(h, w)
+        var direct = [Double](repeating: 0, count: cout * ho * wo)
+        for ci in 0..<cin { for co in 0..<cout { for ky in 0..<k { for kx in 0..<k { for iy in 0..<h { for ix in 0..<w {
+            let (y, xx) = (iy * s + ky - p, ix * s + kx - p)
+            if y >= 0 && y < ho && xx >= 0 && xx < wo {
+                direct[(co * ho + y) * wo + xx] += Double(x.scalars[(ci * h + iy) * w + ix]) * Double(weight.scalars[((ci * cout + co) * k + ky) * k + kx])
+            }
+        } } } } } }
+        let expected = Tensor(shape: [1, cout, ho, wo], scalars: direct.map { Float($0) })
+        #expect((cout * k * k) * w * h > 1 << 19, "the test must span several chunks")
+        for path in Self.paths { expectParity(conv(x, path: path), expected, "chunked convT \(path)", tolerance: 1e-5) }
     }
 
     @Test func norms() throws {
