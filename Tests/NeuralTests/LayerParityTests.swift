@@ -103,6 +103,22 @@ import Testing
         expectParity(try RMSNorm(rn, "m", dim: rc.int("dim"), eps: rc.float("eps"))(try rn.tensor("input")), try rn.tensor("output"), "rmsnorm")
     }
 
+    /// Group norm over a whole large feature map with a large mean, against double precision.
+    @Test func groupNormOnLargeMapIsAccurate() {
+        let (c, h, w) = (4, 256, 256)
+        var seed: UInt32 = 11
+        let x = Tensor(shape: [1, c, h, w], scalars: (0..<c * h * w).map { _ in
+            seed = seed &* 1_664_525 &+ 1_013_904_223
+            return 100 + Float(seed >> 8) / Float(1 << 24)
+        })
+        let y = GroupNorm(groups: 1, channels: c, weight: nil, bias: nil)(x)
+        let xs = x.scalars.map(Double.init)
+        let mean = xs.reduce(0, +) / Double(xs.count)
+        let variance = xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(xs.count)
+        let expected = Tensor(shape: x.shape, scalars: xs.map { Float(($0 - mean) / (variance + 1e-5).squareRoot()) })
+        expectParity(y, expected, "group norm, 262144 values per group")
+    }
+
     @Test func activations() throws {
         let (w, _) = try Golden.load("activations")
         let x = try w.tensor("input")
