@@ -28,6 +28,8 @@ public struct Conv2d: Sendable {
     public let dilation: (Int, Int)
     public let groups: Int
     public let paddingMode: PaddingMode
+    /// Winograd-transformed weights for 3x3 stride-1 convolutions on the fast path (else empty).
+    let winogradWeights: [Float]
 
     public var outChannels: Int { weight.shape[0] }
     public var inChannels: Int { weight.shape[1] * groups }
@@ -40,6 +42,8 @@ public struct Conv2d: Sendable {
         precondition(stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0 && padding.0 >= 0 && padding.1 >= 0)
         self.weight = weight; self.bias = bias; self.stride = stride; self.padding = padding
         self.dilation = dilation; self.groups = groups; self.paddingMode = paddingMode
+        let winograd = weight.shape[2] == 3 && weight.shape[3] == 3 && stride == (1, 1) && dilation == (1, 1)
+        winogradWeights = winograd ? Winograd.transformWeights(weight, groups: groups) : []
     }
 
     /// Loads `<prefix>.weight` and the optional `<prefix>.bias`.
@@ -70,13 +74,14 @@ public struct Conv2d: Sendable {
         let kSize = cinG * kh * kw, pixels = ho * wo
         let hp = h + 2 * padding.0, wp = w + 2 * padding.1
         let pointwise = kh == 1 && kw == 1 && stride == (1, 1) && padding == (0, 0)
+        if case .fast = path, !winogradWeights.isEmpty { return winogradForward(x, path: path) }
 
         // im2col in tiles of whole output rows, each at most ~2 MB, so the column matrix is
         // written and read back from cache rather than memory.
         let tileRows = max(1, min(ho, (1 << 19) / max(1, kSize * wo)))
         var out = uninitializedFloats(n * outChannels * pixels)
-        var padded = uninitializedFloats(pointwise ? 0 : inChannels * hp * wp)
-        var col = uninitializedFloats(pointwise ? 0 : kSize * tileRows * wo)
+        ScratchPool.shared.withBuffer(count: pointwise ? 0 : inChannels * hp * wp) { padded in
+        ScratchPool.shared.withBuffer(count: pointwise ? 0 : kSize * tileRows * wo) { col in
         x.scalars.withUnsafeBufferPointer { xb in
         weight.scalars.withUnsafeBufferPointer { wb in
         out.withUnsafeMutableBufferPointer { ob in
@@ -106,26 +111,30 @@ public struct Conv2d: Sendable {
                 }
                 if let bias { addBias(bias, ob.baseAddress! + b * outChannels * pixels, pixels) }
             }
-        }}}
+        }}}}}
         return Tensor(shape: [n, outChannels, ho, wo], scalars: out)
     }
 
-    private func pad(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int, into padded: inout [Float]) {
+    /// Writes the input of one batch item with its border into `padded`, `[C, rows, cols]`; rows and
+    /// columns past the padded size (when `rows`/`cols` exceed it) are zeros.
+    func pad(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int, into padded: inout [Float], rows: Int? = nil, cols: Int? = nil) {
         let hp = h + 2 * padding.0, wp = w + 2 * padding.1
+        let rows = rows ?? hp, cols = cols ?? wp
         padded.withUnsafeMutableBufferPointer { p in
             for c in 0..<inChannels {
-                let src = x + c * h * w, dst = p.baseAddress! + c * hp * wp
-                for y in 0..<hp {
-                    guard let sy = paddingMode.source(y - padding.0, h) else {
-                        (dst + y * wp).update(repeating: 0, count: wp); continue
+                let src = x + c * h * w, dst = p.baseAddress! + c * rows * cols
+                for y in 0..<rows {
+                    let row = dst + y * cols
+                    guard y < hp, let sy = paddingMode.source(y - padding.0, h) else {
+                        row.update(repeating: 0, count: cols); continue
                     }
-                    let row = dst + y * wp
                     (row + padding.1).update(from: src + sy * w, count: w)
                     for xx in 0..<padding.1 {
                         row[xx] = paddingMode.source(xx - padding.1, w).map { src[sy * w + $0] } ?? 0
                         let r = w + padding.1 + xx
                         row[r] = paddingMode.source(r - padding.1, w).map { src[sy * w + $0] } ?? 0
                     }
+                    if cols > wp { (row + wp).update(repeating: 0, count: cols - wp) }
                 }
             }
         }
@@ -261,36 +270,45 @@ public struct ConvTranspose2d: Sendable {
         precondition(ho > 0 && wo > 0, "conv-transpose output would be empty for input \(x.shape)")
         let (kh, kw) = kernel
         let cinG = inChannels / groups, coutG = outChannels / groups, rows = coutG * kh * kw
+        // Columns for a chunk of input rows at a time (at most ~2 MB): the chunking depends on the
+        // shapes only, so the order of the col2im additions is fixed for given shapes.
+        let chunkRows = max(1, min(h, (1 << 19) / max(1, rows * w)))
         var out = [Float](repeating: 0, count: n * outChannels * ho * wo)
-        var col = [Float](repeating: 0, count: rows * h * w)
+        ScratchPool.shared.withBuffer(count: rows * chunkRows * w) { col in
         x.scalars.withUnsafeBufferPointer { xb in
         transposed.withUnsafeBufferPointer { tb in
         out.withUnsafeMutableBufferPointer { ob in
             for b in 0..<n {
                 for g in 0..<groups {
-                    col.withUnsafeMutableBufferPointer { cb in
-                        Kernels.matmul(tb.baseAddress! + g * rows * cinG, xb.baseAddress! + (b * inChannels + g * cinG) * h * w,
-                                       cb.baseAddress!, m: rows, n: h * w, k: cinG, path: path)
-                    }
-                    // col2im: output (y, x) gathers input (iy, ix) through kernel tap (ky, kx) when
-                    // y + padding = iy·stride + ky·dilation; scattered in (c, ky, kx, iy, ix) order.
                     let result = ob.baseAddress! + (b * outChannels + g * coutG) * ho * wo
-                    col.withUnsafeBufferPointer { cb in
-                        var src = cb.baseAddress!
-                        for c in 0..<coutG {
-                            let dst = result + c * ho * wo
-                            for ky in 0..<kh {
-                                for kx in 0..<kw {
-                                    for iy in 0..<h {
-                                        let y = iy * stride.0 + ky * dilation.0 - padding.0
-                                        if y >= 0 && y < ho {
-                                            for ix in 0..<w {
-                                                let xx = ix * stride.1 + kx * dilation.1 - padding.1
-                                                if xx >= 0 && xx < wo { dst[y * wo + xx] = dst[y * wo + xx] + src[iy * w + ix] }
+                    for iy0 in Swift.stride(from: 0, to: h, by: chunkRows) {
+                        let inputRows = iy0..<min(h, iy0 + chunkRows)
+                        let chunk = inputRows.count * w
+                        col.withUnsafeMutableBufferPointer { cb in
+                            Kernels.matmul(tb.baseAddress! + g * rows * cinG, xb.baseAddress! + (b * inChannels + g * cinG) * h * w + iy0 * w,
+                                           cb.baseAddress!, m: rows, n: chunk, k: cinG, ldb: h * w, path: path)
+                        }
+                        // col2im: output (y, x) gathers input (iy, ix) through kernel tap (ky, kx) when
+                        // y + padding = iy·stride + ky·dilation; scattered in (c, ky, kx, iy, ix) order
+                        // within each chunk.
+                        col.withUnsafeBufferPointer { cb in
+                            var src = cb.baseAddress!
+                            for c in 0..<coutG {
+                                let dst = result + c * ho * wo
+                                for ky in 0..<kh {
+                                    for kx in 0..<kw {
+                                        for (i, iy) in inputRows.enumerated() {
+                                            let y = iy * stride.0 + ky * dilation.0 - padding.0
+                                            if y >= 0 && y < ho {
+                                                let s = src + i * w
+                                                for ix in 0..<w {
+                                                    let xx = ix * stride.1 + kx * dilation.1 - padding.1
+                                                    if xx >= 0 && xx < wo { dst[y * wo + xx] = dst[y * wo + xx] + s[ix] }
+                                                }
                                             }
                                         }
+                                        src += chunk
                                     }
-                                    src += h * w
                                 }
                             }
                         }
@@ -298,7 +316,7 @@ public struct ConvTranspose2d: Sendable {
                 }
                 if let bias { addBias(bias, ob.baseAddress! + b * outChannels * ho * wo, ho * wo) }
             }
-        }}}
+        }}}}
         return Tensor(shape: [n, outChannels, ho, wo], scalars: out)
     }
 }

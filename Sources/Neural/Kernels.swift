@@ -1,5 +1,6 @@
 import COpenBLAS
 import Dispatch
+import Synchronization
 
 /// Which kernels a layer runs on.
 ///
@@ -117,19 +118,20 @@ enum Kernels {
     /// c[m, n] = Σ_k a[m, k]·b[k, n] with `a` `[M, K]`, `b` `[K, N]` (row-major). The deterministic
     /// form accumulates each c[m, ·] row over k in increasing order (vectorised along n), and splits
     /// threads over rows m.
-    /// Row r of c starts at c + r·ldc (default n), so c may be a column block of a wider matrix.
+    /// Row r of b starts at b + r·ldb and row r of c at c + r·ldc (both default n), so b and c may be
+    /// column blocks of wider matrices.
     static func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                       m: Int, n: Int, k: Int, ldc: Int? = nil, accumulate: Bool = false, path: KernelPath) {
-        let ldc = ldc ?? n
+                       m: Int, n: Int, k: Int, ldb: Int? = nil, ldc: Int? = nil, accumulate: Bool = false, path: KernelPath) {
+        let ldb = ldb ?? n, ldc = ldc ?? n
         switch path {
         case .fast(let threads):
             openblas_set_num_threads(Int32(max(1, threads)))
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                        1, a, Int32(k), b, Int32(n), accumulate ? 1 : 0, c, Int32(ldc))
+                        1, a, Int32(k), b, Int32(ldb), accumulate ? 1 : 0, c, Int32(ldc))
         case .deterministic(let threads):
             let out = SharedPointer(base: c)
             parallelChunks(m, threads: m * n * k < 1 << 16 ? 1 : threads, minChunk: 4) { rows in
-                deterministicMatmul(a, b, out.base, rows: rows, n: n, k: k, ldc: ldc, accumulate: accumulate)
+                deterministicMatmul(a, b, out.base, rows: rows, n: n, k: k, ldb: ldb, ldc: ldc, accumulate: accumulate)
             }
         }
     }
@@ -140,7 +142,7 @@ enum Kernels {
     /// any vector width); each 8-column strip of b is first packed contiguously (`[k, 8]`), so the
     /// inner loop streams it from L1 instead of striding a row (and a page) per step.
     static func deterministicMatmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                                    rows: Range<Int>, n: Int, k: Int, ldc: Int, accumulate: Bool) {
+                                    rows: Range<Int>, n: Int, k: Int, ldb: Int, ldc: Int, accumulate: Bool) {
         typealias V = SIMD8<Float>
         @inline(__always) func loadC(_ r: Int, _ j: Int) -> V {
             accumulate ? UnsafeRawPointer(c).loadUnaligned(fromByteOffset: 4 * (r * ldc + j), as: V.self) : V(repeating: 0)
@@ -153,7 +155,7 @@ enum Kernels {
         let pk = UnsafeRawPointer(packed)
         var j = 0
         while j + 8 <= n {
-            for kk in 0..<k { (packed + 8 * kk).update(from: b + kk * n + j, count: 8) }
+            for kk in 0..<k { (packed + 8 * kk).update(from: b + kk * ldb + j, count: 8) }
             var r = rows.lowerBound
             while r + 4 <= rows.upperBound {
                 var c0 = loadC(r, j), c1 = loadC(r + 1, j), c2 = loadC(r + 2, j), c3 = loadC(r + 3, j)
@@ -182,7 +184,7 @@ enum Kernels {
             for r in rows {
                 for jj in j..<n {
                     var s: Float = accumulate ? c[r * ldc + jj] : 0
-                    for kk in 0..<k { s = s + a[r * k + kk] * b[kk * n + jj] }
+                    for kk in 0..<k { s = s + a[r * k + kk] * b[kk * ldb + jj] }
                     c[r * ldc + jj] = s
                 }
             }
@@ -202,5 +204,24 @@ enum Kernels {
             i += 16
         }
         while i < n { y[i] = y[i] + alpha * x[i]; i += 1 }
+    }
+}
+
+/// Reusable scratch arrays for the large temporaries of convolutions (padded input, im2col
+/// columns): allocating them afresh on every call costs page faults that measured ~10 % of a
+/// conv stack's time. Holds at most a few arrays, each as large as the largest request so far.
+final class ScratchPool: Sendable {
+    static let shared = ScratchPool()
+    private let free = Mutex<[[Float]]>([])
+
+    /// Runs `body` with an array of at least `count` elements whose contents are unspecified.
+    func withBuffer<R>(count: Int, _ body: (inout [Float]) -> R) -> R {
+        var buffer = free.withLock { $0.popLast() } ?? []
+        if buffer.count < count { buffer = uninitializedFloats(count) }
+        defer {
+            let keep = buffer
+            free.withLock { if $0.count < 4 { $0.append(keep) } }
+        }
+        return body(&buffer)
     }
 }

@@ -1,4 +1,4 @@
-/// Normalisations. Reductions run sequentially in index order (mean first, then the mean of squared
+/// Normalisations. Reductions run in a fixed order (mean first, then the mean of squared
 /// deviations), so they are deterministic on both kernel paths.
 
 /// Layer norm over the last dimension with optional affine weight and bias.
@@ -100,11 +100,11 @@ public struct GroupNorm: Sendable {
             for n in 0..<x.shape[0] {
                 for g in 0..<groups {
                     let v = o.baseAddress! + (n * channels * inner + g * perGroup)
-                    var sum: Float = 0
-                    for i in 0..<perGroup { sum += v[i] }
-                    let mean = sum / Float(perGroup)
-                    var sq: Float = 0
-                    for i in 0..<perGroup { let d = v[i] - mean; sq += d * d }
+                    // Summing x - x₀ instead of x keeps the partial sums small when the mean is
+                    // large relative to the spread (the mean is then x₀ + Σ(x - x₀)/n).
+                    let shift = v[0]
+                    let mean = shift + blockedSum(perGroup) { v[$0] - shift } / Float(perGroup)
+                    let sq = blockedSum(perGroup) { let d = v[$0] - mean; return d * d }
                     let inv = 1 / (sq / Float(perGroup) + eps).squareRoot()
                     for i in 0..<perGroup {
                         let c = g * (channels / groups) + i / inner
@@ -118,4 +118,20 @@ public struct GroupNorm: Sendable {
         }
         return out
     }
+}
+
+/// Σ term(i) for i in 0..<count: sequential sums over blocks of 256, then a sequential sum of the
+/// block sums. A fixed order (deterministic), with rounding error growing like 256 + count/256
+/// rather than count, which matters for group norms over whole feature maps.
+@inline(__always)
+func blockedSum(_ count: Int, _ term: (Int) -> Float) -> Float {
+    var total: Float = 0
+    var start = 0
+    while start < count {
+        var block: Float = 0
+        for i in start..<min(count, start + 256) { block += term(i) }
+        total += block
+        start += 256
+    }
+    return total
 }

@@ -95,7 +95,10 @@ public struct ResidualConvBlock2d: Sendable {
     }
 
     public func callAsFunction(_ x: Tensor, path: KernelPath = .fast) -> Tensor {
-        let shortcut = skip.map { $0(x, path: path) } ?? x
-        return shortcut + conv2(activation(conv1(x, path: path)), path: path)
+        var h = conv1(x, path: path)
+        activation.apply(&h.scalars)
+        var y = conv2(h, path: path)
+        y += skip.map { $0(x, path: path) } ?? x
+        return y
     }
 }

@@ -27,14 +27,19 @@ public struct Tensor: Equatable, Sendable {
 
     /// Element-wise sum; shapes must match.
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        precondition(a.shape == b.shape, "adding \(a.shape) and \(b.shape)")
         var out = a
-        out.scalars.withUnsafeMutableBufferPointer { o in
+        out += b
+        return out
+    }
+
+    /// Adds `b` element-wise in place (no new storage when `a` is uniquely referenced).
+    public static func += (a: inout Tensor, b: Tensor) {
+        precondition(a.shape == b.shape, "adding \(b.shape) to \(a.shape)")
+        a.scalars.withUnsafeMutableBufferPointer { o in
             b.scalars.withUnsafeBufferPointer { bb in
                 for i in 0..<o.count { o[i] += bb[i] }
             }
         }
-        return out
     }
 
     /// Applies `f` to every scalar.

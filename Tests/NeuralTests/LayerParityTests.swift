@@ -49,6 +49,50 @@ import Testing
         expectParity(a, b, "1x1 vs padded 3x3")
     }
 
+    /// 3x3 stride-1 convolutions on the fast path run Winograd F(2x2, 3x3); check it against the
+    /// im2col path (itself checked against PyTorch) on sizes that exercise the 8-tile vector path,
+    /// the scalar tail tiles, odd output sizes, groups, reflect padding and no padding.
+    @Test(arguments: [(37, 41, 1, 1, PaddingMode.zeros), (20, 35, 1, 2, .reflect), (9, 19, 0, 1, .zeros), (16, 16, 1, 4, .circular)])
+    func winogradMatchesIm2col(_ c: (Int, Int, Int, Int, PaddingMode)) {
+        let (h, w, padding, groups, mode) = c
+        let (cin, cout) = (8, 12)
+        var seed: UInt32 = 7
+        func next() -> Float { seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / Float(1 << 24) - 0.5 }
+        let weight = Tensor(shape: [cout, cin / groups, 3, 3], scalars: (0..<cout * cin / groups * 9).map { _ in next() })
+        let bias = Tensor(shape: [cout], scalars: (0..<cout).map { _ in next() })
+        let conv = Conv2d(weight: weight, bias: bias, padding: (padding, padding), groups: groups, paddingMode: mode)
+        #expect(!conv.winogradWeights.isEmpty)
+        let x = Tensor(shape: [2, cin, h, w], scalars: (0..<2 * cin * h * w).map { _ in next() * 4 })
+        let reference = conv(x, path: .deterministic(threads: 1))
+        expectParity(conv(x, path: .fast(threads: 2)), reference, "winograd \(c)", tolerance: 1e-5)
+        // Chunks of one and three rows of tiles (the last chunk shorter).
+        for budget in [1, 16 * 12 * 3 * ((w + 1) / 2)] {
+            expectParity(conv.winogradForward(x, path: .fast(threads: 1), chunkBudget: budget), reference, "winograd chunks \(budget)", tolerance: 1e-5)
+        }
+    }
+
+    /// A transposed convolution large enough that its columns are built in several chunks of input
+    /// rows, against a direct scatter loop.
+    @Test func convTransposeInChunksMatchesDirectLoop() {
+        let (cin, cout, k, s, p, h, w) = (4, 32, 4, 2, 1, 40, 64)
+        var seed: UInt32 = 3
+        func next() -> Float { seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / Float(1 << 24) - 0.5 }
+        let weight = Tensor(shape: [cin, cout, k, k], scalars: (0..<cin * cout * k * k).map { _ in next() })
+        let x = Tensor(shape: [1, cin, h, w], scalars: (0..<cin * h * w).map { _ in next() })
+        let conv = ConvTranspose2d(weight: weight, bias: nil, stride: (s, s), padding: (p, p))
+        let (ho, wo) = conv.outputSize(h, w)
+        var direct = [Double](repeating: 0, count: cout * ho * wo)
+        for ci in 0..<cin { for co in 0..<cout { for ky in 0..<k { for kx in 0..<k { for iy in 0..<h { for ix in 0..<w {
+            let (y, xx) = (iy * s + ky - p, ix * s + kx - p)
+            if y >= 0 && y < ho && xx >= 0 && xx < wo {
+                direct[(co * ho + y) * wo + xx] += Double(x.scalars[(ci * h + iy) * w + ix]) * Double(weight.scalars[((ci * cout + co) * k + ky) * k + kx])
+            }
+        } } } } } }
+        let expected = Tensor(shape: [1, cout, ho, wo], scalars: direct.map { Float($0) })
+        #expect((cout * k * k) * w * h > 1 << 19, "the test must span several chunks")
+        for path in Self.paths { expectParity(conv(x, path: path), expected, "chunked convT \(path)", tolerance: 1e-5) }
+    }
+
     @Test func norms() throws {
         let (ln, lc) = try Golden.load("layernorm")
         expectParity(try LayerNorm(ln, "m", dim: lc.int("dim"), eps: lc.float("eps"))(try ln.tensor("input")), try ln.tensor("output"), "layernorm")
@@ -57,6 +101,22 @@ import Testing
                      try gn.tensor("output"), "groupnorm")
         let (rn, rc) = try Golden.load("rmsnorm")
         expectParity(try RMSNorm(rn, "m", dim: rc.int("dim"), eps: rc.float("eps"))(try rn.tensor("input")), try rn.tensor("output"), "rmsnorm")
+    }
+
+    /// Group norm over a whole large feature map with a large mean, against double precision.
+    @Test func groupNormOnLargeMapIsAccurate() {
+        let (c, h, w) = (4, 256, 256)
+        var seed: UInt32 = 11
+        let x = Tensor(shape: [1, c, h, w], scalars: (0..<c * h * w).map { _ in
+            seed = seed &* 1_664_525 &+ 1_013_904_223
+            return 100 + Float(seed >> 8) / Float(1 << 24)
+        })
+        let y = GroupNorm(groups: 1, channels: c, weight: nil, bias: nil)(x)
+        let xs = x.scalars.map(Double.init)
+        let mean = xs.reduce(0, +) / Double(xs.count)
+        let variance = xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(xs.count)
+        let expected = Tensor(shape: x.shape, scalars: xs.map { Float(($0 - mean) / (variance + 1e-5).squareRoot()) })
+        expectParity(y, expected, "group norm, 262144 values per group")
     }
 
     @Test func activations() throws {
