@@ -2,8 +2,9 @@
 // NeuralCodecs: learned data codecs for images, audio and text. See docs/ARCHITECTURE.md.
 import PackageDescription
 
-/// Release builds target x86-64-v3 (AVX2 + FMA) only where the Makefile asks for it
-/// (`NEURALCODECS_CPU`); the default build is portable x86-64. See docs/ARCHITECTURE.md.
+/// The build targets portable x86-64 (no -target-cpu): the deterministic kernels give the same
+/// bits with or without `-Xswiftc -target-cpu -Xswiftc haswell`, which only widens vectors
+/// (docs/NEURAL.md).
 let package = Package(
     name: "NeuralCodecs",
     products: [
