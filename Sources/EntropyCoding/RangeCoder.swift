@@ -24,9 +24,11 @@ public struct RangeEncoder: Sendable {
 
     public init() {}
 
-    /// Codes the interval [c, c + f) of [0, 2^precision). Requires f ≥ 1 and c + f ≤ 2^precision.
+    /// Codes the interval [c, c + f) of [0, 2^precision). Requires f ≥ 1, c + f ≤ 2^precision
+    /// and a supported precision (a violation would leave the state unusable, so it traps).
     @inlinable
     public mutating func encode(_ interval: SymbolInterval, precision: Int) {
+        precondition(interval.frequency > 0 && precision <= 24, "range coder: frequency 0 or precision above 24")
         let r = range &>> UInt64(precision)
         addToLow(r &* UInt64(interval.cumulative))
         range = r &* UInt64(interval.frequency)
@@ -36,6 +38,9 @@ public struct RangeEncoder: Sendable {
     /// Codes `symbol` with `model`; throws if the model gives it no probability.
     @inlinable
     public mutating func encode<M: EntropyModel>(_ symbol: Int, model: M) throws(EntropyCodingError) {
+        guard Self.supportedPrecision.contains(model.precision) else {
+            throw .invalidPrecision(model.precision, supported: Self.supportedPrecision)
+        }
         guard let interval = model.interval(of: symbol) else { throw .unencodableSymbol(symbol, index: -1) }
         encode(interval, precision: model.precision)
     }
@@ -235,7 +240,8 @@ public enum RangeCoder {
         }
         var encoder = RangeEncoder()
         for (i, s) in symbols.enumerated() {
-            guard let interval = model.interval(of: Int(s)) else { throw .unencodableSymbol(Int(s), index: i) }
+            let symbol = Int(exactly: s) ?? -1
+            guard let interval = model.interval(of: symbol) else { throw .unencodableSymbol(symbol, index: i) }
             encoder.encode(interval, precision: model.precision)
         }
         return encoder.finish()
