@@ -273,7 +273,8 @@ enum AudioPredictor {
 }
 
 /// Bytes, bit by bit (most significant first), context mixing as in lpaq: bit models under the
-/// order-1, 2, 3, 4 and 6 contexts (order 1 direct, the others hashed), each a probability with
+/// order-1, 2, 3, 4 and 6 contexts (order 1 direct, the others hashed per context and nibble
+/// into buckets of 16 slots), each a probability with
 /// a hit count that sets its learning rate, mixed in the logistic (stretch) domain by a linear
 /// mixer per partial byte that is trained online. All fixed-point integer arithmetic.
 struct ByteModel {
@@ -305,6 +306,11 @@ struct ByteModel {
     private var hashed: [UInt32]
     private var weights = [Int32](repeating: 1 << 14, count: 256 * inputs)
     private var history: UInt64 = 0
+    // Per-byte scratch, kept here so coding a byte allocates nothing.
+    private var contextHashes = [UInt32](repeating: 0, count: hashedOrders.count)
+    private var slots = [Int](repeating: 0, count: inputs - 1)
+    private var buckets = [Int](repeating: 0, count: hashedOrders.count)
+    private var stretched = [Int64](repeating: 256, count: inputs)
 
     init(length: Int) {
         hashBits = min(22, max(12, Int.bitWidth - length.leadingZeroBitCount + 3))
@@ -324,7 +330,6 @@ struct ByteModel {
     /// position, and returns the encoder's bit or the decoder's.
     @inline(__always)
     private mutating func code(_ bitAt: (_ probabilityOfOne: UInt32, _ position: Int) throws(EntropyCodingError) -> Bool) throws(EntropyCodingError) -> Int {
-        var contextHashes = [UInt32](repeating: 0, count: Self.hashedOrders.count)
         for (k, order) in Self.hashedOrders.enumerated() {
             let context = history & ((1 << UInt64(8 * order)) - 1)
             let mixed = (context &+ UInt64(order)) &* 0x9E37_79B9_7F4A_7C15
@@ -332,14 +337,21 @@ struct ByteModel {
         }
         let previous = Int(history & 0xFF)
         var node = 1
-        var slots = [Int](repeating: 0, count: Self.inputs - 1)
-        var stretched = [Int64](repeating: 256, count: Self.inputs)
+        var nibble = 1  // the bits of the current nibble so far, behind a leading 1: 1...15
         for position in (0..<8).reversed() {
+            if position == 7 || position == 3 {
+                // A bucket of 16 slots per context and nibble, so the four bits of a nibble hit
+                // one cache line per order instead of four random ones.
+                for k in 0..<Self.hashedOrders.count {
+                    let h = (contextHashes[k] ^ UInt32(node) &* 0x85EB_CA6B) >> UInt32(32 - (hashBits - 4))
+                    buckets[k] = k << hashBits | Int(h) << 4
+                }
+                nibble = 1
+            }
             slots[0] = previous << 8 | node
             stretched[0] = Int64(Self.stretchTable[Int(direct[slots[0]] >> 20)])
             for k in 0..<Self.hashedOrders.count {
-                let h = (contextHashes[k] ^ UInt32(node) &* 0x85EB_CA6B) >> UInt32(32 - hashBits)
-                slots[k + 1] = k << hashBits | Int(h)
+                slots[k + 1] = buckets[k] | nibble
                 stretched[k + 1] = Int64(Self.stretchTable[Int(hashed[slots[k + 1]] >> 20)])
             }
             let w = node * Self.inputs
@@ -352,6 +364,7 @@ struct ByteModel {
             Self.update(&direct[slots[0]], bit)
             for k in 1..<Self.inputs - 1 { Self.update(&hashed[slots[k]], bit) }
             node = node << 1 | (bit ? 1 : 0)
+            nibble = nibble << 1 | (bit ? 1 : 0)
         }
         let byte = node & 0xFF
         history = history << 8 | UInt64(byte)
