@@ -40,13 +40,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        .executableTarget(name: "NeuralBench", dependencies: ["Neural"], path: "Benchmarks/NeuralBench"),
+
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO"]),
         .testTarget(name: "ContainerTests", dependencies: ["Container"]),
         .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
-        .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural"], exclude: ["Golden"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits"]),
         .testTarget(name: "CodecKitTests", dependencies: ["CodecKit", "Store", "TextLM", "PCCodec", "MediaIO"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: ["MediaIO", "Container"]),
     ],
     swiftLanguageModes: [.v6]
 )

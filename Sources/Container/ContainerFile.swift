@@ -32,7 +32,8 @@ public struct ContainerFile: Sendable, Equatable {
 
 /// Media metadata carried in the header, enough to size and check the decoded result.
 public enum MediaDescriptor: Sendable, Equatable {
-    case image(width: Int, height: Int, channels: Int, bitDepth: Int)
+    /// `significantBits`: the PNG sBIT value when below `bitDepth` (the source's true precision), else 0.
+    case image(width: Int, height: Int, channels: Int, bitDepth: Int, significantBits: Int = 0)
     /// `sampleFormat`: 8, 16, 24, 32 for integer PCM; -32 float; -64 double.
     /// `source`: the audio container it came from (0 wav, 1 flac, 2 ogg-vorbis, 3 ogg-opus, 255 other).
     case audio(sampleRate: Int, channels: Int, frames: Int, sampleFormat: Int, source: Int)
@@ -90,8 +91,8 @@ extension ContainerFile {
         out.string(modelID)
         out.u64(modelHash)
         switch media {
-        case .image(let w, let h, let c, let d):
-            out.u8(1); out.u32(UInt32(w)); out.u32(UInt32(h)); out.u8(UInt8(c)); out.u8(UInt8(d))
+        case .image(let w, let h, let c, let d, let sbit):
+            out.u8(1); out.u32(UInt32(w)); out.u32(UInt32(h)); out.u8(UInt8(c)); out.u8(UInt8(d)); out.u8(UInt8(sbit))
         case .audio(let rate, let channels, let frames, let format, let source):
             out.u8(2); out.u32(UInt32(rate)); out.u16(UInt16(channels)); out.u64(UInt64(frames))
             out.u8(UInt8(bitPattern: Int8(clamping: format))); out.u8(UInt8(source))
@@ -134,12 +135,13 @@ extension ContainerFile {
         modelHash = try r.u64()
         switch try r.u8() {
         case 1:
-            let w = Int(try r.u32()), h = Int(try r.u32()), c = Int(try r.u8()), d = Int(try r.u8())
+            let w = Int(try r.u32()), h = Int(try r.u32()), c = Int(try r.u8()), d = Int(try r.u8()), sbit = Int(try r.u8())
             guard w <= Limits.maxDimension, h <= Limits.maxDimension, w * h <= Limits.maxPixels else {
                 throw .beyondLimits("\(w)x\(h) pixels (at most \(Limits.maxPixels))")
             }
             guard (1...4).contains(c), d == 8 || d == 16 else { throw .invalidField("image with \(c) channels at \(d) bits") }
-            media = .image(width: w, height: h, channels: c, bitDepth: d)
+            guard sbit < d else { throw .invalidField("\(sbit) significant bits in a \(d)-bit image") }
+            media = .image(width: w, height: h, channels: c, bitDepth: d, significantBits: sbit)
         case 2:
             let rate = Int(try r.u32()), channels = Int(try r.u16()), frames64 = try r.u64()
             let format = Int(Int8(bitPattern: try r.u8())), source = Int(try r.u8())

@@ -57,8 +57,10 @@ public struct PredictiveCodec: Codec {
             var decoder = try RangeDecoder(Array(file.payload.dropFirst()))
             let media: Media
             switch file.media {
-            case .image(let w, let h, let c, let depth):
-                media = .image(try ImagePredictor.decode(width: w, height: h, channels: c, bitDepth: depth, from: &decoder))
+            case .image(let w, let h, let c, let depth, let sbit):
+                var image = try ImagePredictor.decode(width: w, height: h, channels: c, bitDepth: depth, from: &decoder)
+                image.significantBits = sbit > 0 ? sbit : nil
+                media = .image(image)
             case .audio(let rate, let channels, let frames, let format, _) where format > 0:
                 let values = try AudioPredictor.decode(count: frames * channels, bits: format, channels: channels, from: &decoder)
                 media = .audio(Audio(sampleRate: rate, channels: channels, samples: .integer(bits: format, values),

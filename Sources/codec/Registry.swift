@@ -1,0 +1,9 @@
+import CodecKit
+import Store
+
+/// Every codec and released model this build offers. Adding a codec is one entry here.
+let registry = CodecRegistry(
+    [
+        CodecRegistry.Entry(info: StoreCodec().info) { StoreCodec() },
+    ],
+    defaults: [.image: "store", .audio: "store", .bytes: "store"])
