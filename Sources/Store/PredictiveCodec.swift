@@ -12,13 +12,19 @@ import MediaIO
 /// - Integer audio: per channel and block of 4096 frames, the best of FLAC's fixed polynomial
 ///   predictors of order 0...3; residuals coded with adaptive models chosen by the recent
 ///   residual magnitude. Float audio: its `SampleLayout` bytes through the byte model.
-/// - Bytes: bitwise order-1 and order-2 context models mixed in the logistic domain.
+/// - Bytes: bitwise context models of orders 1 to 6 mixed in the logistic domain (`ByteModel`).
 ///
-/// Payload: one format byte (1), then the range-coded stream. Everything is integer arithmetic
-/// (the squash table is built with `DeterministicMath.exp`), so files decode on any machine.
+/// Payload: one format byte, then either (1) the range-coded stream or (2), when that would not
+/// be smaller, the `SampleLayout` bytes as they are, so output never exceeds raw size + 1 byte.
+/// Everything is integer arithmetic (the squash table is built with `DeterministicMath.exp`), so
+/// files decode on any machine.
 public struct PredictiveCodec: Codec {
     public static let id = "lossless"
-    static let formatVersion: UInt8 = 1
+    /// The payload's first byte.
+    enum Format: UInt8 {
+        case predicted = 1
+        case stored = 2
+    }
 
     public init() {}
 
@@ -40,12 +46,18 @@ public struct PredictiveCodec: Codec {
             }
         case .bytes(let bytes): ByteModel.encode(bytes, into: &encoder)
         }
-        return ContainerFile(codecID: Self.id, media: MediaDescriptor(media), payload: [Self.formatVersion] + encoder.finish())
+        let coded = encoder.finish()
+        let raw = SampleLayout.serialize(media)
+        let payload = coded.count < raw.count ? [Format.predicted.rawValue] + coded : [Format.stored.rawValue] + raw
+        return ContainerFile(codecID: Self.id, media: MediaDescriptor(media), payload: payload)
     }
 
     public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
-        guard file.payload.first == Self.formatVersion else {
-            throw .corruptPayload("lossless payload format \(file.payload.first.map(String.init) ?? "missing") is not \(Self.formatVersion)")
+        switch file.payload.first.flatMap(Format.init(rawValue:)) {
+        case .predicted: break
+        case .stored: return try SampleLayout.deserialize(Array(file.payload.dropFirst()), as: file.media)
+        case nil:
+            throw .corruptPayload("lossless payload format \(file.payload.first.map(String.init) ?? "missing") is neither 1 nor 2")
         }
         // Every coded symbol costs at least ~1.8e-4 bits (no adaptive probability exceeds
         // 1 − 8/65536), so a payload cannot hold more than this many samples per byte.
