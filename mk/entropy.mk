@@ -17,11 +17,11 @@ bench-entropy: Benchmarks/bin/EntropyBench
 	$(PYTHON) Benchmarks/entropy/constriction_bench.py $(ENTROPY_BENCH_DATA) Benchmarks/results/entropy.md
 
 # One libFuzzer binary per decoder family, each run for a bounded time; make fails on a crash.
-Fuzz/bin/fuzz_%: Fuzz/fuzz_%.swift Fuzz/EntropyFuzzSupport.swift $(ENTROPY_SOURCES)
+Fuzz/bin/entropy_%: Fuzz/entropy_%.swift Fuzz/EntropyFuzzSupport.swift $(ENTROPY_SOURCES)
 	@mkdir -p Fuzz/bin
 	swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name EntropyFuzz $^ -o $@
 
-fuzz-entropy: Fuzz/bin/fuzz_rans Fuzz/bin/fuzz_range
+fuzz-entropy: Fuzz/bin/entropy_rans Fuzz/bin/entropy_range
 	@set -o pipefail; for target in $^; do \
 	  corpus=Fuzz/bin/corpus-$$(basename $$target); mkdir -p $$corpus; \
 	  echo "fuzzing $$target for $(ENTROPY_FUZZ_SECONDS) s"; \

@@ -56,30 +56,30 @@ public enum FrequencyQuantizer {
 
         if assigned < total {
             // Deficit (< alphabet size): each count goes where q / (f + 0.5) is largest.
-            var heap = PriorityHeap(largestFirst: true)
-            for i in ideal.indices where ideal[i] > 0 {
-                heap.insert(key: ideal[i] / (Double(frequencies[i]) + 0.5), index: i)
-            }
+            var heap = PriorityHeap(largestFirst: true, ideal.indices.lazy.filter { ideal[$0] > 0 }.map { i in
+                (ideal[i] / (Double(frequencies[i]) + 0.5), i)
+            })
             while assigned < total {
-                let i = heap.popTop()
+                let i = heap.topIndex
                 frequencies[i] += 1
                 assigned += 1
-                heap.insert(key: ideal[i] / (Double(frequencies[i]) + 0.5), index: i)
+                heap.replaceTopKey(ideal[i] / (Double(frequencies[i]) + 0.5))
             }
         } else if assigned > total {
             // Surplus (from raised floors): each count comes from where q / (f - 0.5) is smallest,
             // among symbols still above their floor. Some such symbol exists while assigned > total
             // because the floors alone sum to at most 2^precision.
-            var heap = PriorityHeap(largestFirst: false)
-            for i in ideal.indices where frequencies[i] > minimum[i] {
-                heap.insert(key: ideal[i] / (Double(frequencies[i]) - 0.5), index: i)
-            }
+            var heap = PriorityHeap(largestFirst: false, ideal.indices.lazy.filter { frequencies[$0] > minimum[$0] }.map { i in
+                (ideal[i] / (Double(frequencies[i]) - 0.5), i)
+            })
             while assigned > total {
-                let i = heap.popTop()
+                let i = heap.topIndex
                 frequencies[i] -= 1
                 assigned -= 1
                 if frequencies[i] > minimum[i] {
-                    heap.insert(key: ideal[i] / (Double(frequencies[i]) - 0.5), index: i)
+                    heap.replaceTopKey(ideal[i] / (Double(frequencies[i]) - 0.5))
+                } else {
+                    heap.removeTop()
                 }
             }
         }
@@ -107,52 +107,64 @@ public enum FrequencyQuantizer {
 }
 
 /// A binary heap of (key, symbol index) pairs with a total, machine-independent order: by key,
-/// then by lower index.
+/// then by lower index. Because that order is total, the greedy steps above pick the same symbol
+/// whatever the heap's internal layout.
 struct PriorityHeap {
-    private var keys: [Double] = []
-    private var indices: [Int] = []
+    private struct Entry {
+        var key: Double
+        var index: Int
+    }
+    private var entries: [Entry]
     private let largestFirst: Bool
 
-    init(largestFirst: Bool) { self.largestFirst = largestFirst }
-
-    private func above(_ a: Int, _ b: Int) -> Bool {
-        if keys[a] != keys[b] { return largestFirst ? keys[a] > keys[b] : keys[a] < keys[b] }
-        return indices[a] < indices[b]
-    }
-
-    private mutating func swapAt(_ a: Int, _ b: Int) {
-        keys.swapAt(a, b)
-        indices.swapAt(a, b)
-    }
-
-    mutating func insert(key: Double, index: Int) {
-        keys.append(key)
-        indices.append(index)
-        var child = keys.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard above(child, parent) else { break }
-            swapAt(child, parent)
-            child = parent
+    /// Builds the heap bottom-up (Floyd), O(n).
+    init<S: Sequence>(largestFirst: Bool, _ items: S) where S.Element == (Double, Int) {
+        self.largestFirst = largestFirst
+        entries = items.map { Entry(key: $0.0, index: $0.1) }
+        var i = entries.count / 2
+        while i > 0 {
+            i -= 1
+            siftDown(i)
         }
     }
 
-    /// Removes and returns the index at the top. The heap must not be empty.
-    mutating func popTop() -> Int {
-        let top = indices[0]
-        swapAt(0, keys.count - 1)
-        keys.removeLast()
-        indices.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var best = parent
-            if left < keys.count, above(left, best) { best = left }
-            if right < keys.count, above(right, best) { best = right }
-            if best == parent { break }
-            swapAt(parent, best)
-            parent = best
+    private static func above(_ a: Entry, _ b: Entry, largestFirst: Bool) -> Bool {
+        if a.key != b.key { return largestFirst ? a.key > b.key : a.key < b.key }
+        return a.index < b.index
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        let largestFirst = largestFirst
+        func above(_ a: Entry, _ b: Entry) -> Bool { Self.above(a, b, largestFirst: largestFirst) }
+        entries.withUnsafeMutableBufferPointer { e in
+            var parent = start
+            let moving = e[parent]
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                guard left < e.count else { break }
+                let child = right < e.count && above(e[right], e[left]) ? right : left
+                guard above(e[child], moving) else { break }
+                e[parent] = e[child]
+                parent = child
+            }
+            e[parent] = moving
         }
-        return top
+    }
+
+    /// The symbol index at the top. The heap must not be empty.
+    var topIndex: Int { entries[0].index }
+
+    /// Gives the top entry a new key and restores the heap (keys only move away from the top
+    /// here: a count added lowers q/(f + ½), a count removed raises q/(f − ½)).
+    mutating func replaceTopKey(_ key: Double) {
+        entries[0].key = key
+        siftDown(0)
+    }
+
+    mutating func removeTop() {
+        let last = entries.removeLast()
+        guard !entries.isEmpty else { return }
+        entries[0] = last
+        siftDown(0)
     }
 }

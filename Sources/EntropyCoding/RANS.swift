@@ -253,7 +253,7 @@ extension RANSVariant {
                 var lane = n == 0 ? 0 : (n - 1) % ways
                 var i = n - 1
                 while i >= 0 {
-                    let symbol = Int(input[i])
+                    let symbol = Int(exactly: input[i]) ?? -1
                     guard symbol >= 0, symbol < table.count, table[symbol].reciprocal != 0 else { return i }
                     let e = table[symbol]
                     var x = states[lane]
@@ -274,7 +274,7 @@ extension RANSVariant {
                 return nil
             }
         }
-        if let i = result { throw .unencodableSymbol(Int(symbols[i]), index: i) }
+        if let i = result { throw .unencodableSymbol(Int(exactly: symbols[i]) ?? -1, index: i) }
         for d in (0..<ways).reversed() {  // lane 0 ends up first, each state most significant word first
             var x = states[d]
             for _ in 0..<wordsPerState {

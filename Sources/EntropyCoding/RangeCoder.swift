@@ -2,30 +2,33 @@
 /// autoregressive models whose distribution changes from symbol to symbol.
 ///
 /// State: `low` and `range` are 64-bit; the code point lies in [low, low + range) scaled by
-/// 2^(64 + 32·words written). Invariant between calls: 2^32 ≤ range ≤ 2^64 − 1. Coding an
+/// 2^(64 + 16·words written). Invariant between calls: 2^48 ≤ range ≤ 2^64 − 1. Coding an
 /// interval [c, c + f) of 2^p narrows the state to r = ⌊range / 2^p⌋, low += r·c, range = r·f;
-/// the part of the range above r·2^p (< 2^p, so a fraction < 2^(p−32) of it) is wasted, which
-/// costs on average about 2^(p−37) bits per symbol: 5e-7 bits at p = 16, 1.3e-4 at p = 24.
-/// When range falls below 2^32 the top 32 bits of low are written out. A carry out of `low`
-/// (low + r·c ≥ 2^64) is added into the words already written; it can never run past the first
-/// word because the coded interval always lies inside the initial one.
+/// the part of the range above r·2^p (< 2^p, so a fraction < 2^(p−48) of it) is wasted, which
+/// costs on average about 2^(p−53) bits per symbol: 2e-9 bits at p = 24, nothing measurable.
+/// While range is below 2^48 the top 16 bits of low are written out (at most twice per symbol:
+/// range ≥ r ≥ 2^(48−p) ≥ 2^24 after coding). A carry out of `low` (low + r·c ≥ 2^64) is added
+/// into the words already written; it can never run past the first word because the coded
+/// interval always lies inside the initial one.
 ///
 /// Binary decisions (`encode(bit:probabilityOfZero:)`) split the range without a division and
 /// without waste, for context-mixing coders that code bits with 12–16-bit probabilities.
 public struct RangeEncoder: Sendable {
     @usableFromInline var low: UInt64 = 0
     @usableFromInline var range: UInt64 = .max
-    /// Words written so far, most significant first; a carry may still increment them.
-    @usableFromInline var words: [UInt32] = []
+    /// 16-bit words written so far, most significant first; a carry may still increment them.
+    @usableFromInline var words: [UInt16] = []
 
     /// Precisions `encode(_:precision:)` accepts.
     public static let supportedPrecision = 1...24
 
     public init() {}
 
-    /// Codes the interval [c, c + f) of [0, 2^precision). Requires f ≥ 1 and c + f ≤ 2^precision.
+    /// Codes the interval [c, c + f) of [0, 2^precision). Requires f ≥ 1, c + f ≤ 2^precision
+    /// and a supported precision (a violation would leave the state unusable, so it traps).
     @inlinable
     public mutating func encode(_ interval: SymbolInterval, precision: Int) {
+        precondition(interval.frequency > 0 && precision <= 24, "range coder: frequency 0 or precision above 24")
         let r = range &>> UInt64(precision)
         addToLow(r &* UInt64(interval.cumulative))
         range = r &* UInt64(interval.frequency)
@@ -35,6 +38,9 @@ public struct RangeEncoder: Sendable {
     /// Codes `symbol` with `model`; throws if the model gives it no probability.
     @inlinable
     public mutating func encode<M: EntropyModel>(_ symbol: Int, model: M) throws(EntropyCodingError) {
+        guard Self.supportedPrecision.contains(model.precision) else {
+            throw .invalidPrecision(model.precision, supported: Self.supportedPrecision)
+        }
         guard let interval = model.interval(of: symbol) else { throw .unencodableSymbol(symbol, index: -1) }
         encode(interval, precision: model.precision)
     }
@@ -90,29 +96,27 @@ public struct RangeEncoder: Sendable {
         }
     }
 
-    /// range ≥ 1 after any coding step (r ≥ 1 since range ≥ 2^32 ≥ 2^p, and f ≥ 1), so one
-    /// 32-bit shift restores range ≥ 2^32.
     @inlinable
     mutating func normalize() {
-        if range < 1 << 32 {
-            words.append(UInt32(truncatingIfNeeded: low >> 32))
-            low <<= 32
-            range <<= 32
+        while range < 1 << 48 {
+            words.append(UInt16(truncatingIfNeeded: low >> 48))
+            low <<= 16
+            range <<= 16
         }
     }
 
-    /// The bytes written so far plus a final word: the multiple of 2^32 in [low, low + range)
-    /// (one exists because range ≥ 2^32), whose low 32 bits are zero and so need not be written.
-    /// The decoder supplies those 4 zero bytes itself. Output is 4 bytes per 32 bits of
-    /// information plus 4.
+    /// The bytes written so far plus a final word: the top 16 bits of the multiple of 2^48 in
+    /// [low, low + range) (one exists because range ≥ 2^48); its low 48 bits are zero and need
+    /// not be written, the decoder supplies those 6 zero bytes itself. Output: 2 bytes per 16
+    /// bits of information plus 2.
     public consuming func finish() -> [UInt8] {
-        addToLow(0xFFFF_FFFF)
-        words.append(UInt32(truncatingIfNeeded: low >> 32))
+        addToLow((1 << 48) - 1)
+        words.append(UInt16(truncatingIfNeeded: low >> 48))
         var bytes = [UInt8]()
-        bytes.reserveCapacity(4 * words.count)
+        bytes.reserveCapacity(2 * words.count)
         for w in words {
-            bytes.append(UInt8(w >> 24)); bytes.append(UInt8(truncatingIfNeeded: w >> 16))
-            bytes.append(UInt8(truncatingIfNeeded: w >> 8)); bytes.append(UInt8(truncatingIfNeeded: w))
+            bytes.append(UInt8(w >> 8))
+            bytes.append(UInt8(truncatingIfNeeded: w))
         }
         return bytes
     }
@@ -120,7 +124,7 @@ public struct RangeEncoder: Sendable {
 
 /// Decodes what `RangeEncoder` wrote. Holds `code` = (code point − low), so 0 ≤ code < range.
 /// Hostile input: a slot beyond the model's total is reported as corrupt, reading more than the
-/// 4 implicit zero bytes past the end as truncated; otherwise garbage decodes to symbols.
+/// 6 implicit zero bytes past the end as truncated; otherwise garbage decodes to symbols.
 public struct RangeDecoder: Sendable {
     @usableFromInline let bytes: [UInt8]
     @usableFromInline var position = 0
@@ -129,30 +133,28 @@ public struct RangeDecoder: Sendable {
 
     public init(_ bytes: [UInt8]) throws(EntropyCodingError) {
         self.bytes = bytes
-        code = try readWord() << 32
-        code |= try readWord()
+        for _ in 0..<4 { code = code << 16 | (try readWord()) }
         guard code < range else { throw .corruptInput("range coder start value out of range") }
     }
 
-    /// The next big-endian 32-bit word; up to 4 bytes past the end read as 0 (the final word's
-    /// low half the encoder left out).
+    /// The next big-endian 16-bit word; up to 6 bytes past the end read as 0 (the low 48 bits
+    /// of the final value, which the encoder left out).
     @inlinable
     mutating func readWord() throws(EntropyCodingError) -> UInt64 {
-        defer { position += 4 }
-        if position + 4 <= bytes.count {
-            return bytes.withUnsafeBytes { UInt64(UInt32(bigEndian: $0.loadUnaligned(fromByteOffset: position, as: UInt32.self))) }
+        defer { position += 2 }
+        if position + 2 <= bytes.count {
+            return bytes.withUnsafeBytes { UInt64(UInt16(bigEndian: $0.loadUnaligned(fromByteOffset: position, as: UInt16.self))) }
         }
-        guard position < bytes.count + 4 else { throw .truncatedInput }
-        var word: UInt64 = 0
-        for i in position..<position + 4 { word = word << 8 | UInt64(i < bytes.count ? bytes[i] : 0) }
-        return word
+        guard position < bytes.count + 6 else { throw .truncatedInput }
+        let high = position < bytes.count ? UInt64(bytes[position]) : 0  // an odd-length input ends inside a word
+        return high << 8
     }
 
     @inlinable
     mutating func normalize() throws(EntropyCodingError) {
-        if range < 1 << 32 {
-            code = code << 32 | (try readWord())
-            range <<= 32
+        while range < 1 << 48 {
+            code = code << 16 | (try readWord())
+            range <<= 16
         }
     }
 
@@ -160,7 +162,7 @@ public struct RangeDecoder: Sendable {
     @inlinable
     public func slot(precision: Int) throws(EntropyCodingError) -> UInt32 {
         let r = range &>> UInt64(precision)
-        // r ≥ 1 while the invariant range ≥ 2^32 holds; it fails only if the decoder is used
+        // r ≥ 1 while the invariant range ≥ 2^48 holds; it fails only if the decoder is used
         // again after it threw, which must not trap either.
         guard r > 0 else { throw .corruptInput("range decoder used after an error") }
         let slot = code / r
@@ -223,8 +225,8 @@ public struct RangeDecoder: Sendable {
 
     /// Checks that the stream ended exactly where the encoder's did (catches trailing garbage).
     public func finish() throws(EntropyCodingError) {
-        guard position == bytes.count + 4 else {
-            throw .corruptInput("range coder stream has \(bytes.count + 4 - position) bytes left over")
+        guard position == bytes.count + 6 else {
+            throw .corruptInput("range coder stream has \(bytes.count + 6 - position) bytes left over")
         }
     }
 }
@@ -238,7 +240,8 @@ public enum RangeCoder {
         }
         var encoder = RangeEncoder()
         for (i, s) in symbols.enumerated() {
-            guard let interval = model.interval(of: Int(s)) else { throw .unencodableSymbol(Int(s), index: i) }
+            let symbol = Int(exactly: s) ?? -1
+            guard let interval = model.interval(of: symbol) else { throw .unencodableSymbol(symbol, index: i) }
             encoder.encode(interval, precision: model.precision)
         }
         return encoder.finish()

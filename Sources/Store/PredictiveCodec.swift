@@ -12,13 +12,19 @@ import MediaIO
 /// - Integer audio: per channel and block of 4096 frames, the best of FLAC's fixed polynomial
 ///   predictors of order 0...3; residuals coded with adaptive models chosen by the recent
 ///   residual magnitude. Float audio: its `SampleLayout` bytes through the byte model.
-/// - Bytes: bitwise order-1 and order-2 context models mixed in the logistic domain.
+/// - Bytes: bitwise context models of orders 1 to 6 mixed in the logistic domain (`ByteModel`).
 ///
-/// Payload: one format byte (1), then the range-coded stream. Everything is integer arithmetic
-/// (the squash table is built with `DeterministicMath.exp`), so files decode on any machine.
+/// Payload: one format byte, then either (1) the range-coded stream or (2), when that would not
+/// be smaller, the `SampleLayout` bytes as they are, so output never exceeds raw size + 1 byte.
+/// Everything is integer arithmetic (the squash table is built with `DeterministicMath.exp`), so
+/// files decode on any machine.
 public struct PredictiveCodec: Codec {
     public static let id = "lossless"
-    static let formatVersion: UInt8 = 1
+    /// The payload's first byte.
+    enum Format: UInt8 {
+        case predicted = 1
+        case stored = 2
+    }
 
     public init() {}
 
@@ -40,12 +46,18 @@ public struct PredictiveCodec: Codec {
             }
         case .bytes(let bytes): ByteModel.encode(bytes, into: &encoder)
         }
-        return ContainerFile(codecID: Self.id, media: MediaDescriptor(media), payload: [Self.formatVersion] + encoder.finish())
+        let coded = encoder.finish()
+        let raw = SampleLayout.serialize(media)
+        let payload = coded.count < raw.count ? [Format.predicted.rawValue] + coded : [Format.stored.rawValue] + raw
+        return ContainerFile(codecID: Self.id, media: MediaDescriptor(media), payload: payload)
     }
 
     public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
-        guard file.payload.first == Self.formatVersion else {
-            throw .corruptPayload("lossless payload format \(file.payload.first.map(String.init) ?? "missing") is not \(Self.formatVersion)")
+        switch file.payload.first.flatMap(Format.init(rawValue:)) {
+        case .predicted: break
+        case .stored: return try SampleLayout.deserialize(Array(file.payload.dropFirst()), as: file.media)
+        case nil:
+            throw .corruptPayload("lossless payload format \(file.payload.first.map(String.init) ?? "missing") is neither 1 nor 2")
         }
         // Every coded symbol costs at least ~1.8e-4 bits (no adaptive probability exceeds
         // 1 − 8/65536), so a payload cannot hold more than this many samples per byte.
@@ -275,7 +287,8 @@ enum AudioPredictor {
 }
 
 /// Bytes, bit by bit (most significant first), context mixing as in lpaq: bit models under the
-/// order-1, 2, 3, 4 and 6 contexts (order 1 direct, the others hashed), each a probability with
+/// order-1, 2, 3, 4 and 6 contexts (order 1 direct, the others hashed per context and nibble
+/// into buckets of 16 slots), each a probability with
 /// a hit count that sets its learning rate, mixed in the logistic (stretch) domain by a linear
 /// mixer per partial byte that is trained online. All fixed-point integer arithmetic.
 struct ByteModel {
@@ -307,6 +320,11 @@ struct ByteModel {
     private var hashed: [UInt32]
     private var weights = [Int32](repeating: 1 << 14, count: 256 * inputs)
     private var history: UInt64 = 0
+    // Per-byte scratch, kept here so coding a byte allocates nothing.
+    private var contextHashes = [UInt32](repeating: 0, count: hashedOrders.count)
+    private var slots = [Int](repeating: 0, count: inputs - 1)
+    private var buckets = [Int](repeating: 0, count: hashedOrders.count)
+    private var stretched = [Int64](repeating: 256, count: inputs)
 
     init(length: Int) {
         hashBits = min(22, max(12, Int.bitWidth - length.leadingZeroBitCount + 3))
@@ -326,7 +344,6 @@ struct ByteModel {
     /// position, and returns the encoder's bit or the decoder's.
     @inline(__always)
     private mutating func code(_ bitAt: (_ probabilityOfOne: UInt32, _ position: Int) throws(EntropyCodingError) -> Bool) throws(EntropyCodingError) -> Int {
-        var contextHashes = [UInt32](repeating: 0, count: Self.hashedOrders.count)
         for (k, order) in Self.hashedOrders.enumerated() {
             let context = history & ((1 << UInt64(8 * order)) - 1)
             let mixed = (context &+ UInt64(order)) &* 0x9E37_79B9_7F4A_7C15
@@ -334,14 +351,21 @@ struct ByteModel {
         }
         let previous = Int(history & 0xFF)
         var node = 1
-        var slots = [Int](repeating: 0, count: Self.inputs - 1)
-        var stretched = [Int64](repeating: 256, count: Self.inputs)
+        var nibble = 1  // the bits of the current nibble so far, behind a leading 1: 1...15
         for position in (0..<8).reversed() {
+            if position == 7 || position == 3 {
+                // A bucket of 16 slots per context and nibble, so the four bits of a nibble hit
+                // one cache line per order instead of four random ones.
+                for k in 0..<Self.hashedOrders.count {
+                    let h = (contextHashes[k] ^ UInt32(node) &* 0x85EB_CA6B) >> UInt32(32 - (hashBits - 4))
+                    buckets[k] = k << hashBits | Int(h) << 4
+                }
+                nibble = 1
+            }
             slots[0] = previous << 8 | node
             stretched[0] = Int64(Self.stretchTable[Int(direct[slots[0]] >> 20)])
             for k in 0..<Self.hashedOrders.count {
-                let h = (contextHashes[k] ^ UInt32(node) &* 0x85EB_CA6B) >> UInt32(32 - hashBits)
-                slots[k + 1] = k << hashBits | Int(h)
+                slots[k + 1] = buckets[k] | nibble
                 stretched[k + 1] = Int64(Self.stretchTable[Int(hashed[slots[k + 1]] >> 20)])
             }
             let w = node * Self.inputs
@@ -354,6 +378,7 @@ struct ByteModel {
             Self.update(&direct[slots[0]], bit)
             for k in 1..<Self.inputs - 1 { Self.update(&hashed[slots[k]], bit) }
             node = node << 1 | (bit ? 1 : 0)
+            nibble = nibble << 1 | (bit ? 1 : 0)
         }
         let byte = node & 0xFF
         history = history << 8 | UInt64(byte)
