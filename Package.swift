@@ -43,13 +43,14 @@ let package = Package(
 
         .executableTarget(name: "NeuralBench", dependencies: ["Neural"], path: "Benchmarks/NeuralBench"),
 
-        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
         .testTarget(name: "ContainerTests", dependencies: ["Container"]),
-        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
+        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "TestSupport"]),
         .testTarget(name: "NeuralTests", dependencies: ["Neural"], exclude: ["Golden"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits"]),
-        .testTarget(name: "CodecKitTests", dependencies: ["CodecKit", "Store", "TextLM", "PCCodec", "MediaIO"]),
-        .testTarget(name: "CLITests", dependencies: ["MediaIO", "Container"]),
+        .testTarget(name: "CodecKitTests", dependencies: ["CodecKit", "Store", "TextLM", "PCCodec", "MediaIO", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["MediaIO", "Container", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Container
 import Foundation
 import Testing
+import TestSupport
 
 /// End-to-end tests of the `codec` executable: exit codes, messages, and that no output is ever
 /// left behind by a failure. They run the binary built beside the test bundle.
@@ -122,7 +123,7 @@ import Testing
 
     @Test func interruptedEncodeLeavesNothing() throws {
         // Incompressible-ish bytes large enough that deflate at level 9 takes a while.
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let big = (0..<(48 << 20)).map { _ in UInt8(truncatingIfNeeded: rng.next() >> 61) }
         let input = write("big.bin", big)
         let p = Process()
@@ -196,14 +197,3 @@ import Testing
     }
 }
 
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import CodecKit
 import Container
 import MediaIO
@@ -7,23 +8,11 @@ import Store
 import Glibc
 #endif
 
-/// SplitMix64, so the media and corruptions below are reproducible.
-private struct Generator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct PredictiveCodecTests {
     let codec = PredictiveCodec()
 
     static func image(width: Int, height: Int, channels: Int, bitDepth: Int, seed: UInt64) -> Image {
-        var rng = Generator(state: seed)
+        var rng = SplitMix64(seed: seed)
         let maxValue = (1 << bitDepth) - 1
         var samples = [UInt16]()
         for y in 0..<height {
@@ -40,7 +29,7 @@ private struct Generator: RandomNumberGenerator {
     }
 
     static func audio(frames: Int, channels: Int, bits: Int, seed: UInt64) -> Audio {
-        var rng = Generator(state: seed)
+        var rng = SplitMix64(seed: seed)
         let amplitude = Double((1 << (bits - 1)) - 1) * 0.6
         var samples = [Int32]()
         for f in 0..<frames {
@@ -65,7 +54,7 @@ private struct Generator: RandomNumberGenerator {
         }
         // Extremes: all zero and all maximum, and pure noise.
         _ = try roundTrip(.image(Image(width: 20, height: 20, channels: 1, bitDepth: 16, samples: [UInt16](repeating: 65535, count: 400))))
-        var rng = Generator(state: 9)
+        var rng = SplitMix64(seed: 9)
         _ = try roundTrip(.image(Image(width: 30, height: 10, channels: 3, bitDepth: 8,
                                        samples: (0..<900).map { _ in UInt16.random(in: 0...255, using: &rng) })))
     }
@@ -94,7 +83,7 @@ private struct Generator: RandomNumberGenerator {
         _ = try roundTrip(.audio(Audio(sampleRate: 8000, channels: 1, samples: .double((0..<500).map { Double($0) / 3 }))))
         _ = try roundTrip(.bytes([]))
         _ = try roundTrip(.bytes([42]))
-        var rng = Generator(state: 11)
+        var rng = SplitMix64(seed: 11)
         // Incompressible input is stored: never more than one byte over its raw size.
         let noise = try roundTrip(.bytes((0..<5000).map { _ in UInt8.random(in: 0...255, using: &rng) }))
         #expect(noise.payload.count == 5001 && noise.payload.first == 2)
@@ -132,7 +121,7 @@ private struct Generator: RandomNumberGenerator {
 
     /// Corrupt payloads: a typed error or some media, never a crash or a hang.
     @Test func corruptPayloadsFailCleanly() throws {
-        var rng = Generator(state: 12)
+        var rng = SplitMix64(seed: 12)
         let media: [Media] = [
             .image(Self.image(width: 20, height: 10, channels: 3, bitDepth: 8, seed: 1)),
             .audio(Self.audio(frames: 2000, channels: 2, bits: 16, seed: 2)),

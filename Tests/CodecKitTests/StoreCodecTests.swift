@@ -3,6 +3,7 @@ import Container
 import MediaIO
 import Store
 import Testing
+import TestSupport
 
 @Suite struct StoreCodecTests {
     let codec = StoreCodec()
@@ -15,7 +16,7 @@ import Testing
 
     @Test(arguments: [(1, 8), (2, 8), (3, 8), (4, 8), (1, 16), (3, 16), (4, 16)])
     func imagesRoundTripExactly(channels: Int, depth: Int) throws {
-        var rng = SplitMix(seed: UInt64(channels * 100 + depth))
+        var rng = SplitMix64(seed: UInt64(channels * 100 + depth))
         for (w, h) in [(1, 1), (7, 3), (64, 33)] {
             let samples = (0..<(w * h * channels)).map { _ in UInt16(truncatingIfNeeded: rng.next()) & UInt16((1 << depth) - 1) }
             let image = Media.image(Image(width: w, height: h, channels: channels, bitDepth: depth, samples: samples))
@@ -30,7 +31,7 @@ import Testing
     }
 
     @Test func audioRoundTripsExactlyInEverySampleForm() throws {
-        var rng = SplitMix(seed: 3)
+        var rng = SplitMix64(seed: 3)
         let forms: [Audio.Samples] = [
             .integer(bits: 16, (0..<600).map { _ in Int32(truncatingIfNeeded: rng.next()) & ~0xFFFF }),
             .integer(bits: 24, (0..<600).map { _ in Int32(truncatingIfNeeded: rng.next()) & ~0xFF }),
@@ -79,14 +80,3 @@ import Testing
     }
 }
 
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

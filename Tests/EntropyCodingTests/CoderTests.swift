@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import EntropyCoding
 #if canImport(Glibc)
@@ -9,7 +10,7 @@ import Glibc
 @Suite struct RoundTripTests {
     /// (alphabet size, precision, model, message) cases, reproducible from the seed.
     static func cases(seed: UInt64, precisions: ClosedRange<Int>, count: Int) throws -> [(CategoricalModel, [UInt32])] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var result: [(CategoricalModel, [UInt32])] = []
         for trial in 0..<count {
             let precision = precisions.lowerBound + trial % precisions.count
@@ -62,7 +63,7 @@ import Glibc
 
     /// Adaptive models through the range coder, mixing symbols, bits and bypass bits.
     @Test func rangeCoderWithAdaptiveModelsBitsAndBypass() throws {
-        var rng = SeededGenerator(seed: 50)
+        var rng = SplitMix64(seed: 50)
         var symbols = try AdaptiveFrequencyModel(alphabetSize: 1000, precision: 16)
         var bits = AdaptiveBitModel(rate: 4)
         var items: [(Int, Bool, UInt32, Int)] = []
@@ -96,7 +97,7 @@ import Glibc
     /// Parametric models, one per value, through 24-bit rANS symbol by symbol.
     @Test func parametricModelsThroughRANS64() throws {
         let table = try ParametricModelTable(family: .laplace, precision: 24, maxRadius: 4000)
-        var rng = SeededGenerator(seed: 60)
+        var rng = SplitMix64(seed: 60)
         let items = (0..<5000).map { _ -> (Int, Int) in
             let m = Int.random(in: 0..<64, using: &rng)
             let scale = table.scales[m]
@@ -131,7 +132,7 @@ import Glibc
     func overheadBounds(precision: Int, scale: Double) throws {
         let table = try ParametricModelTable(family: .laplace, scales: [scale], precision: precision)
         let model = table.models[0]
-        var rng = SeededGenerator(seed: 70)
+        var rng = SplitMix64(seed: 70)
         let message = sampleMessage(model, count: 1_000_000, using: &rng)
         let ideal = model.idealBits(of: message)
         let rans64 = Double(try RANS64.encode(message, model: model, ways: 4).count * 8)
@@ -143,7 +144,7 @@ import Glibc
     }
 
     @Test func binaryPathOverhead() throws {
-        var rng = SeededGenerator(seed: 71)
+        var rng = SplitMix64(seed: 71)
         let p0: UInt32 = 64_000
         let bits = (0..<1_000_000).map { _ in UInt32.random(in: 0..<65536, using: &rng) >= p0 }
         let ones = Double(bits.filter { $0 }.count)

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import EntropyCoding
 #if canImport(Glibc)
@@ -6,7 +7,7 @@ import Glibc
 
 @Suite struct QuantizerTests {
     @Test func frequenciesSumToTotalAndKeepFloors() throws {
-        var rng = SeededGenerator(seed: 1)
+        var rng = SplitMix64(seed: 1)
         for trial in 0..<300 {
             let precision = Int.random(in: 1...24, using: &rng)
             let n = Int.random(in: 2...min(70_000, 1 << precision), using: &rng)
@@ -79,7 +80,7 @@ import Glibc
 
 @Suite struct ModelTests {
     @Test func slotLookupMatchesIntervals() throws {
-        var rng = SeededGenerator(seed: 2)
+        var rng = SplitMix64(seed: 2)
         for precision in [4, 12, 16, 20] {
             let p = randomProbabilities(min(300, 1 << precision), skewed: true, zeros: true, using: &rng)
             let model = try CategoricalModel(probabilities: p, precision: precision)
@@ -94,7 +95,7 @@ import Glibc
 
     @Test func adaptiveModelStaysNormalizedAndLearns() throws {
         var model = try AdaptiveFrequencyModel(alphabetSize: 300, precision: 14)
-        var rng = SeededGenerator(seed: 3)
+        var rng = SplitMix64(seed: 3)
         for _ in 0..<50_000 {
             model.update(Int.random(in: 0..<4, using: &rng) == 0 ? Int.random(in: 0..<300, using: &rng) : 7)
         }
