@@ -40,6 +40,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        .executableTarget(name: "pc-tool", dependencies: ["Circuits", "CZlib"]),
+
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO"]),
         .testTarget(name: "ContainerTests", dependencies: ["Container"]),
         .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),

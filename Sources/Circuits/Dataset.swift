@@ -1,0 +1,68 @@
+/// Samples of `variableCount` categorical variables, row-major in one flat array.
+public struct Dataset: Sendable, Equatable {
+    public let variableCount: Int
+    public let valueCount: Int
+    public let values: [UInt8]
+    public var count: Int { values.count / variableCount }
+
+    public init(variableCount: Int, valueCount: Int = 256, values: [UInt8]) throws(CircuitError) {
+        guard variableCount > 0, values.count % variableCount == 0 else {
+            throw .invalidData("\(values.count) values are not whole samples of \(variableCount) variables")
+        }
+        guard (2...256).contains(valueCount), valueCount == 256 || values.allSatisfy({ Int($0) < valueCount }) else {
+            throw .invalidData("values must lie in 0..<\(valueCount)")
+        }
+        self.variableCount = variableCount
+        self.valueCount = valueCount
+        self.values = values
+    }
+
+    /// Samples `range` only.
+    public func slice(_ range: Range<Int>) -> Dataset {
+        try! Dataset(variableCount: variableCount, valueCount: valueCount,
+                     values: Array(values[(range.lowerBound * variableCount)..<(range.upperBound * variableCount)]))
+    }
+
+    public func sample(_ i: Int) -> ArraySlice<UInt8> { values[(i * variableCount)..<((i + 1) * variableCount)] }
+}
+
+/// An IDX file of unsigned-byte images (magic 0x00000803: count, rows, columns, then pixels).
+public struct IDXImages: Sendable, Equatable {
+    public let count: Int
+    public let rows: Int
+    public let columns: Int
+    public let pixels: [UInt8]
+
+    public static let magic: UInt32 = 0x0000_0803
+
+    /// Parses an IDX image file, checking every declared size against the bytes present.
+    public init(parsing bytes: [UInt8]) throws(CircuitError) {
+        guard bytes.count >= 16 else { throw .invalidData("an IDX image file has a 16-byte header; got \(bytes.count) bytes") }
+        func u32(_ at: Int) -> UInt32 { bytes[at..<(at + 4)].reduce(0) { $0 << 8 | UInt32($1) } }
+        guard u32(0) == IDXImages.magic else {
+            throw .invalidData("not an IDX unsigned-byte image file (magic 0x00000803, three dimensions)")
+        }
+        let n = Int(u32(4)), r = Int(u32(8)), c = Int(u32(12))
+        guard r > 0, c > 0, n.multipliedReportingOverflow(by: r * c).overflow == false,
+              bytes.count == 16 + n * r * c else {
+            throw .invalidData("IDX header declares \(n) images of \(r)x\(c) but the file holds \(bytes.count - 16) pixel bytes")
+        }
+        count = n; rows = r; columns = c
+        pixels = Array(bytes[16...])
+    }
+
+    public init(rows: Int, columns: Int, pixels: [UInt8]) {
+        precondition(rows > 0 && columns > 0 && pixels.count % (rows * columns) == 0)
+        self.rows = rows; self.columns = columns; self.pixels = pixels
+        count = pixels.count / (rows * columns)
+    }
+
+    public func serialized() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(16 + pixels.count)
+        for v in [IDXImages.magic, UInt32(count), UInt32(rows), UInt32(columns)] {
+            out += [UInt8(v >> 24), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]
+        }
+        return out + pixels
+    }
+}
