@@ -43,8 +43,9 @@ public struct IDXImages: Sendable, Equatable {
             throw .invalidData("not an IDX unsigned-byte image file (magic 0x00000803, three dimensions)")
         }
         let n = Int(u32(4)), r = Int(u32(8)), c = Int(u32(12))
-        guard r > 0, c > 0, n.multipliedReportingOverflow(by: r * c).overflow == false,
-              bytes.count == 16 + n * r * c else {
+        let (size, o1) = r.multipliedReportingOverflow(by: c)
+        let (total, o2) = n.multipliedReportingOverflow(by: size)
+        guard r > 0, c > 0, !o1, !o2, bytes.count - 16 == total else {
             throw .invalidData("IDX header declares \(n) images of \(r)x\(c) but the file holds \(bytes.count - 16) pixel bytes")
         }
         count = n; rows = r; columns = c

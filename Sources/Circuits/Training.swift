@@ -14,8 +14,12 @@ public struct TrainingOptions: Sendable, Equatable {
     /// Full-batch EM epochs after the mini-batch phase (stopped early when validation worsens).
     public var fullBatchEpochs = 30
     public var patience = 2
-    /// Laplace smoothing: pseudocounts added to every expected count in the M-step.
+    /// Laplace smoothing: pseudocounts added to every expected count in the M-step. A leaf gets
+    /// `leafPseudocount * valueCount` pseudo-observations in all, spread over the values either
+    /// evenly or in proportion to how often each value occurs in the whole training set (so a
+    /// value that is rare everywhere stays rare, and one seen elsewhere is not treated as unseen).
     public var leafPseudocount = 0.01
+    public var leafPrior = LeafPrior.valueHistogram
     public var transitionPseudocount = 0.01
     /// Samples per accumulation chunk. Chunks are fixed by index and summed in index order, so
     /// the learned model does not depend on the number of threads.
@@ -23,6 +27,8 @@ public struct TrainingOptions: Sendable, Equatable {
     public var seed: UInt64 = 1
     public init() {}
 }
+
+public enum LeafPrior: String, Sendable, Equatable { case uniform, valueHistogram = "value-histogram" }
 
 /// One line of the training log.
 public struct TrainingProgress: Sendable, Equatable {
@@ -58,7 +64,7 @@ public func train(_ training: Dataset, validation: Dataset, options: TrainingOpt
     let mi = ChowLiu.mutualInformation(training, bins: options.mutualInformationBins)
     let parent = ChowLiu.maximumSpanningTree(weights: mi, count: training.variableCount)
     var model = initialModel(parent: parent, data: training, options: options)
-    let em = ExpectationMaximization(structure: model, options: options)
+    let em = ExpectationMaximization(structure: model, options: options, data: training)
     var best = model
     var bestBPD = em.bitsPerDimension(model, validation)
     report(TrainingProgress(phase: .structure, epoch: 0, trainBitsPerDimension: .nan,
@@ -99,27 +105,34 @@ public func train(_ training: Dataset, validation: Dataset, options: TrainingOpt
     return TrainingResult(model: best, history: history, bestValidationBitsPerDimension: bestBPD)
 }
 
-/// Random parameters around the data: each state's leaf is the variable's smoothed histogram
-/// times a random factor in [1, e^2], so states start distinct but plausible.
+/// Starting parameters from the data: state j of every variable starts as "like training sample
+/// s_j here" (half its mass on s_j's value, half on the variable's smoothed histogram), and
+/// transitions start near "same state as the parent". Because the states mean the same thing
+/// across variables, EM starts from a coherent mixture instead of spending epochs breaking
+/// symmetry. The samples s_j and the random jitter come from the seed.
 func initialModel(parent: [Int], data: Dataset, options: TrainingOptions) -> HiddenChowLiuTree {
     let d = data.variableCount, m = options.stateCount, k = data.valueCount
     var rng = SplitMix64(seed: options.seed)
     var histogram = [Double](repeating: 0, count: d * k)
     for (i, x) in data.values.enumerated() { histogram[(i % d) * k + Int(x)] += 1 }
     func normalized(_ v: [Double]) -> [Float] { let s = v.reduce(0, +); return v.map { Float($0 / s) } }
-    let prior = normalized((0..<m).map { _ in exp(2 * rng.unit()) })
+    let prior = normalized((0..<m).map { _ in 1 + rng.unit() })
+    let anchors = (0..<m).map { _ in Int(rng.next() % UInt64(data.count)) }
     var transitions: [Float] = []
     transitions.reserveCapacity(d * m * m)
     for v in 0..<d {
-        for _ in 0..<m {
-            transitions += parent[v] < 0 ? prior : normalized((0..<m).map { _ in exp(2 * rng.unit()) })
+        for a in 0..<m {
+            transitions += parent[v] < 0 ? prior : normalized((0..<m).map { j in (j == a ? Double(m) : 0) + rng.unit() })
         }
     }
     var leaves: [Float] = []
     leaves.reserveCapacity(d * m * k)
     for v in 0..<d {
-        for _ in 0..<m {
-            leaves += normalized((0..<k).map { x in (histogram[v * k + x] + 0.1) * exp(2 * rng.unit()) })
+        let h = histogram[(v * k)..<((v + 1) * k)].map { $0 + 0.1 }
+        let total = h.reduce(0, +)
+        for j in 0..<m {
+            let anchor = Int(data.values[anchors[j] * d + v])
+            leaves += normalized((0..<k).map { x in h[x] * (1 + 0.1 * rng.unit()) + (x == anchor ? total : 0) })
         }
     }
     return try! HiddenChowLiuTree(parent: parent, stateCount: m, valueCount: k,
@@ -144,9 +157,15 @@ final class ExpectationMaximization: @unchecked Sendable {
     let preorder: [Int32]
     let childStart: [Int32], childList: [Int32]
     let options: TrainingOptions
+    /// Leaf pseudocounts per value (they sum to leafPseudocount * valueCount).
+    let leafPrior: [Double]
     static let slots = 2
 
-    init(structure: HiddenChowLiuTree, options: TrainingOptions) {
+    init(structure: HiddenChowLiuTree, options: TrainingOptions, data: Dataset) {
+        var histogram = [Double](repeating: 1, count: structure.valueCount)
+        if options.leafPrior == .valueHistogram { for x in data.values { histogram[Int(x)] += 1 } }
+        let total = histogram.reduce(0, +)
+        leafPrior = histogram.map { $0 / total * options.leafPseudocount * Double(structure.valueCount) }
         d = structure.variableCount; m = structure.stateCount; k = structure.valueCount; root = structure.root
         parent = structure.parent.map { Int32($0) }
         preorder = structure.preorder.map { Int32($0) }
@@ -305,7 +324,7 @@ final class ExpectationMaximization: @unchecked Sendable {
 
     /// M-step with Laplace smoothing, mixed into the current parameters with weight `stepSize`.
     func maximize(_ model: inout HiddenChowLiuTree, _ counts: ExpectedCounts, stepSize eta: Double) {
-        let a = options.transitionPseudocount, b = options.leafPseudocount
+        let a = options.transitionPseudocount, b = leafPrior
         func mix(_ old: Float, _ new: Double) -> Float { Float((1 - eta) * Double(old) + eta * new) }
         var s = 0.0
         for j in 0..<m { s += counts.prior[j] + a }
@@ -323,10 +342,10 @@ final class ExpectationMaximization: @unchecked Sendable {
             }
             for j in 0..<m {
                 s = 0
-                for x in 0..<k { s += counts.leaves[(v * k + x) * m + j] + b }
+                for x in 0..<k { s += counts.leaves[(v * k + x) * m + j] + b[x] }
                 for x in 0..<k {
                     let i = (v * m + j) * k + x
-                    model.leaves[i] = mix(model.leaves[i], (counts.leaves[(v * k + x) * m + j] + b) / s)
+                    model.leaves[i] = mix(model.leaves[i], (counts.leaves[(v * k + x) * m + j] + b[x]) / s)
                 }
             }
         }

@@ -64,6 +64,10 @@ func trainCommand(_ o: [String: String]) {
     opt.stepSizeStart = number(o, "step-start", opt.stepSizeStart)
     opt.stepSizeEnd = number(o, "step-end", opt.stepSizeEnd)
     opt.seed = number(o, "seed", opt.seed)
+    if let prior = o["leaf-prior"] {
+        guard let p = LeafPrior(rawValue: prior) else { fail("--leaf-prior must be uniform or value-histogram") }
+        opt.leafPrior = p
+    }
     // MNIST t10k images 0-7999 may be trained on; 8000-9999 are the test split, never read here.
     let trainCount = number(o, "train-count", 7000)
     let validationEnd = 8000
