@@ -40,7 +40,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .executableTarget(name: "pc-tool", dependencies: ["Circuits", "CZlib"]),
+        .executableTarget(name: "pc-tool", dependencies: ["Circuits", "PCCodec", "CodecKit", "Container", "CZlib"]),
 
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO"]),
         .testTarget(name: "ContainerTests", dependencies: ["Container"]),

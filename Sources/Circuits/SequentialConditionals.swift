@@ -7,16 +7,19 @@
 /// ancestors plus complete subtrees hanging off them, so two cached quantities per latent suffice:
 /// - `belief[u]` ∝ p(Z_u | evidence so far), kept for every latent whose subtree is still open;
 /// - `inside[u]` ∝ p(evidence in subtree(u) | Z_u), final once u's subtree is complete.
-/// Coding v reads its parent's belief (one M×M product), forms the distribution over its K
-/// values (one M×K product), then folds v's value in; when a subtree completes, its message
-/// (one M×M product) is folded into the parent's belief. Each node is therefore evaluated a
-/// constant number of times per sample, against once per variable for a from-scratch marginal
-/// (`Marginals.conditional`, the simple scheme it is tested against).
+/// Coding v reads its parent's belief (one M×M product), exposes the conditional through
+/// cumulative leaf tables (any C(x) = P(X_v < x | evidence) costs M multiply-adds, so a coder
+/// needs O(M) per value coded and O(M log K) per value decoded, never the full M×K product),
+/// then folds v's value in; when a subtree completes, its message (one M×M product) is folded
+/// into the parent's belief. Each node is therefore evaluated a constant number of times per
+/// sample, against once per variable for a from-scratch marginal (`Marginals.conditional`, the
+/// simple scheme it is tested against).
 ///
 /// Determinism (the encoder and decoder must agree bit for bit on every machine): all arithmetic
-/// is `Float` `+ - * /` (IEEE 754, correctly rounded) in a fixed order, single-threaded; no
-/// libm call, no fused multiply-add (Swift does not contract `a * b + c`), no reassociation.
-/// Every vector is rescaled to sum 1 after each product, so nothing underflows.
+/// is IEEE 754 `+ - * /` (correctly rounded) on `Float` beliefs and `Double` cumulatives, in a
+/// fixed order, single-threaded; no libm call, no fused multiply-add (Swift does not contract
+/// `a * b + c`), no reassociation. Every vector is rescaled to sum 1 after each product, so
+/// nothing underflows.
 public struct SequentialConditionals: Sendable {
     public let variableCount: Int
     public let stateCount: Int
@@ -27,8 +30,9 @@ public struct SequentialConditionals: Sendable {
     let prior: [Float]
     /// p(Z_v = j | Z_parent = k) at [v][k][j] and at [v][j][k].
     let transitions: [Float], transitionsByChild: [Float]
-    /// p(X_v = x | Z_v = j) at [v][j][x] and at [v][x][j].
-    let leaves: [Float], leavesByValue: [Float]
+    /// p(X_v = x | Z_v = j) at [v][x][j]; its cumulative sum over values below x at
+    /// [v][x][j] for x in 0...K (in `Double`, summed in increasing x: non-decreasing in x).
+    let leavesByValue: [Float], cumulativeLeaves: [Double]
     /// After coding order[t], the subtrees that become complete, deepest first.
     let completedStart: [Int], completed: [Int]
 
@@ -42,10 +46,20 @@ public struct SequentialConditionals: Sendable {
         var byChild = [Float](repeating: 0, count: d * m * m)
         for v in 0..<d { for a in 0..<m { for b in 0..<m { byChild[(v * m + b) * m + a] = model.transitions[(v * m + a) * m + b] } } }
         transitionsByChild = byChild
-        leaves = model.leaves
         var byValue = [Float](repeating: 0, count: d * k * m)
-        for v in 0..<d { for j in 0..<m { for x in 0..<k { byValue[(v * k + x) * m + j] = model.leaves[(v * m + j) * k + x] } } }
+        var cumulative = [Double](repeating: 0, count: d * (k + 1) * m)
+        for v in 0..<d {
+            for j in 0..<m {
+                var c = 0.0
+                for x in 0..<k {
+                    byValue[(v * k + x) * m + j] = model.leaves[(v * m + j) * k + x]
+                    c += Double(model.leaves[(v * m + j) * k + x])
+                    cumulative[(v * (k + 1) + x + 1) * m + j] = c
+                }
+            }
+        }
         leavesByValue = byValue
+        cumulativeLeaves = cumulative
         // Subtree of u spans preorder positions pos[u] ..< pos[u] + size[u].
         var size = [Int](repeating: 1, count: d)
         for v in order.reversed() where model.parent[v] >= 0 { size[model.parent[v]] += size[v] }
@@ -62,19 +76,41 @@ public struct SequentialConditionals: Sendable {
         completed = flat
     }
 
-    /// Walks the variables in `order`. For each, `observe` receives the variable and its
-    /// conditional distribution over the K values given every earlier value (unnormalized:
-    /// positive weights; divide by their sum), and returns the variable's actual value.
-    public func walk<E: Error>(_ observe: (_ variable: Int, _ distribution: UnsafeBufferPointer<Float>) throws(E) -> Int) throws(E) {
+    /// One variable's conditional distribution given everything observed before it, valid only
+    /// inside the `walk` callback that receives it.
+    public struct Conditional {
+        public let variable: Int
+        public let valueCount: Int
+        let states: Int
+        let beta: UnsafePointer<Float>
+        let table: UnsafePointer<Double>
+
+        /// C(x) ∝ P(X < x | evidence), for x in 0...K: C(0) = 0, non-decreasing, C(K) the total.
+        @inline(__always) public func cumulative(_ x: Int) -> Double {
+            let row = table + x * states
+            var c = 0.0
+            for j in 0..<states { c += Double(beta[j]) * row[j] }
+            return c
+        }
+
+        /// All K probabilities (for tests and measurements; coders use `cumulative`).
+        public func probabilities() -> [Double] {
+            let total = cumulative(valueCount)
+            return (0..<valueCount).map { (cumulative($0 + 1) - cumulative($0)) / total }
+        }
+    }
+
+    /// Walks the variables in `order`. For each, `observe` receives its conditional given every
+    /// earlier value and returns the variable's actual value.
+    public func walk<E: Error>(_ observe: (Conditional) throws(E) -> Int) throws(E) {
         let d = variableCount, m = stateCount, k = valueCount
         let belief = UnsafeMutablePointer<Float>.allocate(capacity: d * m)
         let inside = UnsafeMutablePointer<Float>.allocate(capacity: d * m)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: m)
-        let distribution = UnsafeMutablePointer<Float>.allocate(capacity: k)
-        defer { belief.deallocate(); inside.deallocate(); scratch.deallocate(); distribution.deallocate() }
+        defer { belief.deallocate(); inside.deallocate(); scratch.deallocate() }
         try transitions.withUnsafeBufferPointer { (theta) throws(E) in
         try transitionsByChild.withUnsafeBufferPointer { (thetaT) throws(E) in
-        try leaves.withUnsafeBufferPointer { (leaf) throws(E) in
+        try cumulativeLeaves.withUnsafeBufferPointer { (cumulative) throws(E) in
         try leavesByValue.withUnsafeBufferPointer { (leafT) throws(E) in
             for t in 0..<d {
                 let v = order[t], p = parent[v]
@@ -91,13 +127,9 @@ public struct SequentialConditionals: Sendable {
                     }
                 }
                 normalize(beta, m)
-                // p(X_v = x | evidence) ∝ sum_j beta[j] p(x | j).
-                for x in 0..<k { distribution[x] = 0 }
-                for j in 0..<m {
-                    let w = beta[j], row = leaf.baseAddress! + (v * m + j) * k
-                    for x in 0..<k { distribution[x] += w * row[x] }
-                }
-                let x = try observe(v, UnsafeBufferPointer(start: distribution, count: k))
+                // p(X_v = x | evidence) ∝ sum_j beta[j] p(x | j), read through cumulatives.
+                let x = try observe(Conditional(variable: v, valueCount: k, states: m, beta: beta,
+                                                table: cumulative.baseAddress! + v * (k + 1) * m))
                 precondition(x >= 0 && x < k, "observed value out of range")
                 // Fold the value in: inside[v] = p(x | Z_v); belief[v] = beta ⊙ inside[v].
                 let column = leafT.baseAddress! + (v * k + x) * m, lam = inside + v * m

@@ -10,8 +10,9 @@ import MediaIO
 /// marginals (Liu, Mandt and Van den Broeck, ICLR 2022). See docs/CIRCUITS.md.
 ///
 /// Input: one `rows`x`columns` 8-bit grayscale image, or an IDX file (as bytes) of such images.
-/// Payload: `u8` layout version, varint image count, varint byte length of every image's
-/// stream, then the streams: any one image decodes from its own stream alone.
+/// Payload: `u8` layout version, varint image count, the byte length of every image's stream
+/// (one byte below 255, else 255 then a varint of the rest: MNIST streams are ~120 bytes), then
+/// the streams: any one image decodes from its own stream alone.
 public struct PCCodec: Codec {
     public static let codecID = "pc"
     public let info: CodecInfo
@@ -97,7 +98,7 @@ public struct PCCodec: Codec {
         var w = ByteWriter()
         w.u8(PCCodec.layoutVersion)
         writeVarint(&w, streams.count)
-        for s in streams { writeVarint(&w, s.count) }
+        for s in streams { writeLength(&w, s.count) }
         for s in streams { w.bytes(s) }
         return ContainerFile(codecID: PCCodec.codecID, modelID: info.modelID ?? "", modelHash: modelHash,
                              media: MediaDescriptor(media), payload: w.data)
@@ -120,13 +121,11 @@ public struct PCCodec: Codec {
     /// Codes one image (row-major pixels) into its own stream.
     public func encodeImage(_ pixels: ArraySlice<UInt8>) -> [UInt8] {
         let base = pixels.startIndex
-        var table = FrequencyTable(count: 256)
         var intervals: [(start: UInt32, frequency: UInt32)] = []
         intervals.reserveCapacity(pixels.count)
-        conditionals.walk { (v, distribution) -> Int in
-            table.quantize(distribution)
-            let x = Int(pixels[base + v])
-            intervals.append(table.interval(of: x))
+        conditionals.walk { conditional -> Int in
+            let x = Int(pixels[base + conditional.variable])
+            intervals.append(QuantizedConditional(conditional).interval(of: x))
             return x
         }
         return RANS64.encode(intervals)
@@ -170,7 +169,7 @@ public struct PCCodec: Codec {
         var lengths: [Int] = []
         var total = 0
         for _ in 0..<count {
-            let l = try readVarint(&r)
+            let l = try readLength(&r)
             guard l <= r.remaining - total else { throw .corruptPayload("stream lengths exceed the payload") }
             lengths.append(l)
             total += l
@@ -213,13 +212,11 @@ public struct PCCodec: Codec {
     /// Decodes one image's stream to its row-major pixels.
     public func decodeImage(_ stream: ArraySlice<UInt8>) throws(CodecError) -> [UInt8] {
         var pixels = [UInt8](repeating: 0, count: rows * columns)
-        var table = FrequencyTable(count: 256)
         var decoder = RANS64.Decoder(stream)
-        conditionals.walk { (v, distribution) -> Int in
-            table.quantize(distribution)
-            let (x, start, freq) = table.find(decoder.slot)
+        conditionals.walk { conditional -> Int in
+            let (x, start, freq) = QuantizedConditional(conditional).find(decoder.slot)
             decoder.advance(start: start, frequency: freq)
-            pixels[v] = UInt8(x)
+            pixels[conditional.variable] = UInt8(x)
             return x
         }
         guard decoder.finishedCleanly else { throw .corruptPayload("an image stream does not decode cleanly (damaged data)") }
@@ -240,6 +237,16 @@ func writeVarint(_ w: inout ByteWriter, _ value: Int) {
     var v = UInt64(value)
     while v >= 0x80 { w.u8(UInt8(v & 0x7F) | 0x80); v >>= 7 }
     w.u8(UInt8(v))
+}
+
+func writeLength(_ w: inout ByteWriter, _ value: Int) {
+    if value < 255 { w.u8(UInt8(value)) } else { w.u8(255); writeVarint(&w, value - 255) }
+}
+
+func readLength(_ r: inout ByteReader) throws(CodecError) -> Int {
+    guard r.remaining > 0 else { throw .corruptPayload("payload ends inside the stream lengths") }
+    let first = Int(try! r.u8())
+    return first < 255 ? first : 255 + (try readVarint(&r))
 }
 
 func readVarint(_ r: inout ByteReader) throws(CodecError) -> Int {

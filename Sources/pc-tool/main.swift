@@ -1,8 +1,12 @@
 // pc-tool: trains the pc-mnist hidden Chow-Liu tree (`train`) and measures the PC codec (`bench`).
 // Run from the repository root, in release (`make train-pc-mnist`, `make bench-circuits`).
 import Circuits
+import CodecKit
+import Container
 import CZlib
 import Foundation
+import MediaIO
+import PCCodec
 
 /// The gzip-compressed MNIST t10k images, read in place from ../shared.
 let mnistPath = "../shared/data/perception/mnist/t10k-images-idx3-ubyte.gz"
@@ -53,6 +57,28 @@ func write(_ bytes: [UInt8], to path: String) {
     guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fail("cannot write \(path)") }
 }
 
+/// The images plus copies moved by up to `by` pixels in each direction (uncovered pixels 0, the
+/// MNIST background): more training data from the same images.
+func shifted(_ data: Dataset, by r: Int) -> Dataset {
+    guard r > 0 else { return data }
+    var values: [UInt8] = []
+    values.reserveCapacity(data.values.count * (2 * r + 1) * (2 * r + 1))
+    for dy in -r...r {
+        for dx in -r...r {
+            for i in 0..<data.count {
+                let image = data.sample(i)
+                for y in 0..<28 {
+                    for x in 0..<28 {
+                        let sy = y - dy, sx = x - dx
+                        values.append((0..<28).contains(sy) && (0..<28).contains(sx) ? image[image.startIndex + sy * 28 + sx] : 0)
+                    }
+                }
+            }
+        }
+    }
+    return try! Dataset(variableCount: 784, values: values)
+}
+
 func trainCommand(_ o: [String: String]) {
     var opt = TrainingOptions()
     opt.stateCount = number(o, "states", opt.stateCount)
@@ -77,8 +103,9 @@ func trainCommand(_ o: [String: String]) {
         fail("expected at least 8000 28x28 images and --train-count below 8000")
     }
     let all = try! Dataset(variableCount: 784, values: Array(images.pixels[0..<(validationEnd * 784)]))
-    let training = all.slice(0..<trainCount), validation = all.slice(trainCount..<validationEnd)
-    print("training on MNIST t10k images 0..<\(trainCount), validating on \(trainCount)..<\(validationEnd); M=\(opt.stateCount)")
+    let shift = number(o, "shift", 0)
+    let training = shifted(all.slice(0..<trainCount), by: shift), validation = all.slice(trainCount..<validationEnd)
+    print("training on MNIST t10k images 0..<\(trainCount) (\(training.count) with shifts up to \(shift) px), validating on \(trainCount)..<\(validationEnd); M=\(opt.stateCount)")
     var log = "phase,epoch,train_bpd,validation_bpd,seconds\n"
     let result = train(training, validation: validation, options: opt, progress: { p in
         let line = "\(p.phase.rawValue),\(p.epoch),\(String(format: "%.4f", p.trainBitsPerDimension)),\(String(format: "%.4f", p.validationBitsPerDimension)),\(String(format: "%.1f", p.seconds))"
@@ -93,9 +120,100 @@ func trainCommand(_ o: [String: String]) {
     print("best validation bpd \(String(format: "%.4f", result.bestValidationBitsPerDimension)); wrote \(runDir)/model.safetensors")
 }
 
+/// Measures the released model on the test split (MNIST t10k 8000-9999): actual file bits per
+/// image and for one container of all 2000, single-core encode/decode speed, exact round trips,
+/// and the fast scheme against the from-scratch one. Prints a Markdown section.
+func benchCommand(_ o: [String: String]) {
+    let images = loadMNIST()
+    let test = Array(images.pixels[(8000 * 784)..<(10000 * 784)])
+    let n = test.count / 784
+    let codec: PCCodec
+    do { codec = try PCCodec(store: ModelStore(searchPaths: [o["models"] ?? "Codecs"])) } catch { fail(error.description) }
+    let model: HiddenChowLiuTree
+    do { model = try ModelFile.parse(Array(try Data(contentsOf: URL(fileURLWithPath: (o["models"] ?? "Codecs") + "/pc-mnist/model.safetensors")))) } catch { fail("\(error)") }
+    func image(_ i: Int) -> Media {
+        .image(Image(width: 28, height: 28, channels: 1, bitDepth: 8, samples: test[(i * 784)..<((i + 1) * 784)].map { UInt16($0) }))
+    }
+    // Per image: each test image its own .ncdc file; one thread, one image at a time.
+    var fileBytes = 0, streamBytes = 0
+    var files: [ContainerFile] = []
+    var clock = Date()
+    for i in 0..<n {
+        let f = try! codec.encode(image(i), options: CodecOptions())
+        files.append(f)
+    }
+    let encodeSeconds = Date().timeIntervalSince(clock)
+    clock = Date()
+    var mismatches = 0
+    for i in 0..<n where (try? codec.decode(files[i])) != image(i) { mismatches += 1 }
+    let decodeSeconds = Date().timeIntervalSince(clock)
+    for f in files { fileBytes += f.serialized().count; streamBytes += f.payload.count }
+    // All 2000 as one IDX file in one container.
+    let idx = IDXImages(rows: 28, columns: 28, pixels: test).serialized()
+    clock = Date()
+    let all = try! codec.encode(.bytes(idx), options: CodecOptions())
+    let allEncodeSeconds = Date().timeIntervalSince(clock)
+    clock = Date()
+    let allOK = (try? codec.decode(all)) == .bytes(idx)
+    let allDecodeSeconds = Date().timeIntervalSince(clock)
+    // The model's own cross-entropy (what an ideal coder would spend).
+    let marginals = Marginals(model)
+    var nats = 0.0
+    for i in 0..<n { nats -= marginals.logMarginal(test[(i * 784)..<((i + 1) * 784)].map(Int.init)) }
+    let pixels = Double(n * 784)
+    let ideal = nats / log(2.0) / pixels
+    // Fast scheme against the from-scratch scheme on the same images.
+    let fast = SequentialConditionals(model)
+    let simpleImages = number(o, "simple-images", 2)
+    clock = Date()
+    for i in 0..<simpleImages {
+        var evidence = [Int](repeating: -1, count: 784)
+        for v in fast.order {
+            _ = marginals.conditional(of: v, given: evidence)
+            evidence[v] = Int(test[i * 784 + v])
+        }
+    }
+    let simpleSeconds = Date().timeIntervalSince(clock) / Double(simpleImages)
+    clock = Date()
+    var sink = 0.0
+    for i in 0..<n {
+        fast.walk { c in  // what coding a value needs: P(X = x | earlier) from three cumulatives
+            let x = Int(test[i * 784 + c.variable])
+            sink += (c.cumulative(x + 1) - c.cumulative(x)) / c.cumulative(256)
+            return x
+        }
+    }
+    precondition(sink > 0)
+    let fastSeconds = Date().timeIntervalSince(clock) / Double(n)
+    func f(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
+    print("""
+    | PC codec (pc-mnist, M=\(model.stateCount)) | bits/dim |
+    |---|---|
+    | model cross-entropy (-log2 p, no coder) | \(f(ideal)) |
+    | 2000 images, one container (IDX in, \(all.serialized().count) bytes) | \(f(Double(all.serialized().count * 8) / pixels)) |
+    | per image: rANS streams only | \(f(Double(streamBytes * 8) / pixels)) |
+    | per image: whole .ncdc files (container header included) | \(f(Double(fileBytes * 8) / pixels)) |
+
+    Round trips: \(n - mismatches)/\(n) per-image files exact, one-container IDX exact: \(allOK).
+
+    | speed (release, this machine) | images/s |
+    |---|---|
+    | encode, one thread, one image per file | \(f(Double(n) / encodeSeconds, 0)) |
+    | decode, one thread, one image per file | \(f(Double(n) / decodeSeconds, 0)) |
+    | encode, 2000 images in one container (all cores) | \(f(Double(n) / allEncodeSeconds, 0)) |
+    | decode, 2000 images in one container (all cores) | \(f(Double(n) / allDecodeSeconds, 0)) |
+    | conditionals only, fast scheme (\(n) images) | \(f(1 / fastSeconds, 1)) |
+    | conditionals only, from-scratch marginals (\(simpleImages) images) | \(f(1 / simpleSeconds, 3)) |
+
+    Fast scheme speed-up over from-scratch marginals: \(f(simpleSeconds / fastSeconds, 0))x.
+    """)
+    if mismatches > 0 || !allOK { fail("round trip failed") }
+}
+
 let args = CommandLine.arguments
 switch args.count > 1 ? args[1] : "" {
 case "train": trainCommand(options(args.dropFirst(2)))
+case "bench": benchCommand(options(args.dropFirst(2)))
 default:
     fail("usage: pc-tool train [--states M --mini-epochs N --full-epochs N --batch B --leaf-pseudocount a --transition-pseudocount a --train-count N --run DIR]")
 }
