@@ -24,6 +24,30 @@ public struct Dataset: Sendable, Equatable {
     }
 
     public func sample(_ i: Int) -> ArraySlice<UInt8> { values[(i * variableCount)..<((i + 1) * variableCount)] }
+
+    /// For samples that are `rows`x`columns` images: the images plus copies moved by every
+    /// (dy, dx) in -r...r (uncovered pixels 0, MNIST's background), (2r+1)^2 times the data.
+    /// A digit a pixel off is still a digit, so this is more training data from the same images.
+    public func withShiftedCopies(rows: Int, columns: Int, upTo r: Int) -> Dataset {
+        precondition(rows * columns == variableCount)
+        guard r > 0 else { return self }
+        var out: [UInt8] = []
+        out.reserveCapacity(values.count * (2 * r + 1) * (2 * r + 1))
+        for dy in -r...r {
+            for dx in -r...r {
+                for i in 0..<count {
+                    let base = i * variableCount
+                    for y in 0..<rows {
+                        for x in 0..<columns {
+                            let sy = y - dy, sx = x - dx
+                            out.append((0..<rows).contains(sy) && (0..<columns).contains(sx) ? values[base + sy * columns + sx] : 0)
+                        }
+                    }
+                }
+            }
+        }
+        return try! Dataset(variableCount: variableCount, valueCount: valueCount, values: out)
+    }
 }
 
 /// An IDX file of unsigned-byte images (magic 0x00000803: count, rows, columns, then pixels).

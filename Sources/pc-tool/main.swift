@@ -57,28 +57,6 @@ func write(_ bytes: [UInt8], to path: String) {
     guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fail("cannot write \(path)") }
 }
 
-/// The images plus copies moved by up to `by` pixels in each direction (uncovered pixels 0, the
-/// MNIST background): more training data from the same images.
-func shifted(_ data: Dataset, by r: Int) -> Dataset {
-    guard r > 0 else { return data }
-    var values: [UInt8] = []
-    values.reserveCapacity(data.values.count * (2 * r + 1) * (2 * r + 1))
-    for dy in -r...r {
-        for dx in -r...r {
-            for i in 0..<data.count {
-                let image = data.sample(i)
-                for y in 0..<28 {
-                    for x in 0..<28 {
-                        let sy = y - dy, sx = x - dx
-                        values.append((0..<28).contains(sy) && (0..<28).contains(sx) ? image[image.startIndex + sy * 28 + sx] : 0)
-                    }
-                }
-            }
-        }
-    }
-    return try! Dataset(variableCount: 784, values: values)
-}
-
 func trainCommand(_ o: [String: String]) {
     var opt = TrainingOptions()
     opt.stateCount = number(o, "states", opt.stateCount)
@@ -104,7 +82,7 @@ func trainCommand(_ o: [String: String]) {
     }
     let all = try! Dataset(variableCount: 784, values: Array(images.pixels[0..<(validationEnd * 784)]))
     let shift = number(o, "shift", 0)
-    let training = shifted(all.slice(0..<trainCount), by: shift), validation = all.slice(trainCount..<validationEnd)
+    let training = all.slice(0..<trainCount).withShiftedCopies(rows: 28, columns: 28, upTo: shift), validation = all.slice(trainCount..<validationEnd)
     print("training on MNIST t10k images 0..<\(trainCount) (\(training.count) with shifts up to \(shift) px), validating on \(trainCount)..<\(validationEnd); M=\(opt.stateCount)")
     var log = "phase,epoch,train_bpd,validation_bpd,seconds\n"
     let result = train(training, validation: validation, options: opt, progress: { p in

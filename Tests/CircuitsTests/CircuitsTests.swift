@@ -220,6 +220,15 @@ let smallTree = [2, 0, -1, 0, 2, 4]
         #expect(throws: CircuitError.self) { try ModelFile.parse([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]) }
     }
 
+    @Test func shiftedCopiesMoveTheImage() throws {
+        let image = try Dataset(variableCount: 9, values: [0, 0, 0, 0, 9, 0, 0, 0, 0])
+        let shifted = image.withShiftedCopies(rows: 3, columns: 3, upTo: 1)
+        #expect(shifted.count == 9)
+        #expect(Array(shifted.sample(0)) == [9, 0, 0, 0, 0, 0, 0, 0, 0])  // moved up and left
+        #expect(Array(shifted.sample(4)) == Array(image.sample(0)))
+        #expect(Array(shifted.sample(8)) == [0, 0, 0, 0, 0, 0, 0, 0, 9])
+    }
+
     @Test func idxHeadersAreChecked() throws {
         let idx = IDXImages(rows: 2, columns: 3, pixels: Array(0..<12))
         #expect(try IDXImages(parsing: idx.serialized()) == idx)
