@@ -53,17 +53,26 @@ public struct TrainingResult: Sendable {
 
 /// Learns an HCLT from `training`: Chow-Liu structure, then mini-batch EM with a falling step
 /// size, then full-batch EM, keeping the parameters that do best on `validation`.
-/// `checkpoint` is called with every new best model (to save it); `progress` after every epoch.
+/// With `startingFrom`, the structure and starting parameters are that model's (to continue
+/// training on more data). `checkpoint` is called with every new best model (to save it);
+/// `progress` after every epoch.
 public func train(_ training: Dataset, validation: Dataset, options: TrainingOptions = TrainingOptions(),
+                  startingFrom: HiddenChowLiuTree? = nil,
                   progress: (TrainingProgress) -> Void = { _ in },
                   checkpoint: (HiddenChowLiuTree) -> Void = { _ in }) -> TrainingResult {
     let start = Date()
     var history: [TrainingProgress] = []
     func report(_ p: TrainingProgress) { history.append(p); progress(p) }
 
-    let mi = ChowLiu.mutualInformation(training, bins: options.mutualInformationBins)
-    let parent = ChowLiu.maximumSpanningTree(weights: mi, count: training.variableCount)
-    var model = initialModel(parent: parent, data: training, options: options)
+    var model: HiddenChowLiuTree
+    if let given = startingFrom {
+        precondition(given.variableCount == training.variableCount && given.valueCount == training.valueCount)
+        model = given
+    } else {
+        let mi = ChowLiu.mutualInformation(training, bins: options.mutualInformationBins)
+        let parent = ChowLiu.maximumSpanningTree(weights: mi, count: training.variableCount)
+        model = initialModel(parent: parent, data: training, options: options)
+    }
     let em = ExpectationMaximization(structure: model, options: options, data: training)
     var best = model
     var bestBPD = em.bitsPerDimension(model, validation)

@@ -74,7 +74,7 @@ func trainCommand(_ o: [String: String]) {
     }
     // MNIST t10k images 0-7999 may be trained on; 8000-9999 are the test split, never read here.
     let trainCount = number(o, "train-count", 7000)
-    let validationEnd = 8000
+    let validationEnd = 8000  // validation: train-count ..< 8000
     let runDir = o["run"] ?? "Training/runs/pc-mnist"
     let images = loadMNIST()
     guard images.rows == 28, images.columns == 28, images.count >= validationEnd, trainCount < validationEnd else {
@@ -85,7 +85,13 @@ func trainCommand(_ o: [String: String]) {
     let training = all.slice(0..<trainCount).withShiftedCopies(rows: 28, columns: 28, upTo: shift), validation = all.slice(trainCount..<validationEnd)
     print("training on MNIST t10k images 0..<\(trainCount) (\(training.count) with shifts up to \(shift) px), validating on \(trainCount)..<\(validationEnd); M=\(opt.stateCount)")
     var log = "phase,epoch,train_bpd,validation_bpd,seconds\n"
-    let result = train(training, validation: validation, options: opt, progress: { p in
+    var initial: HiddenChowLiuTree? = nil
+    if let path = o["init"] {
+        do { initial = try ModelFile.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path)))) } catch { fail("--init \(path): \(error)") }
+        opt.stateCount = initial!.stateCount
+        print("continuing from \(path)")
+    }
+    let result = train(training, validation: validation, options: opt, startingFrom: initial, progress: { p in
         let line = "\(p.phase.rawValue),\(p.epoch),\(String(format: "%.4f", p.trainBitsPerDimension)),\(String(format: "%.4f", p.validationBitsPerDimension)),\(String(format: "%.1f", p.seconds))"
         print(line)
         fflush(nil)
