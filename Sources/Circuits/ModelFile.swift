@@ -55,8 +55,13 @@ public enum ModelFile {
         let parent = stride(from: p.bytes.startIndex, to: p.bytes.endIndex, by: 4).map { i in
             Int(Int32(bitPattern: UInt32(p.bytes[i]) | UInt32(p.bytes[i + 1]) << 8 | UInt32(p.bytes[i + 2]) << 16 | UInt32(p.bytes[i + 3]) << 24))
         }
+        let prior = float(pr.bytes), transitions = float(t.bytes), leaves = float(l.bytes)
+        // Coders divide by sums of these: a zero or non-finite value could make a conditional 0/0.
+        guard (prior + transitions + leaves).allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw .invalidModelFile("every probability must be positive and finite")
+        }
         return try HiddenChowLiuTree(parent: parent, stateCount: m, valueCount: l.shape[2],
-                                     prior: float(pr.bytes), transitions: float(t.bytes), leaves: float(l.bytes))
+                                     prior: prior, transitions: transitions, leaves: leaves)
     }
 
     static func half(_ values: [Float]) -> [UInt8] {

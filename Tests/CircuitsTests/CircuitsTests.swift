@@ -218,6 +218,10 @@ let smallTree = [2, 0, -1, 0, 2, 4]
         #expect(throws: CircuitError.self) { try ModelFile.parse(Array(bytes.prefix(bytes.count - 2))) }
         #expect(throws: CircuitError.self) { try ModelFile.parse([8, 0, 0, 0, 0, 0, 0, 0] + Array("not json".utf8)) }
         #expect(throws: CircuitError.self) { try ModelFile.parse([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]) }
+        var zeroed = bytes  // the last leaf probability set to +0.0
+        zeroed[zeroed.count - 1] = 0
+        zeroed[zeroed.count - 2] = 0
+        #expect(throws: CircuitError.self) { try ModelFile.parse(zeroed) }
     }
 
     @Test func shiftedCopiesMoveTheImage() throws {
