@@ -122,6 +122,17 @@ func grayImage(_ pixels: some Collection<UInt8>, rows: Int = 4, columns: Int = 4
         for f in cases {
             #expect(throws: CodecError.self) { _ = try smallCodec.decode(f) }
         }
+        // Random damage (fixed seed): every decode either throws or returns a same-size IDX file;
+        // none may crash or hang.
+        var state: UInt64 = 99
+        for _ in 0..<1000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            var f = file
+            let position = Int(state >> 33) % f.payload.count
+            f.payload[position] ^= UInt8(truncatingIfNeeded: state >> 17) | 1
+            if state & 1 == 0 { f.payload.removeLast(Int(state >> 40) % 3) }
+            if case .bytes(let b)? = try? smallCodec.decode(f) { #expect(b.count == idx.count) }
+        }
         var other = file
         other.modelHash = 7
         #expect(throws: CodecError.modelMismatch(modelID: "pc-test", expectedHash: 7, foundHash: 42)) {
