@@ -96,6 +96,8 @@ public struct CodecOptions: Sendable, Equatable {
 /// Why a codec could not do its work. `exitCode` is what the CLI returns for it.
 public enum CodecError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownCodec(String, available: [String])
+    /// A container names a codec this build does not have.
+    case codecNotAvailable(String)
     case invalidOption(String)
     case unsupportedMedia(codec: String, kind: MediaKind, accepts: [MediaKind])
     /// The input is valid media but not a shape the codec can take (for example not 28x28).
@@ -112,6 +114,7 @@ public enum CodecError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .unknownCodec(let id, let available):
             "unknown codec '\(id)'; available: \(available.joined(separator: ", ")) (see `codec list`)"
+        case .codecNotAvailable(let id): "file was written by codec '\(id)', which this build does not have (see `codec list`)"
         case .invalidOption(let why): "invalid option: \(why)"
         case .unsupportedMedia(let codec, let kind, let accepts):
             "codec '\(codec)' does not take \(kind.rawValue) input (it takes \(accepts.map(\.rawValue).joined(separator: ", ")))"

@@ -51,7 +51,7 @@ public struct CodecRegistry: Sendable {
             if !file.modelID.isEmpty {
                 throw .missingModel(modelID: file.modelID, searched: ["the registry of this build"])
             }
-            throw .unknownCodec(id, available: ids)
+            throw .codecNotAvailable(file.codecID)
         }
         return try e.make()
     }
@@ -62,7 +62,8 @@ extension MediaDescriptor {
     public init(_ media: Media) {
         switch media {
         case .image(let i):
-            self = .image(width: i.width, height: i.height, channels: i.channels, bitDepth: i.bitDepth)
+            self = .image(width: i.width, height: i.height, channels: i.channels, bitDepth: i.bitDepth,
+                          significantBits: i.significantBits ?? 0)
         case .audio(let a):
             let format: Int
             switch a.samples {
@@ -94,7 +95,7 @@ extension MediaDescriptor {
     /// Number of samples (pixels x channels, frames x channels, or bytes) the media holds.
     public var sampleCount: Int {
         switch self {
-        case .image(let w, let h, let c, _): w * h * c
+        case .image(let w, let h, let c, _, _): w * h * c
         case .audio(_, let c, let f, _, _): f * c
         case .bytes(let n): n
         }

@@ -32,7 +32,8 @@ public struct ContainerFile: Sendable, Equatable {
 
 /// Media metadata carried in the header, enough to size and check the decoded result.
 public enum MediaDescriptor: Sendable, Equatable {
-    case image(width: Int, height: Int, channels: Int, bitDepth: Int)
+    /// `significantBits`: the PNG sBIT value when below `bitDepth` (the source's true precision), else 0.
+    case image(width: Int, height: Int, channels: Int, bitDepth: Int, significantBits: Int = 0)
     /// `sampleFormat`: 8, 16, 24, 32 for integer PCM; -32 float; -64 double.
     /// `source`: the audio container it came from (0 wav, 1 flac, 2 ogg-vorbis, 3 ogg-opus, 255 other).
     case audio(sampleRate: Int, channels: Int, frames: Int, sampleFormat: Int, source: Int)
@@ -90,8 +91,8 @@ extension ContainerFile {
         out.string(modelID)
         out.u64(modelHash)
         switch media {
-        case .image(let w, let h, let c, let d):
-            out.u8(1); out.u32(UInt32(w)); out.u32(UInt32(h)); out.u8(UInt8(c)); out.u8(UInt8(d))
+        case .image(let w, let h, let c, let d, let sbit):
+            out.u8(1); out.u32(UInt32(w)); out.u32(UInt32(h)); out.u8(UInt8(c)); out.u8(UInt8(d)); out.u8(UInt8(sbit))
         case .audio(let rate, let channels, let frames, let format, let source):
             out.u8(2); out.u32(UInt32(rate)); out.u16(UInt16(channels)); out.u64(UInt64(frames))
             out.u8(UInt8(bitPattern: Int8(clamping: format))); out.u8(UInt8(source))
@@ -118,6 +119,10 @@ extension ContainerFile {
         guard data.count >= 5 else { throw .truncated(needed: Self.minimumSize, present: data.count) }
         guard data[4] == Self.formatVersion else { throw .unsupportedVersion(data[4]) }
         guard data.count >= Self.minimumSize else { throw .truncated(needed: Self.minimumSize, present: data.count) }
+        // A cut-short file fails its CRC too; the declared size only picks the clearer message.
+        if let declared = Self.declaredSize(data), declared > data.count {
+            throw .truncated(needed: declared, present: data.count)
+        }
         // The CRC covers everything but itself; check it first so no corrupt field is believed.
         let body = data[0..<(data.count - 4)]
         let stored = UInt32(data[data.count - 4]) | UInt32(data[data.count - 3]) << 8
@@ -134,12 +139,13 @@ extension ContainerFile {
         modelHash = try r.u64()
         switch try r.u8() {
         case 1:
-            let w = Int(try r.u32()), h = Int(try r.u32()), c = Int(try r.u8()), d = Int(try r.u8())
+            let w = Int(try r.u32()), h = Int(try r.u32()), c = Int(try r.u8()), d = Int(try r.u8()), sbit = Int(try r.u8())
             guard w <= Limits.maxDimension, h <= Limits.maxDimension, w * h <= Limits.maxPixels else {
                 throw .beyondLimits("\(w)x\(h) pixels (at most \(Limits.maxPixels))")
             }
             guard (1...4).contains(c), d == 8 || d == 16 else { throw .invalidField("image with \(c) channels at \(d) bits") }
-            media = .image(width: w, height: h, channels: c, bitDepth: d)
+            guard sbit < d else { throw .invalidField("\(sbit) significant bits in a \(d)-bit image") }
+            media = .image(width: w, height: h, channels: c, bitDepth: d, significantBits: sbit)
         case 2:
             let rate = Int(try r.u32()), channels = Int(try r.u16()), frames64 = try r.u64()
             let format = Int(Int8(bitPattern: try r.u8())), source = Int(try r.u8())
@@ -162,6 +168,26 @@ extension ContainerFile {
         guard length <= UInt64(r.remaining) else { throw .truncated(needed: r.offset + Int(length) + 4, present: data.count) }
         guard length == UInt64(r.remaining) else { throw .invalidField("\(r.remaining - Int(length)) stray bytes after the payload") }
         payload = Array(body[r.offset...])
+    }
+
+    /// The total file size the header declares, or `nil` if the header cannot be walked.
+    /// Used only to report truncation; nothing is allocated from it.
+    static func declaredSize(_ data: [UInt8]) -> Int? {
+        var r = ByteReader(data)
+        r.offset = 6
+        do throws(ContainerError) {
+            _ = try r.take(Int(try r.u8()))  // codec id
+            _ = try r.take(Int(try r.u8()))  // model id
+            _ = try r.u64()                  // model hash
+            let metadata = [1: 11, 2: 16, 3: 8][Int(try r.u8())]
+            guard let metadata else { return nil }
+            _ = try r.take(metadata)
+            let length = try r.u64()
+            guard length <= UInt64(Limits.maxPayload) else { return nil }
+            return r.offset + Int(length) + 4
+        } catch {
+            return nil
+        }
     }
 
     /// Reads only as far as needed to tell whether `data` starts like a container.

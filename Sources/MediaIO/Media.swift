@@ -31,17 +31,25 @@ public struct Image: Sendable, Equatable {
     public var channels: Int
     public var bitDepth: Int
     public var samples: [UInt16]
+    /// How many of the `bitDepth` bits carry information, when the file said fewer (PNG's sBIT,
+    /// reduced to its largest channel value); `nil` when all bits count. Readers that honour sBIT
+    /// (pypng, for one) scale by it, so a lossless path keeps it to reproduce what they see.
+    public var significantBits: Int?
 
-    public init(width: Int, height: Int, channels: Int, bitDepth: Int, samples: [UInt16]) {
+    public init(width: Int, height: Int, channels: Int, bitDepth: Int, samples: [UInt16],
+                significantBits: Int? = nil) {
         precondition(width >= 0 && height >= 0, "negative image size")
         precondition((1...4).contains(channels), "channels must be 1...4")
         precondition(bitDepth == 8 || bitDepth == 16, "bit depth must be 8 or 16")
         precondition(samples.count == width * height * channels, "sample count does not match the size")
+        precondition(significantBits.map { (1..<bitDepth).contains($0) } ?? true,
+                     "significant bits must be below the bit depth")
         self.width = width
         self.height = height
         self.channels = channels
         self.bitDepth = bitDepth
         self.samples = samples
+        self.significantBits = significantBits
     }
 
     /// The largest sample value at this bit depth (255 or 65535).
@@ -86,7 +94,8 @@ public struct Audio: Sendable, Equatable {
         self.source = source
     }
 
-    /// Convenience for codecs that make audio: Float32 samples written as 16-bit PCM by default.
+    /// Convenience for codecs that make audio: Float32 samples. WAV keeps them as 32-bit float,
+    /// FLAC quantizes them to 16-bit PCM; `quantized(bits:)` gives integer PCM explicitly.
     public init(sampleRate: Int, channels: Int, floats: [Float], source: AudioSource = .wav) {
         self.init(sampleRate: sampleRate, channels: channels, samples: .float(floats), source: source)
     }

@@ -35,6 +35,8 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
     case corrupt(format: FileFormat, reason: String)
     /// A valid file of a kind or variant this build cannot handle.
     case unsupported(String)
+    /// The file declares sizes beyond `MediaLimits`; refused before allocating.
+    case tooLarge(String)
     /// The media cannot be written in the requested format (for example audio as PNG).
     case cannotWrite(String)
 
@@ -42,6 +44,7 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .corrupt(let format, let reason): "not a valid \(format.rawValue.uppercased()) file: \(reason)"
         case .unsupported(let what): "unsupported input: \(what)"
+        case .tooLarge(let what): "input too large: \(what)"
         case .cannotWrite(let what): "cannot write: \(what)"
         }
     }
@@ -50,8 +53,19 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Reads and writes whole files held in memory (so stdin/stdout and files share one path).
 public enum MediaFile {
     /// Decodes a file's bytes by its magic: PNG → image, WAV/FLAC/Ogg → audio, anything else → bytes.
-    public static func decode(_ data: [UInt8]) throws(MediaError) -> Media {
-        switch FileFormat.detect(data) {
+    ///
+    /// `name`, when given, is only a cross-check: a file named like a media file (`.png`, `.wav`,
+    /// `.flac`, `.ogg`, ...) whose bytes carry no such signature is refused as corrupt instead of
+    /// being taken for plain bytes. The magic bytes alone decide what a file is.
+    public static func decode(_ data: [UInt8], name: String? = nil) throws(MediaError) -> Media {
+        let format = FileFormat.detect(data)
+        if format == .bytes, let name, let claimed = FileFormat.forOutput(path: name) {
+            let shown = claimed.rawValue.uppercased()
+            throw .corrupt(format: claimed, reason: data.isEmpty ? "the file is empty"
+                : "the name says \(shown) but the content does not start with a \(shown) signature "
+                + "(rename the file to treat it as plain bytes)")
+        }
+        switch format {
         case .png: return .image(try PNGFile.decode(data))
         case .wav, .flac, .ogg: return .audio(try AudioFile.decode(data))
         case .bytes: return .bytes(data)

@@ -1,1 +1,261 @@
-// PCCodec: see docs/ARCHITECTURE.md. Filled in by its issue.
+import Circuits
+import CodecKit
+import Container
+import Dispatch
+import Foundation
+import MediaIO
+
+/// Lossless image codec driven by a probabilistic circuit (a hidden Chow-Liu tree): each pixel is
+/// coded with rANS under p(pixel | pixels coded before it), computed exactly from the circuit's
+/// marginals (Liu, Mandt and Van den Broeck, ICLR 2022). See docs/CIRCUITS.md.
+///
+/// Input: one `rows`x`columns` 8-bit grayscale image, or an IDX file (as bytes) of such images.
+/// Payload: `u8` layout version, varint image count, the byte length of every image's stream
+/// (one byte below 255, else 255 then a varint of the rest: MNIST streams are ~120 bytes), then
+/// the streams: any one image decodes from its own stream alone.
+public struct PCCodec: Codec {
+    public static let codecID = "pc"
+    public let info: CodecInfo
+    public let rows: Int
+    public let columns: Int
+    let conditionals: SequentialConditionals
+    let modelHash: UInt64
+    static let layoutVersion: UInt8 = 1
+
+    /// A codec around an in-memory model (tests, training), identified by `modelID` and `modelHash`.
+    public init(model: HiddenChowLiuTree, rows: Int, columns: Int, modelID: String, modelHash: UInt64) throws(CodecError) {
+        guard rows > 0, columns > 0, rows * columns == model.variableCount, model.valueCount == 256 else {
+            throw .corruptModel(modelID: modelID, reason: "the circuit has \(model.variableCount) variables of \(model.valueCount) values, not \(rows)x\(columns) 8-bit pixels")
+        }
+        self.rows = rows
+        self.columns = columns
+        self.modelHash = modelHash
+        conditionals = SequentialConditionals(model)
+        info = PCCodec.info(modelID: modelID, rows: rows, columns: columns)
+    }
+
+    /// The released model `modelID` (default `pc-mnist`) from the model store.
+    public init(modelID: String = "pc-mnist", store: ModelStore = ModelStore()) throws(CodecError) {
+        let loaded = try store.load(modelID)
+        let config: ModelConfig
+        do { config = try JSONDecoder().decode(ModelConfig.self, from: loaded.config) } catch {
+            throw .corruptModel(modelID: modelID, reason: "codec.json: \(error)")
+        }
+        let model: HiddenChowLiuTree
+        do { model = try ModelFile.parse(Array(loaded.weights)) } catch {
+            throw .corruptModel(modelID: modelID, reason: error.description)
+        }
+        guard config.codec == PCCodec.codecID, config.states == model.stateCount, config.precision == Int(RANS64.precision) else {
+            throw .corruptModel(modelID: modelID, reason: "codec.json (codec \(config.codec), \(config.states) states, precision \(config.precision)) does not describe model.safetensors (\(model.stateCount) states)")
+        }
+        try self.init(model: model, rows: config.rows, columns: config.columns, modelID: modelID, modelHash: loaded.hash)
+    }
+
+    /// codec.json of a released model.
+    public struct ModelConfig: Codable, Sendable {
+        public var codec: String
+        public var rows: Int
+        public var columns: Int
+        public var states: Int
+        public var precision: Int
+        public init(rows: Int, columns: Int, states: Int) {
+            codec = PCCodec.codecID; self.rows = rows; self.columns = columns; self.states = states
+            precision = Int(RANS64.precision)
+        }
+    }
+
+    public static func info(modelID: String = "pc-mnist", rows: Int = 28, columns: Int = 28) -> CodecInfo {
+        CodecInfo(id: modelID, codecID: codecID, modelID: modelID, modalities: [.image, .bytes], lossless: true,
+                  summary: "lossless \(rows)x\(columns) grayscale images (PNG or IDX) with a probabilistic circuit + rANS")
+    }
+
+    var shapeDescription: String { "a \(rows)x\(columns) 8-bit grayscale image, or an IDX file (magic 0x00000803) of \(rows)x\(columns) images" }
+
+    // MARK: Encoding
+
+    public func encode(_ media: Media, options: CodecOptions) throws(CodecError) -> ContainerFile {
+        try options.validate(against: info)
+        let pixels: [UInt8]
+        switch media {
+        case .image(let image):
+            guard image.width == columns, image.height == rows, image.channels == 1, image.bitDepth == 8 else {
+                throw .unsupportedShape("\(info.id) takes \(shapeDescription); got a \(image.width)x\(image.height) image with \(image.channels) channel(s) at \(image.bitDepth) bits")
+            }
+            pixels = image.samples.map { UInt8($0) }
+        case .bytes(let bytes):
+            let idx: IDXImages
+            do { idx = try IDXImages(parsing: bytes) } catch {
+                throw .unsupportedShape("\(info.id) takes \(shapeDescription); these bytes are not one (\(error.description))")
+            }
+            guard idx.rows == rows, idx.columns == columns else {
+                throw .unsupportedShape("\(info.id) takes \(shapeDescription); the IDX file holds \(idx.rows)x\(idx.columns) images")
+            }
+            pixels = idx.pixels
+        case .audio:
+            throw .unsupportedMedia(codec: info.id, kind: .audio, accepts: info.modalities)
+        }
+        let streams = encodeImages(pixels)
+        var w = ByteWriter()
+        w.u8(PCCodec.layoutVersion)
+        writeVarint(&w, streams.count)
+        for s in streams { writeLength(&w, s.count) }
+        for s in streams { w.bytes(s) }
+        return ContainerFile(codecID: PCCodec.codecID, modelID: info.modelID ?? "", modelHash: modelHash,
+                             media: MediaDescriptor(media), payload: w.data)
+    }
+
+    /// One rANS stream per image, images spread over the cores (each stream depends only on its
+    /// image, so the output does not depend on the thread count).
+    func encodeImages(_ pixels: [UInt8]) -> [[UInt8]] {
+        let d = rows * columns, n = pixels.count / d
+        let out = Results(count: n)
+        DispatchQueue.concurrentPerform(iterations: min(n, ProcessInfo.processInfo.activeProcessorCount * 4)) { worker in
+            let workers = min(n, ProcessInfo.processInfo.activeProcessorCount * 4)
+            for i in stride(from: worker, to: n, by: workers) {
+                out.set(i, encodeImage(pixels[(i * d)..<((i + 1) * d)]))
+            }
+        }
+        return out.values
+    }
+
+    /// Codes one image (row-major pixels) into its own stream.
+    public func encodeImage(_ pixels: ArraySlice<UInt8>) -> [UInt8] {
+        let base = pixels.startIndex
+        var intervals: [(start: UInt32, frequency: UInt32)] = []
+        intervals.reserveCapacity(pixels.count)
+        conditionals.walk { conditional -> Int in
+            let x = Int(pixels[base + conditional.variable])
+            intervals.append(QuantizedConditional(conditional).interval(of: x))
+            return x
+        }
+        return RANS64.encode(intervals)
+    }
+
+    // MARK: Decoding
+
+    public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
+        guard file.codecID == PCCodec.codecID, file.modelID == info.modelID ?? "" else {
+            throw .corruptPayload("this file was written by codec '\(file.codecID)' model '\(file.modelID)', not \(info.id)")
+        }
+        guard file.modelHash == modelHash else {
+            throw .modelMismatch(modelID: info.id, expectedHash: file.modelHash, foundHash: modelHash)
+        }
+        let d = rows * columns
+        let count: Int
+        switch file.media {
+        case .image(let w, let h, let c, let depth):
+            guard w == columns, h == rows, c == 1, depth == 8 else { throw .corruptPayload("header declares a \(w)x\(h)x\(c) image; \(info.id) writes \(columns)x\(rows)x1") }
+            count = 1
+        case .bytes(let n):
+            guard n >= 16, (n - 16) % d == 0 else { throw .corruptPayload("header declares \(n) bytes, not an IDX file of \(rows)x\(columns) images") }
+            count = (n - 16) / d
+        case .audio:
+            throw .corruptPayload("header declares audio; \(info.id) writes images")
+        }
+        let streams = try PCCodec.streams(in: file.payload, count: count)
+        let images = try decodeImages(streams)
+        if case .image = file.media {
+            return .image(Image(width: columns, height: rows, channels: 1, bitDepth: 8, samples: images[0].map { UInt16($0) }))
+        }
+        return .bytes(IDXImages(rows: rows, columns: columns, pixels: images.flatMap { $0 }).serialized())
+    }
+
+    /// Splits a payload into its per-image streams, checking every length against the bytes present.
+    static func streams(in payload: [UInt8], count: Int) throws(CodecError) -> [ArraySlice<UInt8>] {
+        var r = ByteReader(payload)
+        func corrupt(_ e: ContainerError) -> CodecError { .corruptPayload(e.description) }
+        guard r.remaining > 0, try! r.u8() == layoutVersion else { throw .corruptPayload("empty payload or unknown pc payload layout version") }
+        guard try readVarint(&r) == count else { throw .corruptPayload("payload image count disagrees with the header") }
+        var lengths: [Int] = []
+        var total = 0
+        for _ in 0..<count {
+            let l = try readLength(&r)
+            guard l <= r.remaining - total else { throw .corruptPayload("stream lengths exceed the payload") }
+            lengths.append(l)
+            total += l
+        }
+        guard total == r.remaining else { throw .corruptPayload("payload has \(r.remaining - total) bytes beyond its streams") }
+        var streams: [ArraySlice<UInt8>] = []
+        for l in lengths {
+            do { streams.append(try r.take(l)) } catch { throw corrupt(error) }
+        }
+        return streams
+    }
+
+    func decodeImages(_ streams: [ArraySlice<UInt8>]) throws(CodecError) -> [[UInt8]] {
+        let out = Results(count: streams.count)
+        let failures = Results(count: streams.count)
+        let workers = min(streams.count, ProcessInfo.processInfo.activeProcessorCount * 4)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for i in stride(from: worker, to: streams.count, by: workers) {
+                do { out.set(i, try decodeImage(streams[i])) } catch { failures.set(i, Array("image \(i): \(error)".utf8)) }
+            }
+        }
+        if let bad = failures.values.first(where: { !$0.isEmpty }) { throw .corruptPayload(String(decoding: bad, as: UTF8.self)) }
+        return out.values
+    }
+
+    /// Decodes image `index` of a container alone, reading only its own stream.
+    public func decodeImage(at index: Int, of file: ContainerFile) throws(CodecError) -> [UInt8] {
+        let count: Int
+        switch file.media {
+        case .image: count = 1
+        case .bytes(let n) where n >= 16: count = (n - 16) / (rows * columns)
+        default: throw .corruptPayload("header declares no images")
+        }
+        guard file.modelHash == modelHash else { throw .modelMismatch(modelID: info.id, expectedHash: file.modelHash, foundHash: modelHash) }
+        let streams = try PCCodec.streams(in: file.payload, count: count)
+        guard streams.indices.contains(index) else { throw .invalidOption("image \(index) does not exist (the file holds \(count))") }
+        return try decodeImage(streams[index])
+    }
+
+    /// Decodes one image's stream to its row-major pixels.
+    public func decodeImage(_ stream: ArraySlice<UInt8>) throws(CodecError) -> [UInt8] {
+        var pixels = [UInt8](repeating: 0, count: rows * columns)
+        var decoder = RANS64.Decoder(stream)
+        conditionals.walk { conditional -> Int in
+            let (x, start, freq) = QuantizedConditional(conditional).find(decoder.slot)
+            decoder.advance(start: start, frequency: freq)
+            pixels[conditional.variable] = UInt8(x)
+            return x
+        }
+        guard decoder.finishedCleanly else { throw .corruptPayload("an image stream does not decode cleanly (damaged data)") }
+        return pixels
+    }
+}
+
+/// Per-image results written by worker threads, each to its own index.
+final class Results: @unchecked Sendable {
+    private var storage: [[UInt8]]
+    private let lock = NSLock()
+    init(count: Int) { storage = .init(repeating: [], count: count) }
+    func set(_ i: Int, _ v: [UInt8]) { lock.lock(); storage[i] = v; lock.unlock() }
+    var values: [[UInt8]] { lock.lock(); defer { lock.unlock() }; return storage }
+}
+
+func writeVarint(_ w: inout ByteWriter, _ value: Int) {
+    var v = UInt64(value)
+    while v >= 0x80 { w.u8(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+    w.u8(UInt8(v))
+}
+
+func writeLength(_ w: inout ByteWriter, _ value: Int) {
+    if value < 255 { w.u8(UInt8(value)) } else { w.u8(255); writeVarint(&w, value - 255) }
+}
+
+func readLength(_ r: inout ByteReader) throws(CodecError) -> Int {
+    guard r.remaining > 0 else { throw .corruptPayload("payload ends inside the stream lengths") }
+    let first = Int(try! r.u8())
+    return first < 255 ? first : 255 + (try readVarint(&r))
+}
+
+func readVarint(_ r: inout ByteReader) throws(CodecError) -> Int {
+    var v: UInt64 = 0
+    for shift in stride(from: 0, to: 63, by: 7) {
+        guard r.remaining > 0 else { throw .corruptPayload("payload ends inside a length") }
+        let b = try! r.u8()
+        v |= UInt64(b & 0x7F) << UInt64(shift)
+        if b < 0x80 { return v <= UInt64(Int32.max) ? Int(v) : Int(Int32.max) }
+    }
+    throw .corruptPayload("malformed length")
+}

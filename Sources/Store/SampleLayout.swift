@@ -12,7 +12,7 @@ public enum SampleLayout {
     /// Bytes per sample of the serialized form.
     public static func bytesPerSample(_ media: MediaDescriptor) -> Int {
         switch media {
-        case .image(_, _, _, let depth): depth / 8
+        case .image(_, _, _, let depth, _): depth / 8
         case .audio(_, _, _, let format, _): abs(format) / 8
         case .bytes: 1
         }
@@ -64,7 +64,7 @@ public enum SampleLayout {
             throw .corruptPayload("\(bytes.count) sample bytes where the header implies \(media.sampleCount * bytesPerSample(media))")
         }
         switch media {
-        case .image(let w, let h, let c, let depth):
+        case .image(let w, let h, let c, let depth, let sbit):
             let rowLength = w * c, mask = UInt16((1 << depth) - 1), step = depth / 8
             var samples = [UInt16](repeating: 0, count: w * h * c)
             samples.withUnsafeMutableBufferPointer { s in
@@ -80,7 +80,8 @@ public enum SampleLayout {
                     }
                 }
             }
-            return .image(Image(width: w, height: h, channels: c, bitDepth: depth, samples: samples))
+            return .image(Image(width: w, height: h, channels: c, bitDepth: depth, samples: samples,
+                                significantBits: sbit > 0 ? sbit : nil))
         case .audio(let rate, let channels, _, let format, _):
             let samples: Audio.Samples
             switch format {

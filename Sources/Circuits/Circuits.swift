@@ -1,1 +1,0 @@
-// Circuits: see docs/ARCHITECTURE.md. Filled in by its issue.

@@ -1,1 +1,0 @@
-// EntropyCoding: see docs/ARCHITECTURE.md. Filled in by its issue.

@@ -1,0 +1,170 @@
+/// The one float-probability → integer-frequency quantizer every codec uses.
+///
+/// Determinism: encoder and decoder must build bit-identical tables on any machine, so this uses
+/// only operations IEEE 754 defines exactly (+, -, *, /, conversion to integer, comparison),
+/// always in the same order, and no libm function. Swift never contracts `a * b + c` into a fused
+/// multiply-add on its own, so the results do not depend on the CPU either.
+///
+/// Method: each symbol's ideal real frequency is `q = p / sum(p) * 2^precision`; it starts at
+/// `max(floor, ⌊q⌋)`, where the floor is 1 for every symbol that must stay codable and 0 otherwise.
+/// The sum is then corrected to exactly `2^precision` one count at a time, greedily: a missing
+/// count goes to the symbol where it saves the most bits, a surplus count comes from the symbol
+/// where it costs the fewest. The bit change of moving `f` to `f ± 1` is `q · ln((f ± 1) / f)`,
+/// approximated without a logarithm by `q / (f ± 0.5)` (accurate to O(1/f³)). Because that cost
+/// is convex in `f`, the greedy steps minimise the approximated cross-entropy. Ties go to the
+/// lower symbol index.
+public enum FrequencyQuantizer {
+    /// Which symbols keep at least one count.
+    public enum Floor: Sendable {
+        /// Symbols with probability > 0 get at least 1; probability-0 symbols get 0 (uncodable).
+        case nonzeroSymbols
+        /// Every symbol gets at least 1, so none is ever impossible (what text models need).
+        case allSymbols
+    }
+
+    public static let supportedPrecision = 1...31
+
+    /// Integer frequencies summing to exactly `2^precision`, in the order of `probabilities`.
+    /// The probabilities need not be normalised; they must be finite, ≥ 0, and not all 0.
+    public static func quantize(_ probabilities: [Double], precision: Int,
+                                floor: Floor = .nonzeroSymbols) throws(EntropyCodingError) -> [UInt32] {
+        guard supportedPrecision.contains(precision) else {
+            throw .invalidPrecision(precision, supported: supportedPrecision)
+        }
+        guard !probabilities.isEmpty else { throw .invalidProbabilities("the alphabet is empty") }
+        var sum = 0.0
+        for (i, p) in probabilities.enumerated() {
+            guard p.isFinite, p >= 0 else { throw .invalidProbabilities("probability \(i) is \(p)") }
+            sum += p
+        }
+        guard sum > 0, sum.isFinite else { throw .invalidProbabilities("probabilities sum to \(sum)") }
+
+        let total = UInt64(1) << precision
+        let minimum: [UInt32] = probabilities.map { floor == .allSymbols || $0 > 0 ? 1 : 0 }
+        let keptCount = minimum.reduce(0) { $0 + Int($1) }
+        guard keptCount <= total else {
+            throw .alphabetTooLarge(symbols: keptCount, precision: precision)
+        }
+
+        let scale = Double(total) / sum
+        let ideal = probabilities.map { $0 * scale }
+        // ⌊q⌋ ≤ 2^precision, and a rounding of `scale` can at most push q to 2^precision + ε.
+        var frequencies = (0..<ideal.count).map { i in
+            max(minimum[i], UInt32(min(ideal[i], Double(total)).rounded(.down)))
+        }
+        var assigned = frequencies.reduce(UInt64(0)) { $0 + UInt64($1) }
+
+        if assigned < total {
+            // Deficit (< alphabet size): each count goes where q / (f + 0.5) is largest.
+            var heap = PriorityHeap(largestFirst: true, ideal.indices.lazy.filter { ideal[$0] > 0 }.map { i in
+                (ideal[i] / (Double(frequencies[i]) + 0.5), i)
+            })
+            while assigned < total {
+                let i = heap.topIndex
+                frequencies[i] += 1
+                assigned += 1
+                heap.replaceTopKey(ideal[i] / (Double(frequencies[i]) + 0.5))
+            }
+        } else if assigned > total {
+            // Surplus (from raised floors): each count comes from where q / (f - 0.5) is smallest,
+            // among symbols still above their floor. Some such symbol exists while assigned > total
+            // because the floors alone sum to at most 2^precision.
+            var heap = PriorityHeap(largestFirst: false, ideal.indices.lazy.filter { frequencies[$0] > minimum[$0] }.map { i in
+                (ideal[i] / (Double(frequencies[i]) - 0.5), i)
+            })
+            while assigned > total {
+                let i = heap.topIndex
+                frequencies[i] -= 1
+                assigned -= 1
+                if frequencies[i] > minimum[i] {
+                    heap.replaceTopKey(ideal[i] / (Double(frequencies[i]) - 0.5))
+                } else {
+                    heap.removeTop()
+                }
+            }
+        }
+        return frequencies
+    }
+
+    /// Integer counts (e.g. of an adaptive model) → frequencies summing to `2^precision`, every
+    /// symbol at least 1. Pure integer arithmetic: `f = 1 + ⌊c · (2^p − n) / Σc⌋`, and the few
+    /// counts lost to rounding go to the most frequent symbol (lowest index on ties).
+    /// Requires `counts.count ≤ 2^precision`.
+    static func quantize(counts: UnsafeBufferPointer<UInt32>, countTotal: UInt64, precision: Int,
+                         into frequencies: UnsafeMutableBufferPointer<UInt32>) {
+        let total = UInt64(1) << precision
+        let budget = total - UInt64(counts.count)
+        var assigned: UInt64 = 0
+        var largest = 0
+        for i in 0..<counts.count {
+            let f = 1 + UInt64(counts[i]) * budget / max(countTotal, 1)
+            frequencies[i] = UInt32(f)
+            assigned += f
+            if counts[i] > counts[largest] { largest = i }
+        }
+        frequencies[largest] += UInt32(total - assigned)
+    }
+}
+
+/// A binary heap of (key, symbol index) pairs with a total, machine-independent order: by key,
+/// then by lower index. Because that order is total, the greedy steps above pick the same symbol
+/// whatever the heap's internal layout.
+struct PriorityHeap {
+    private struct Entry {
+        var key: Double
+        var index: Int
+    }
+    private var entries: [Entry]
+    private let largestFirst: Bool
+
+    /// Builds the heap bottom-up (Floyd), O(n).
+    init<S: Sequence>(largestFirst: Bool, _ items: S) where S.Element == (Double, Int) {
+        self.largestFirst = largestFirst
+        entries = items.map { Entry(key: $0.0, index: $0.1) }
+        var i = entries.count / 2
+        while i > 0 {
+            i -= 1
+            siftDown(i)
+        }
+    }
+
+    private static func above(_ a: Entry, _ b: Entry, largestFirst: Bool) -> Bool {
+        if a.key != b.key { return largestFirst ? a.key > b.key : a.key < b.key }
+        return a.index < b.index
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        let largestFirst = largestFirst
+        func above(_ a: Entry, _ b: Entry) -> Bool { Self.above(a, b, largestFirst: largestFirst) }
+        entries.withUnsafeMutableBufferPointer { e in
+            var parent = start
+            let moving = e[parent]
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                guard left < e.count else { break }
+                let child = right < e.count && above(e[right], e[left]) ? right : left
+                guard above(e[child], moving) else { break }
+                e[parent] = e[child]
+                parent = child
+            }
+            e[parent] = moving
+        }
+    }
+
+    /// The symbol index at the top. The heap must not be empty.
+    var topIndex: Int { entries[0].index }
+
+    /// Gives the top entry a new key and restores the heap (keys only move away from the top
+    /// here: a count added lowers q/(f + ½), a count removed raises q/(f − ½)).
+    mutating func replaceTopKey(_ key: Double) {
+        entries[0].key = key
+        siftDown(0)
+    }
+
+    mutating func removeTop() {
+        let last = entries.removeLast()
+        guard !entries.isEmpty else { return }
+        entries[0] = last
+        siftDown(0)
+    }
+}

@@ -1,0 +1,118 @@
+/// Multi-head self-attention with a fused `qkv` projection (`[3·dim, dim]`, rows ordered q, k, v;
+/// head h uses columns h·headDim..<(h+1)·headDim of each) and an output projection, as
+/// `torch.nn.functional.scaled_dot_product_attention` on `[T, heads, headDim]` views.
+///
+/// The full forward and the cached step share one per-position kernel (`attend`), so on the
+/// deterministic path a step reproduces the full forward's row bit for bit.
+public struct MultiHeadSelfAttention: Sendable {
+    public let qkv: Linear
+    public let proj: Linear
+    public let heads: Int
+    public var dim: Int { proj.outFeatures }
+    public var headDim: Int { dim / heads }
+
+    public init(qkv: Linear, proj: Linear, heads: Int) {
+        precondition(qkv.outFeatures == 3 * qkv.inFeatures && proj.inFeatures == qkv.inFeatures,
+                     "attention: qkv must be [3d, d] and proj [d, d]")
+        precondition(qkv.inFeatures % heads == 0, "attention: width \(qkv.inFeatures) not divisible by \(heads) heads")
+        self.qkv = qkv; self.proj = proj; self.heads = heads
+    }
+
+    public init(_ weights: SafeTensors, _ prefix: String, dim: Int, heads: Int) throws {
+        guard heads > 0, dim % heads == 0 else {
+            throw SafeTensorsError.badEntry(name: prefix, reason: "width \(dim) is not divisible by \(heads) heads")
+        }
+        self.init(qkv: try Linear(weights, prefix + ".qkv", in: dim, out: 3 * dim),
+                  proj: try Linear(weights, prefix + ".proj", in: dim, out: dim), heads: heads)
+    }
+
+    /// Keys and values of the positions seen so far, `[capacity, dim]` each.
+    public struct Cache: Sendable {
+        public let capacity: Int
+        public private(set) var length = 0
+        var keys: [Float]
+        var values: [Float]
+
+        public init(capacity: Int, dim: Int) {
+            self.capacity = capacity
+            keys = [Float](repeating: 0, count: capacity * dim)
+            values = keys
+        }
+
+        public mutating func reset() { length = 0 }
+
+        mutating func append(_ qkvRow: UnsafePointer<Float>, dim: Int) {
+            precondition(length < capacity, "attention cache full (\(capacity) positions)")
+            keys.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: length * dim).update(from: qkvRow + dim, count: dim) }
+            values.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: length * dim).update(from: qkvRow + 2 * dim, count: dim) }
+            length += 1
+        }
+    }
+
+    /// Full self-attention over `x` `[T, dim]`.
+    public func callAsFunction(_ x: Tensor, causal: Bool, path: KernelPath = .fast) -> Tensor {
+        precondition(x.rank == 2 && x.shape[1] == dim, "attention expects [T, \(dim)], got \(x.shape)")
+        let t = x.shape[0]
+        let q = qkv(x, path: path).scalars
+        var mixed = [Float](repeating: 0, count: t * dim)
+        let d = dim
+        q.withUnsafeBufferPointer { qb in
+            let base = qb.baseAddress!
+            mixed.withUnsafeMutableBufferPointer { mb in
+                let out = SharedPointer(base: mb.baseAddress!)
+                // Positions are independent: split them across threads (no reduction is split).
+                parallelChunks(t, threads: t * t * d < 1 << 16 ? 1 : path.threads) { rows in
+                    var scores = [Float](repeating: 0, count: t)
+                    scores.withUnsafeMutableBufferPointer { sb in
+                        for i in rows {
+                            attend(query: base + i * 3 * d, keys: base + d, values: base + 2 * d, stride: 3 * d,
+                                   length: causal ? i + 1 : t, scores: sb.baseAddress!, out: out.base + i * d)
+                        }
+                    }
+                }
+            }
+        }
+        return proj(Tensor(shape: [t, dim], scalars: mixed), path: path)
+    }
+
+    /// One position: `x` is that position's input row; its key and value join `cache`.
+    public func step(_ x: [Float], cache: inout Cache, path: KernelPath = .deterministic) -> [Float] {
+        precondition(x.count == dim, "attention step expects \(dim) values")
+        var q = [Float](repeating: 0, count: 3 * dim)
+        qkv.apply(x, m: 1, into: &q, path: path)
+        var mixed = [Float](repeating: 0, count: dim)
+        var scores = [Float](repeating: 0, count: cache.length + 1)
+        q.withUnsafeBufferPointer { qb in
+            cache.append(qb.baseAddress!, dim: dim)
+            cache.keys.withUnsafeBufferPointer { kb in
+                cache.values.withUnsafeBufferPointer { vb in
+                    scores.withUnsafeMutableBufferPointer { sb in
+                        mixed.withUnsafeMutableBufferPointer { mb in
+                            attend(query: qb.baseAddress!, keys: kb.baseAddress!, values: vb.baseAddress!, stride: dim,
+                                   length: cache.length, scores: sb.baseAddress!, out: mb.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+        var y = [Float](repeating: 0, count: dim)
+        proj.apply(mixed, m: 1, into: &y, path: path)
+        return y
+    }
+
+    /// For every head: scores = q·kⱼ / √headDim for j < length, softmax (DMath), out = Σⱼ pⱼ vⱼ in
+    /// order j = 0, 1, ... Keys and values of position j start at `keys + j·stride`.
+    @inline(__always)
+    func attend(query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
+                length: Int, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let hd = headDim
+        let scale = 1 / Float(hd).squareRoot()
+        for h in 0..<heads {
+            let o = h * hd
+            for j in 0..<length { scores[j] = Kernels.dot(query + o, keys + j * stride + o, hd) * scale }
+            DMath.softmaxInPlace(UnsafeMutableBufferPointer(start: scores, count: length))
+            (out + o).initialize(repeating: 0, count: hd)
+            for j in 0..<length { Kernels.axpy(scores[j], values + j * stride + o, out + o, hd) }
+        }
+    }
+}

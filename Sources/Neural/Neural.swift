@@ -1,1 +1,0 @@
-// Neural: see docs/ARCHITECTURE.md. Filled in by its issue.

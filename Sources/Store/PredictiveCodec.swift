@@ -1,0 +1,410 @@
+import CodecKit
+import Container
+import EntropyCoding
+import MediaIO
+
+/// `lossless`: prediction plus adaptive context modelling over the range coder of EntropyCoding.
+///
+/// - Images: each sample predicted by LOCO-I's median edge detector from its left, upper and
+///   upper-left neighbours (per channel), green and blue also from red's (green's) residual at
+///   the same pixel; the residual, wrapped to the bit depth, is coded with adaptive models chosen
+///   by the local gradient and that inter-channel residual (`ResidualCoder`).
+/// - Integer audio: per channel and block of 4096 frames, the best of FLAC's fixed polynomial
+///   predictors of order 0...3; residuals coded with adaptive models chosen by the recent
+///   residual magnitude. Float audio: its `SampleLayout` bytes through the byte model.
+/// - Bytes: bitwise context models of orders 1 to 6 mixed in the logistic domain (`ByteModel`).
+///
+/// Payload: one format byte, then either (1) the range-coded stream or (2), when that would not
+/// be smaller, the `SampleLayout` bytes as they are, so output never exceeds raw size + 1 byte.
+/// Everything is integer arithmetic (the squash table is built with `DeterministicMath.exp`), so
+/// files decode on any machine.
+public struct PredictiveCodec: Codec {
+    public static let id = "lossless"
+    /// The payload's first byte.
+    enum Format: UInt8 {
+        case predicted = 1
+        case stored = 2
+    }
+
+    public init() {}
+
+    public var info: CodecInfo {
+        CodecInfo(id: Self.id, modalities: MediaKind.allCases, lossless: true,
+                  summary: "lossless: MED / linear prediction and context-mixed bytes, adaptive range coding")
+    }
+
+    public func encode(_ media: Media, options: CodecOptions) throws(CodecError) -> ContainerFile {
+        try options.validate(against: info)
+        var encoder = RangeEncoder()
+        switch media {
+        case .image(let image): ImagePredictor.encode(image, into: &encoder)
+        case .audio(let audio):
+            if case .integer(let bits, let samples) = audio.samples {
+                AudioPredictor.encode(samples, bits: bits, channels: audio.channels, into: &encoder)
+            } else {
+                ByteModel.encode(SampleLayout.serialize(media), into: &encoder)
+            }
+        case .bytes(let bytes): ByteModel.encode(bytes, into: &encoder)
+        }
+        let coded = encoder.finish()
+        let raw = SampleLayout.serialize(media)
+        let payload = coded.count < raw.count ? [Format.predicted.rawValue] + coded : [Format.stored.rawValue] + raw
+        return ContainerFile(codecID: Self.id, media: MediaDescriptor(media), payload: payload)
+    }
+
+    public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
+        switch file.payload.first.flatMap(Format.init(rawValue:)) {
+        case .predicted: break
+        case .stored: return try SampleLayout.deserialize(Array(file.payload.dropFirst()), as: file.media)
+        case nil:
+            throw .corruptPayload("lossless payload format \(file.payload.first.map(String.init) ?? "missing") is neither 1 nor 2")
+        }
+        // Every coded symbol costs at least ~1.8e-4 bits (no adaptive probability exceeds
+        // 1 − 8/65536), so a payload cannot hold more than this many samples per byte.
+        let samples = file.media.sampleCount
+        guard samples <= 65_536 * (file.payload.count + 8) else {
+            throw .corruptPayload("header claims \(samples) samples from a \(file.payload.count)-byte payload")
+        }
+        do {
+            var decoder = try RangeDecoder(Array(file.payload.dropFirst()))
+            let media: Media
+            switch file.media {
+            case .image(let w, let h, let c, let depth, let sbit):
+                var image = try ImagePredictor.decode(width: w, height: h, channels: c, bitDepth: depth, from: &decoder)
+                image.significantBits = sbit > 0 ? sbit : nil
+                media = .image(image)
+            case .audio(let rate, let channels, let frames, let format, _) where format > 0:
+                let values = try AudioPredictor.decode(count: frames * channels, bits: format, channels: channels, from: &decoder)
+                media = .audio(Audio(sampleRate: rate, channels: channels, samples: .integer(bits: format, values),
+                                     source: file.media.audioSource))
+            case .audio:
+                let bytes = try ByteModel.decode(count: samples * SampleLayout.bytesPerSample(file.media), from: &decoder)
+                media = try SampleLayout.deserialize(bytes, as: file.media)
+            case .bytes(let n):
+                media = .bytes(try ByteModel.decode(count: n, from: &decoder))
+            }
+            try decoder.finish()
+            return media
+        } catch let error as EntropyCodingError {
+            throw .corruptPayload(error.description)
+        } catch let error as CodecError {
+            throw error
+        } catch {
+            throw .internalFailure("\(error)")
+        }
+    }
+}
+
+/// Signed residuals through adaptive models: the magnitude class k (bit length of the zigzag
+/// value) with a frequency model per context, the bit below the leading one with a bit model per
+/// (context, class), the remaining bits bypassed.
+struct ResidualCoder {
+    private var classes: [AdaptiveFrequencyModel]
+    private var secondBits: [AdaptiveBitModel]
+    private let classCount: Int
+
+    /// `maxBits`: zigzag values stay below 2^maxBits.
+    init(contexts: Int, maxBits: Int) {
+        classCount = maxBits + 1
+        classes = (0..<contexts).map { _ in try! AdaptiveFrequencyModel(alphabetSize: maxBits + 1, precision: 16) }
+        secondBits = [AdaptiveBitModel](repeating: AdaptiveBitModel(rate: 5), count: contexts * (maxBits + 1))
+    }
+
+    mutating func encode(_ residual: Int64, context: Int, into encoder: inout RangeEncoder) {
+        let u = UInt64(bitPattern: residual >= 0 ? residual << 1 : ~(residual << 1))  // zigzag
+        let k = 64 - u.leadingZeroBitCount
+        try! encoder.encode(k, model: classes[context])
+        classes[context].update(k)
+        guard k >= 2 else { return }
+        encoder.encode(bit: (u >> UInt64(k - 2)) & 1 == 1, model: &secondBits[context * classCount + k])
+        var remaining = k - 2
+        while remaining > 0 {
+            let chunk = min(remaining, 32)
+            remaining -= chunk
+            encoder.encodeBypass(UInt32(truncatingIfNeeded: u >> UInt64(remaining)), bitCount: chunk)
+        }
+    }
+
+    mutating func decode(context: Int, from decoder: inout RangeDecoder) throws(EntropyCodingError) -> Int64 {
+        let k = try decoder.decode(model: classes[context])
+        classes[context].update(k)
+        guard k > 0 else { return 0 }
+        var u: UInt64 = 1
+        if k >= 2 {
+            u = u << 1 | (try decoder.decodeBit(model: &secondBits[context * classCount + k]) ? 1 : 0)
+            var remaining = k - 2
+            while remaining > 0 {
+                let chunk = min(remaining, 32)
+                remaining -= chunk
+                u = u << UInt64(chunk) | UInt64(try decoder.decodeBypass(bitCount: chunk))
+            }
+        }
+        return u & 1 == 0 ? Int64(u >> 1) : -Int64(u >> 1) - 1
+    }
+}
+
+/// LOCO-I / JPEG-LS median edge detector with gradient contexts, plus inter-channel
+/// prediction for colour: the green and blue predictions add the red (green) channel's MED
+/// residual at the same pixel, and that residual's size joins the context.
+enum ImagePredictor {
+    static let gradientContexts = 18  // bit length of the summed neighbour gradients, 0...17
+    static let residualContexts = 9   // bit length of the previous channel's residual, 0...8
+    static func contextCount(channels: Int) -> Int { channels * gradientContexts * residualContexts }
+
+    /// Visits every sample in raster order with its prediction and context; `body` must leave
+    /// the sample's true value in `samples[index]` (the decoder writes it there).
+    @inline(__always)
+    static func scan(width: Int, height: Int, channels: Int, bitDepth: Int, samples: UnsafeMutableBufferPointer<UInt16>,
+                     _ body: (_ index: Int, _ prediction: Int, _ context: Int) throws(EntropyCodingError) -> Void) throws(EntropyCodingError) {
+        let row = width * channels
+        let half = 1 << (bitDepth - 1), mask = (1 << bitDepth) - 1
+        let residualShift = bitDepth == 16 ? 1 : 0
+        for y in 0..<height {
+            for x in 0..<width {
+                var previousResidual = 0
+                for c in 0..<channels {
+                    let i = y * row + x * channels + c
+                    let up = y > 0 ? Int(samples[i - row]) : (x > 0 ? Int(samples[i - channels]) : half)
+                    let left = x > 0 ? Int(samples[i - channels]) : up
+                    let upLeft = x > 0 && y > 0 ? Int(samples[i - row - channels]) : up
+                    let upRight = x + 1 < width && y > 0 ? Int(samples[i - row + channels]) : up
+                    let med = upLeft >= max(left, up) ? min(left, up) : upLeft <= min(left, up) ? max(left, up) : left + up - upLeft
+                    let gradient = abs(upRight - up) + abs(up - upLeft) + abs(upLeft - left)
+                    var context = c * gradientContexts + min(gradientContexts - 1, Int.bitWidth - gradient.leadingZeroBitCount)
+                    var prediction = med
+                    if channels >= 3 && (c == 1 || c == 2) {
+                        prediction += previousResidual
+                        let size = (Int.bitWidth - abs(previousResidual).leadingZeroBitCount) >> residualShift
+                        context = context * residualContexts + min(residualContexts - 1, size)
+                    } else {
+                        context *= residualContexts
+                    }
+                    try body(i, prediction, context)
+                    previousResidual = ((Int(samples[i]) - med + half) & mask) - half
+                }
+            }
+        }
+    }
+
+    static func encode(_ image: Image, into encoder: inout RangeEncoder) {
+        var residuals = ResidualCoder(contexts: contextCount(channels: image.channels), maxBits: image.bitDepth)
+        var samples = image.samples
+        let mask = image.maxValue, half = 1 << (image.bitDepth - 1)
+        samples.withUnsafeMutableBufferPointer { s in
+            try! scan(width: image.width, height: image.height, channels: image.channels, bitDepth: image.bitDepth, samples: s) { i, prediction, context in
+                // The residual wrapped into [−2^(d−1), 2^(d−1)): the decoder adds it back modulo 2^d.
+                let residual = ((Int(s[i]) - prediction + half) & mask) - half
+                residuals.encode(Int64(residual), context: context, into: &encoder)
+            }
+        }
+    }
+
+    static func decode(width: Int, height: Int, channels: Int, bitDepth: Int,
+                       from decoder: inout RangeDecoder) throws(EntropyCodingError) -> Image {
+        var residuals = ResidualCoder(contexts: contextCount(channels: channels), maxBits: bitDepth)
+        var samples = [UInt16](repeating: 0, count: width * height * channels)
+        let mask = (1 << bitDepth) - 1
+        try samples.withUnsafeMutableBufferPointer { (s) throws(EntropyCodingError) in
+            try scan(width: width, height: height, channels: channels, bitDepth: bitDepth, samples: s) { (i, prediction, context) throws(EntropyCodingError) in
+                let residual = try residuals.decode(context: context, from: &decoder)
+                s[i] = UInt16((prediction + Int(truncatingIfNeeded: residual)) & mask)
+            }
+        }
+        return Image(width: width, height: height, channels: channels, bitDepth: bitDepth, samples: samples)
+    }
+}
+
+/// FLAC's fixed predictors (order 0...3) chosen per block and channel; residual contexts from a
+/// running mean of residual magnitudes.
+enum AudioPredictor {
+    static let blockFrames = 4096
+
+    @inline(__always)
+    static func predict(order: Int, _ h1: Int64, _ h2: Int64, _ h3: Int64) -> Int64 {
+        switch order {
+        case 0: 0
+        case 1: h1
+        case 2: 2 * h1 - h2
+        default: 3 * h1 - 3 * h2 + h3
+        }
+    }
+
+    /// Context from the running mean (×16) of |residual|: its bit length.
+    @inline(__always)
+    static func context(_ mean: Int64, contexts: Int) -> Int { min(contexts - 1, 64 - (mean >> 4).leadingZeroBitCount) }
+
+    static func encode(_ samples: [Int32], bits: Int, channels: Int, into encoder: inout RangeEncoder) {
+        let values = samples.map { Int64($0 >> Int32(32 - bits)) }  // right-justified
+        let maxBits = bits + 4, contexts = maxBits + 1
+        var residuals = ResidualCoder(contexts: contexts, maxBits: maxBits)
+        let frames = values.count / channels
+        var means = [Int64](repeating: 0, count: channels)
+        for start in stride(from: 0, to: frames, by: blockFrames) {
+            let end = min(frames, start + blockFrames)
+            for c in 0..<channels {
+                let sample = { (f: Int) -> Int64 in f >= 0 ? values[f * channels + c] : 0 }
+                var bestOrder = 0, bestCost = Int64.max
+                for order in 0...3 {
+                    var cost: Int64 = 0
+                    for f in start..<end { cost += abs(sample(f) - predict(order: order, sample(f - 1), sample(f - 2), sample(f - 3))) }
+                    if cost < bestCost { (bestOrder, bestCost) = (order, cost) }
+                }
+                encoder.encodeBypass(UInt32(bestOrder), bitCount: 2)
+                for f in start..<end {
+                    let residual = sample(f) - predict(order: bestOrder, sample(f - 1), sample(f - 2), sample(f - 3))
+                    residuals.encode(residual, context: context(means[c], contexts: contexts), into: &encoder)
+                    means[c] += abs(residual) - (means[c] >> 4)
+                }
+            }
+        }
+    }
+
+    static func decode(count: Int, bits: Int, channels: Int, from decoder: inout RangeDecoder) throws(EntropyCodingError) -> [Int32] {
+        let maxBits = bits + 4, contexts = maxBits + 1
+        var residuals = ResidualCoder(contexts: contexts, maxBits: maxBits)
+        var values = [Int64](repeating: 0, count: count)
+        let frames = count / channels
+        let low = -(Int64(1) << (bits - 1)), high = Int64(1) << (bits - 1)
+        var means = [Int64](repeating: 0, count: channels)
+        for start in stride(from: 0, to: frames, by: blockFrames) {
+            let end = min(frames, start + blockFrames)
+            for c in 0..<channels {
+                let order = Int(try decoder.decodeBypass(bitCount: 2))
+                for f in start..<end {
+                    let h1 = f >= 1 ? values[(f - 1) * channels + c] : 0
+                    let h2 = f >= 2 ? values[(f - 2) * channels + c] : 0
+                    let h3 = f >= 3 ? values[(f - 3) * channels + c] : 0
+                    let residual = try residuals.decode(context: context(means[c], contexts: contexts), from: &decoder)
+                    let value = predict(order: order, h1, h2, h3) &+ residual
+                    guard value >= low, value < high else { throw .corruptInput("audio sample outside \(bits)-bit range") }
+                    values[f * channels + c] = value
+                    means[c] += abs(residual) - (means[c] >> 4)
+                }
+            }
+        }
+        return values.map { Int32(truncatingIfNeeded: $0 << Int64(32 - bits)) }
+    }
+}
+
+/// Bytes, bit by bit (most significant first), context mixing as in lpaq: bit models under the
+/// order-1, 2, 3, 4 and 6 contexts (order 1 direct, the others hashed per context and nibble
+/// into buckets of 16 slots), each a probability with
+/// a hit count that sets its learning rate, mixed in the logistic (stretch) domain by a linear
+/// mixer per partial byte that is trained online. All fixed-point integer arithmetic.
+struct ByteModel {
+    /// squash(d) = 4096 / (1 + e^(−d/256)) for d in −2047...2047, and its inverse, stretch.
+    static let squashTable: [Int32] = (-2047...2047).map { d in
+        Int32(min(4095, max(1, (4096 / (1 + DeterministicMath.exp(-Double(d) / 256))).rounded())))
+    }
+    static let stretchTable: [Int32] = {
+        var table = [Int32](repeating: 2047, count: 4096)
+        var p = 0
+        for d in -2047...2047 {
+            let v = Int(squashTable[d + 2047])
+            while p <= v { table[p] = Int32(d); p += 1 }
+        }
+        return table
+    }()
+    /// Learning rate of a bit model after n hits: 1/(n + 1.5), in 16-bit fixed point.
+    static let rates: [UInt32] = (0..<64).map { UInt32(65536 * 2 / (2 * $0 + 3)) }
+    static let countLimit: UInt32 = 60
+
+    static let hashedOrders = [2, 3, 4, 6]
+    /// log2 of each hashed table's slots: sized to the input (encoder and decoder both know its
+    /// length), 2^12...2^22, so small inputs do not pay for 64 MiB of tables.
+    let hashBits: Int
+    static let inputs = 1 + hashedOrders.count + 1  // order 1, hashed orders, bias
+
+    /// Bit models: probability of a 1 in the top 22 bits, hit count in the low 10.
+    private var direct = [UInt32](repeating: 1 << 31, count: 256 * 256)
+    private var hashed: [UInt32]
+    private var weights = [Int32](repeating: 1 << 14, count: 256 * inputs)
+    private var history: UInt64 = 0
+    // Per-byte scratch, kept here so coding a byte allocates nothing.
+    private var contextHashes = [UInt32](repeating: 0, count: hashedOrders.count)
+    private var slots = [Int](repeating: 0, count: inputs - 1)
+    private var buckets = [Int](repeating: 0, count: hashedOrders.count)
+    private var stretched = [Int64](repeating: 256, count: inputs)
+
+    init(length: Int) {
+        hashBits = min(22, max(12, Int.bitWidth - length.leadingZeroBitCount + 3))
+        hashed = [UInt32](repeating: 1 << 31, count: Self.hashedOrders.count << hashBits)
+    }
+
+    @inline(__always) static func squash(_ d: Int64) -> Int32 { squashTable[Int(min(2047, max(-2047, d))) + 2047] }
+
+    @inline(__always) static func update(_ slot: inout UInt32, _ bit: Bool) {
+        let count = slot & 1023, p = slot >> 10
+        let target: UInt32 = bit ? (1 << 22) - 1 : 0
+        let step = UInt32(truncatingIfNeeded: ((Int64(target) - Int64(p)) * Int64(rates[Int(count)])) >> 16)
+        slot = (p &+ step) << 10 | min(count + 1, countLimit)
+    }
+
+    /// Codes (or decodes) one byte; `bitAt` gets P(bit = 1) in 1...4095 of 4096 and the bit
+    /// position, and returns the encoder's bit or the decoder's.
+    @inline(__always)
+    private mutating func code(_ bitAt: (_ probabilityOfOne: UInt32, _ position: Int) throws(EntropyCodingError) -> Bool) throws(EntropyCodingError) -> Int {
+        for (k, order) in Self.hashedOrders.enumerated() {
+            let context = history & ((1 << UInt64(8 * order)) - 1)
+            let mixed = (context &+ UInt64(order)) &* 0x9E37_79B9_7F4A_7C15
+            contextHashes[k] = UInt32(truncatingIfNeeded: mixed >> 32)
+        }
+        let previous = Int(history & 0xFF)
+        var node = 1
+        var nibble = 1  // the bits of the current nibble so far, behind a leading 1: 1...15
+        for position in (0..<8).reversed() {
+            if position == 7 || position == 3 {
+                // A bucket of 16 slots per context and nibble, so the four bits of a nibble hit
+                // one cache line per order instead of four random ones.
+                for k in 0..<Self.hashedOrders.count {
+                    let h = (contextHashes[k] ^ UInt32(node) &* 0x85EB_CA6B) >> UInt32(32 - (hashBits - 4))
+                    buckets[k] = k << hashBits | Int(h) << 4
+                }
+                nibble = 1
+            }
+            slots[0] = previous << 8 | node
+            stretched[0] = Int64(Self.stretchTable[Int(direct[slots[0]] >> 20)])
+            for k in 0..<Self.hashedOrders.count {
+                slots[k + 1] = buckets[k] | nibble
+                stretched[k + 1] = Int64(Self.stretchTable[Int(hashed[slots[k + 1]] >> 20)])
+            }
+            let w = node * Self.inputs
+            var dot: Int64 = 0
+            for i in 0..<Self.inputs { dot += Int64(weights[w + i]) * stretched[i] }
+            let p = Self.squash(dot >> 16)
+            let bit = try bitAt(UInt32(p), position)
+            let error = Int64((bit ? 4095 : 0) - p) * 12
+            for i in 0..<Self.inputs { weights[w + i] &+= Int32(truncatingIfNeeded: (stretched[i] * error) >> 16) }
+            Self.update(&direct[slots[0]], bit)
+            for k in 1..<Self.inputs - 1 { Self.update(&hashed[slots[k]], bit) }
+            node = node << 1 | (bit ? 1 : 0)
+            nibble = nibble << 1 | (bit ? 1 : 0)
+        }
+        let byte = node & 0xFF
+        history = history << 8 | UInt64(byte)
+        return byte
+    }
+
+    static func encode(_ bytes: [UInt8], into encoder: inout RangeEncoder) {
+        var model = ByteModel(length: bytes.count)
+        for byte in bytes {
+            _ = try! model.code { p1, position in
+                let bit = (byte >> UInt8(position)) & 1 == 1
+                encoder.encode(bit: bit, probabilityOfZero: 4096 - p1, precision: 12)
+                return bit
+            }
+        }
+    }
+
+    static func decode(count: Int, from decoder: inout RangeDecoder) throws(EntropyCodingError) -> [UInt8] {
+        var model = ByteModel(length: count)
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(min(count, 1 << 26))
+        for _ in 0..<count {
+            bytes.append(UInt8(try model.code { p1, _ throws(EntropyCodingError) in
+                try decoder.decodeBit(probabilityOfZero: 4096 - p1, precision: 12)
+            }))
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,182 @@
+import ArgumentParser
+import CodecKit
+import Container
+import Foundation
+import MediaIO
+
+struct Encode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compress files into NeuralCodecs containers.",
+        discussion: """
+            The input's type comes from its magic bytes: PNG → image, WAV/FLAC/Ogg → audio, \
+            anything else → bytes. Without --codec each type gets its default codec (`codec list`).
+              codec encode photo.png -o photo.nc
+              codec encode --codec store -o out/ *.flac        (all cores, one progress line)
+              codec encode --from list.txt --shard 3/16 -o out/  (one job of a 16-way array)
+            """)
+
+    @Option(help: ArgumentHelp("A codec or model id from `codec list`.", valueName: "id"))
+    var codec: String?
+
+    @Option(name: [.customShort("p"), .customLong("param")],
+            help: ArgumentHelp("A codec option, name=value (repeatable; `codec list` shows each codec's).", valueName: "name=value"))
+    var params: [String] = []
+
+    @OptionGroup var files: FileOptions
+
+    func run() throws {
+        let inputs = try files.resolvedInputs()
+        let options = try wrap { () throws(CodecError) in try CodecOptions(parsing: params) }
+        if let codec { _ = try wrap { () throws(CodecError) in try registry.entry(codec) } }
+        let jobs = try plan(inputs)
+        for job in jobs { try FileIO.checkWritable(job.output, force: files.force) }
+        let codec = self.codec, force = files.force
+        let code = Batch.run(jobs, verb: "encoded", options: files) { job throws(CLIError) in
+            try Pipeline.encode(job.input, to: job.output, codec: codec, options: options, force: force)
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    private func plan(_ inputs: [String]) throws(CLIError) -> [Batch.Job] {
+        try planJobs(inputs, output: files.output) { Pipeline.encodedName(for: $0) }
+    }
+}
+
+struct Decode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Decompress NeuralCodecs containers back to PNG, WAV/FLAC or bytes.",
+        discussion: """
+            The output format follows the output's extension (.png, .wav, .flac, .ogg); without \
+            one, images become PNG, audio its source format, bytes stay bytes.
+              codec decode photo.nc -o photo.png
+              codec decode -o restored/ out/*.nc
+            """)
+
+    @OptionGroup var files: FileOptions
+
+    func run() throws {
+        let inputs = try files.resolvedInputs()
+        let jobs = try planJobs(inputs, output: files.output) { input in
+            // Peek at the header so the default name gets a fitting extension.
+            let kind = (try? FileIO.read(input)).flatMap { try? ContainerFile(parsing: $0) }?.media.kind
+            return Pipeline.decodedName(for: input, kind: kind)
+        }
+        for job in jobs { try FileIO.checkWritable(job.output, force: files.force) }
+        let force = files.force
+        let code = Batch.run(jobs, verb: "decoded", options: files) { job throws(CLIError) in
+            try Pipeline.decode(job.input, to: job.output, force: force)
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// One output per input: a named file for a single input, else files in an output directory.
+func planJobs(_ inputs: [String], output: String?, name: (String) -> String) throws(CLIError) -> [Batch.Job] {
+    var isDir: ObjCBool = false
+    let outputIsDir = output.map { FileManager.default.fileExists(atPath: $0, isDirectory: &isDir) && isDir.boolValue } ?? false
+    if inputs.count == 1 && !outputIsDir {
+        let input = inputs[0]
+        let out = output ?? (input == "-" ? "-" : FileIO.directory(of: input) + "/" + name(input))
+        return [Batch.Job(input: input, output: out)]
+    }
+    guard let dir = output else { throw .usage("several inputs need -o DIRECTORY") }
+    guard outputIsDir else { throw .usage("several inputs need -o DIRECTORY, and \(dir) is not an existing directory") }
+    guard !inputs.contains("-") else { throw .usage("'-' (standard input) can only be used alone") }
+    var seen = Set<String>()
+    return try inputs.map { input throws(CLIError) in
+        let out = dir + "/" + name(input)
+        guard seen.insert(out).inserted else { throw .usage("two inputs would both be written to \(out)") }
+        return Batch.Job(input: input, output: out)
+    }
+}
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show what a compressed file holds.")
+
+    @Argument(help: "A NeuralCodecs container.")
+    var file: String
+
+    func run() throws {
+        let bytes = try FileIO.read(file)
+        let c = try wrap { () throws(ContainerError) in try ContainerFile(parsing: bytes) }
+        print("file:      \(file) (\(bytes.count) bytes)")
+        print("format:    NeuralCodecs container, version \(ContainerFile.formatVersion), CRC-32 ok")
+        print("codec:     \(c.codecID)")
+        if !c.modelID.isEmpty { print("model:     \(c.modelID) (weights hash \(String(c.modelHash, radix: 16)))") }
+        print("media:     \(describe(c.media))")
+        print("payload:   \(c.payload.count) bytes")
+        let raw = c.media.sampleCount * rawBytesPerSample(c.media)
+        if raw > 0 { print("rate:      \(rateDescription(bits: bytes.count * 8, media: c.media)), \(String(format: "%.2f", Double(raw) / Double(bytes.count)))x smaller than raw samples") }
+    }
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the codecs and models this build offers.")
+
+    func run() {
+        let rows = registry.entries.map { e -> [String] in
+            let i = e.info
+            let params = i.parameters.map { "\($0.name)=\($0.defaultValue)" }.joined(separator: " ")
+            return [i.id, i.modalities.map(\.rawValue).joined(separator: ","), i.lossless ? "lossless" : "lossy",
+                    i.summary + (params.isEmpty ? "" : "  [\(params)]")]
+        }
+        printTable(header: ["id", "media", "kind", "what"], rows: rows)
+        let defaults = registry.defaults.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) → \($0.value)" }
+        print("\ndefaults: " + defaults.joined(separator: ", "))
+        for e in registry.entries where !e.info.parameters.isEmpty {
+            print("\n\(e.info.id) options (-p name=value):")
+            for p in e.info.parameters { print("  \(p.name) (default \(p.defaultValue)): \(p.help)") }
+        }
+    }
+}
+
+/// Runs a typed-throwing call, converting its error for the CLI.
+func wrap<T, E: Error>(_ body: () throws(E) -> T) throws(CLIError) -> T {
+    do { return try body() } catch { throw CLIError(error) }
+}
+
+func describe(_ m: MediaDescriptor) -> String {
+    switch m {
+    case .image(let w, let h, let c, let d, let sbit):
+        "image \(w)x\(h), \(["gray", "gray+alpha", "RGB", "RGBA"][c - 1]), \(d)-bit" + (sbit > 0 ? " (\(sbit) significant)" : "")
+    case .audio(let rate, let c, let frames, let format, _):
+        "audio \(rate) Hz, \(c) channel\(c == 1 ? "" : "s"), \(frames) frames (\(String(format: "%.2f", Double(frames) / Double(rate))) s), "
+            + (format > 0 ? "\(format)-bit PCM" : format == -32 ? "float" : "double") + ", from \(m.audioSource.rawValue)"
+    case .bytes(let n):
+        "bytes, \(n)"
+    }
+}
+
+func rawBytesPerSample(_ m: MediaDescriptor) -> Int {
+    switch m {
+    case .image(_, _, _, let d, _): d / 8
+    case .audio(_, _, _, let f, _): abs(f) / 8
+    case .bytes: 1
+    }
+}
+
+/// Bits per pixel (images), per sample (audio) or per byte (bytes).
+func bitsPerUnit(bits: Int, media m: MediaDescriptor) -> (value: Double, unit: String)? {
+    switch m {
+    case .image(let w, let h, _, _, _): w * h > 0 ? (Double(bits) / Double(w * h), "bits/pixel") : nil
+    case .audio(_, let c, let f, _, _): c * f > 0 ? (Double(bits) / Double(c * f), "bits/sample") : nil
+    case .bytes(let n): n > 0 ? (Double(bits) / Double(n), "bits/byte") : nil
+    }
+}
+
+func rateDescription(bits: Int, media: MediaDescriptor) -> String {
+    guard let r = bitsPerUnit(bits: bits, media: media) else { return "-" }
+    return String(format: "%.4f ", r.value) + r.unit
+}
+
+func printTable(header: [String], rows: [[String]]) {
+    let all = [header] + rows
+    let widths = header.indices.map { c in all.map { $0[c].count }.max() ?? 0 }
+    for (k, row) in all.enumerated() {
+        let line = row.enumerated().map { c, cell in
+            c == row.count - 1 ? cell : cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+        print(line)
+        if k == 0 { print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
+    }
+}

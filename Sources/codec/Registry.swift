@@ -1,0 +1,10 @@
+import CodecKit
+import Store
+
+/// Every codec and released model this build offers. Adding a codec is one entry here.
+let registry = CodecRegistry(
+    [
+        CodecRegistry.Entry(info: StoreCodec().info) { StoreCodec() },
+        CodecRegistry.Entry(info: PredictiveCodec().info) { PredictiveCodec() },
+    ],
+    defaults: [.image: PredictiveCodec.id, .audio: PredictiveCodec.id, .bytes: PredictiveCodec.id])

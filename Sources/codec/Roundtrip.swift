@@ -1,0 +1,132 @@
+import ArgumentParser
+import CodecKit
+import Container
+import Foundation
+import MediaIO
+
+struct Roundtrip: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Encode and decode files, and report size, rate, speed and fidelity.",
+        discussion: """
+            Nothing is written. Fidelity: exactness for every path; PSNR and MS-SSIM for images; \
+            SNR, SI-SDR and PSNR for audio. Ratio is raw sample bytes over container bytes.
+              codec roundtrip photo.png
+              codec roundtrip --all-codecs --json SampleMedia/*
+            """)
+
+    @Argument(help: "Input files.")
+    var inputs: [String]
+
+    @Option(help: ArgumentHelp("A codec or model id from `codec list` (default: each input's default codec).", valueName: "id"))
+    var codec: String?
+
+    @Flag(help: "Run every registered codec that takes each input.")
+    var allCodecs = false
+
+    @Option(name: [.customShort("p"), .customLong("param")], help: ArgumentHelp("A codec option, name=value (repeatable).", valueName: "name=value"))
+    var params: [String] = []
+
+    @Flag(help: "Print machine-readable JSON instead of a table.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "No progress line.")
+    var quiet = false
+
+    struct Row: Codable {
+        var file: String
+        var codec: String
+        var media: String
+        var rawBytes: Int
+        var encodedBytes: Int
+        var rate: Double?
+        var rateUnit: String?
+        var ratio: Double
+        var encodeSeconds: Double
+        var decodeSeconds: Double
+        var fidelity: Fidelity
+        var error: String?
+    }
+
+    func run() throws {
+        guard codec == nil || !allCodecs else { throw CLIError.usage("give --codec or --all-codecs, not both") }
+        let options = try wrap { () throws(CodecError) in try CodecOptions(parsing: params) }
+        if let codec { _ = try wrap { () throws(CodecError) in try registry.entry(codec) } }
+        var rows: [Row] = []
+        var worst: Int32 = 0
+        let progress = Progress(verb: "round trip", total: inputs.count, quiet: quiet || json)
+        for input in inputs {
+            progress.started(FileIO.fileName(of: input))
+            do {
+                let bytes = try FileIO.read(input)
+                let media = try wrap { () throws(MediaError) in try MediaFile.decode(bytes, name: input) }
+                let ids = allCodecs ? registry.entries.filter { $0.info.modalities.contains(media.kind) }.map(\.info.id)
+                                    : [codec ?? registry.defaults[media.kind] ?? "store"]
+                for id in ids {
+                    do {
+                        rows.append(try measure(media, file: input, codec: id, options: allCodecs ? CodecOptions() : options))
+                    } catch {
+                        worst = max(worst, error.exitCode)
+                        printError("error: \(input) with \(id): \(error.message)")
+                    }
+                }
+            } catch {
+                worst = max(worst, error.exitCode)
+                printError("error: \(error.message)")
+            }
+            progress.finished()
+        }
+        progress.end()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+        } else {
+            printTable(header: ["file", "codec", "media", "raw", "encoded", "rate", "ratio", "enc ms", "dec ms", "fidelity"],
+                       rows: rows.map(Self.cells))
+        }
+        if worst != 0 { throw ExitCode(worst) }
+    }
+
+    private func measure(_ media: Media, file: String, codec id: String, options: CodecOptions) throws(CLIError) -> Row {
+        let codec = try wrap { () throws(CodecError) in try registry.codec(id, for: media.kind) }
+        let t0 = Date()
+        let encoded = try wrap { () throws(CodecError) in try codec.encode(media, options: options) }.serialized()
+        let t1 = Date()
+        let decoded = try Pipeline.decodeContainer(encoded, name: file)
+        let t2 = Date()
+        let descriptor = MediaDescriptor(media)
+        let raw = descriptor.sampleCount * rawBytesPerSample(descriptor)
+        let rate = bitsPerUnit(bits: encoded.count * 8, media: descriptor)
+        return Row(file: FileIO.fileName(of: file), codec: id, media: describeShort(descriptor),
+                   rawBytes: raw, encodedBytes: encoded.count, rate: rate?.value, rateUnit: rate?.unit,
+                   ratio: Double(raw) / Double(encoded.count),
+                   encodeSeconds: t1.timeIntervalSince(t0), decodeSeconds: t2.timeIntervalSince(t1),
+                   fidelity: Fidelity(original: media, decoded: decoded))
+    }
+
+    private static func cells(_ r: Row) -> [String] {
+        let f = r.fidelity
+        var fidelity = f.exact ? "exact" : ""
+        if !f.exact {
+            var parts: [String] = []
+            if let v = f.psnr { parts.append(String(format: "PSNR %.2f dB", v)) }
+            if let v = f.msssim { parts.append(String(format: "MS-SSIM %.4f", v)) }
+            if let v = f.snr { parts.append(String(format: "SNR %.2f dB", v)) }
+            if let v = f.sisdr { parts.append(String(format: "SI-SDR %.2f dB", v)) }
+            fidelity = parts.joined(separator: ", ")
+        }
+        let unit = (r.rateUnit ?? "").replacingOccurrences(of: "bits/", with: "b/")
+        return [r.file, r.codec, r.media, formatBytes(r.rawBytes), formatBytes(r.encodedBytes),
+                r.rate.map { String(format: "%.3f %@", $0, unit) } ?? "-", String(format: "%.2fx", r.ratio),
+                String(format: "%.1f", r.encodeSeconds * 1000), String(format: "%.1f", r.decodeSeconds * 1000), fidelity]
+    }
+}
+
+func describeShort(_ m: MediaDescriptor) -> String {
+    switch m {
+    case .image(let w, let h, let c, let d, _): "\(w)x\(h)x\(c) \(d)-bit"
+    case .audio(let rate, let c, let f, _, _): "\(c)ch \(rate) Hz \(String(format: "%.1f", Double(f) / Double(rate))) s"
+    case .bytes(let n): "\(n) bytes"
+    }
+}

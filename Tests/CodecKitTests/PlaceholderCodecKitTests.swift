@@ -1,2 +1,0 @@
-import Testing
-@Test func CodecKitBuildsAndLinks() { #expect(Bool(true)) }

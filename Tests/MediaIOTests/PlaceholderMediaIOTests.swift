@@ -1,2 +1,0 @@
-import Testing
-@Test func MediaIOBuildsAndLinks() { #expect(Bool(true)) }
