@@ -143,7 +143,7 @@ public struct PCCodec: Codec {
         let d = rows * columns
         let count: Int
         switch file.media {
-        case .image(let w, let h, let c, let depth):
+        case .image(let w, let h, let c, let depth, _):
             guard w == columns, h == rows, c == 1, depth == 8 else { throw .corruptPayload("header declares a \(w)x\(h)x\(c) image; \(info.id) writes \(columns)x\(rows)x1") }
             count = 1
         case .bytes(let n):

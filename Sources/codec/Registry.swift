@@ -1,4 +1,5 @@
 import CodecKit
+import PCCodec
 import Store
 
 /// Every codec and released model this build offers. Adding a codec is one entry here.
@@ -6,5 +7,6 @@ let registry = CodecRegistry(
     [
         CodecRegistry.Entry(info: StoreCodec().info) { StoreCodec() },
         CodecRegistry.Entry(info: PredictiveCodec().info) { PredictiveCodec() },
+        CodecRegistry.Entry(info: PCCodec.info()) { () throws(CodecError) in try PCCodec() },
     ],
     defaults: [.image: PredictiveCodec.id, .audio: PredictiveCodec.id, .bytes: PredictiveCodec.id])
