@@ -2,6 +2,7 @@ import CodecKit
 import Container
 import Foundation
 import MediaIO
+import TextLM
 
 /// The work behind `encode` and `decode` for one file, shared by the single and batch forms.
 enum Pipeline {
@@ -42,7 +43,8 @@ enum Pipeline {
 
     static func decodeContainer(_ bytes: [UInt8], name: String) throws(CLIError) -> Media {
         do {
-            let file = try ContainerFile(parsing: bytes)
+            // `codec tokens` writes eiw token streams as .npy files; they decode like containers.
+            let file = EIWTokens.isNPY(bytes) ? try EIWTokens.container(fromNPY: bytes) : try ContainerFile(parsing: bytes)
             let media = try registry.codec(decoding: file).decode(file)
             // A codec must give back exactly what the header promised; anything else is corrupt.
             guard MediaDescriptor(media).matchesShape(of: file.media) else {

@@ -1,6 +1,7 @@
 import CodecKit
 import PCCodec
 import Store
+import TextLM
 
 /// Every codec and released model this build offers. Adding a codec is one entry here.
 let registry = CodecRegistry(
@@ -8,5 +9,7 @@ let registry = CodecRegistry(
         CodecRegistry.Entry(info: StoreCodec().info) { StoreCodec() },
         CodecRegistry.Entry(info: PredictiveCodec().info) { PredictiveCodec() },
         CodecRegistry.Entry(info: PCCodec.info()) { () throws(CodecError) in try PCCodec() },
+        CodecRegistry.Entry(info: LMACCodec().info) { LMACCodec() },
+        CodecRegistry.Entry(info: EIWCodec().info) { EIWCodec() },
     ],
     defaults: [.image: PredictiveCodec.id, .audio: PredictiveCodec.id, .bytes: PredictiveCodec.id])
