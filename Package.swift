@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "ContainerTests", dependencies: ["Container"]),
         .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "TestSupport"]),
         .testTarget(name: "NeuralTests", dependencies: ["Neural"], exclude: ["Golden"]),
-        .testTarget(name: "CircuitsTests", dependencies: ["Circuits"]),
+        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "TestSupport"]),
         .testTarget(name: "CodecKitTests", dependencies: ["CodecKit", "Store", "TextLM", "PCCodec", "Circuits", "Container", "MediaIO", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["MediaIO", "Container", "TestSupport"]),
     ],

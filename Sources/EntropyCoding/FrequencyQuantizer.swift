@@ -168,3 +168,84 @@ struct PriorityHeap {
         siftDown(0)
     }
 }
+
+// MARK: - Lazily, from a cumulative distribution
+
+/// A distribution over `0..<valueCount` given by its cumulative function, for models that can
+/// evaluate C(x) cheaply but would pay for all K probabilities at once (a probabilistic circuit's
+/// conditionals, a large discretized CDF).
+public protocol CumulativeDistribution {
+    var valueCount: Int { get }
+    /// C(x) ∝ P(X < x) for x in 0...valueCount: C(0) = 0, non-decreasing, C(valueCount) the
+    /// (finite, positive, not necessarily 1) total.
+    func cumulative(_ x: Int) -> Double
+}
+
+/// The second entry point of the quantizer: a `CumulativeDistribution` as integer intervals,
+/// computed one boundary at a time instead of all K frequencies at once:
+///
+///     F(0) = 0,   F(x) = ⌊C(x) · (2^p − K) / C(K)⌋ + x   for 0 < x < K,   F(K) = 2^p,
+///
+/// and value x owns [F(x), F(x + 1)). C is non-decreasing, so every value gets at least 1; the
+/// extra K counts (one per value) cost K/2^p of the probability mass. Coding a value evaluates C
+/// twice; `symbol(atSlot:)` binary-searches the boundaries (O(log K) evaluations). Deterministic:
+/// one `Double` division for the scale, then one product and one truncation per boundary, in
+/// that order on every machine. Unlike `FrequencyQuantizer.quantize`, which places every count
+/// where it costs least, the floors here are not redistributed (that would need all of C).
+public struct QuantizedCumulative<D: CumulativeDistribution>: EntropyModel {
+    public let distribution: D
+    public let precision: Int
+    @usableFromInline let total: UInt32
+    /// (2^p − K) / C(K).
+    @usableFromInline let scale: Double
+
+    /// Throws when the precision is outside `FrequencyQuantizer.supportedPrecision`, when K is 0
+    /// or above 2^precision, or when C(K) is not finite and positive.
+    @inlinable
+    public init(_ distribution: D, precision: Int) throws(EntropyCodingError) {
+        guard FrequencyQuantizer.supportedPrecision.contains(precision) else {
+            throw .invalidPrecision(precision, supported: FrequencyQuantizer.supportedPrecision)
+        }
+        let k = distribution.valueCount
+        guard k > 0 else { throw .invalidProbabilities("the alphabet is empty") }
+        guard k <= 1 << precision else { throw .alphabetTooLarge(symbols: k, precision: precision) }
+        let c = distribution.cumulative(k)
+        guard c.isFinite, c > 0 else { throw .invalidProbabilities("the cumulative total is \(c)") }
+        self.distribution = distribution
+        self.precision = precision
+        total = UInt32(1) << precision
+        scale = Double(total - UInt32(k)) / c
+    }
+
+    public var alphabetSize: Int { distribution.valueCount }
+
+    /// F(x) for x in 0...K.
+    @inlinable
+    public func boundary(_ x: Int) -> UInt32 {
+        if x == 0 { return 0 }
+        return x == distribution.valueCount ? total : UInt32(distribution.cumulative(x) * scale) + UInt32(x)
+    }
+
+    @inlinable
+    public func interval(of symbol: Int) -> SymbolInterval? {
+        guard symbol >= 0, symbol < distribution.valueCount else { return nil }
+        let start = boundary(symbol)
+        return SymbolInterval(cumulative: start, frequency: boundary(symbol + 1) - start)
+    }
+
+    /// The value whose interval holds `slot`. Value 0 is tried first (one evaluation of C, where
+    /// it is the common case, e.g. black pixels), then a binary search over the boundaries.
+    @inlinable
+    public func symbol(atSlot slot: UInt32) -> (symbol: Int, interval: SymbolInterval) {
+        let first = boundary(1)
+        if slot < first { return (0, SymbolInterval(cumulative: 0, frequency: first)) }
+        var lo = 1, hi = distribution.valueCount  // F(lo) ≤ slot < F(hi)
+        var startLo = first, startHi = total
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2
+            let f = boundary(mid)
+            if f <= slot { lo = mid; startLo = f } else { hi = mid; startHi = f }
+        }
+        return (lo, SymbolInterval(cumulative: startLo, frequency: startHi - startLo))
+    }
+}

@@ -54,6 +54,35 @@ extension RANSVariant {
         guard supportedPrecision.contains(precision) else { throw .invalidPrecision(precision, supported: supportedPrecision) }
         guard supportedRANSWays.contains(ways) else { throw .invalidWayCount(ways) }
     }
+
+    /// The interval of `symbol` (the `index`-th pushed), checking that this variant supports
+    /// the model's precision and that the symbol can be coded.
+    @inlinable static func codableInterval<M: EntropyModel>(of symbol: Int, model: M, index: Int) throws(EntropyCodingError) -> SymbolInterval {
+        guard supportedPrecision.contains(model.precision) else {
+            throw .invalidPrecision(model.precision, supported: supportedPrecision)
+        }
+        guard let interval = model.interval(of: symbol) else { throw .unencodableSymbol(symbol, index: index) }
+        return interval
+    }
+
+    /// One encoding step of one lane: shifts words out of x until x < xMax, then codes
+    /// [c, c + f): x ↦ ⌊x/f⌋·2^p + (x mod f) + c.
+    @inlinable static func encodeStep(_ interval: SymbolInterval, precision: Int, state x: inout State, words: inout [Word]) {
+        let f = State(interval.frequency)
+        let xMax = ((lowerBound >> precision) << wordBits) &* f
+        while x >= xMax {
+            words.append(Word(truncatingIfNeeded: x))
+            x >>= wordBits
+        }
+        x = ((x / f) << precision) &+ (x % f) &+ State(interval.cumulative)
+    }
+
+    /// The inverse of `encodeStep` before refilling: x ↦ f·⌊x/2^p⌋ + slot − c. Wrapping
+    /// arithmetic: an interval that does not contain the slot (a caller's bug) must not trap.
+    @inlinable static func decodeStep(_ interval: SymbolInterval, precision: Int, state x: State) -> State {
+        let slot = x & ((State(1) << precision) &- 1)
+        return State(interval.frequency) &* (x >> precision) &+ slot &- State(interval.cumulative)
+    }
 }
 
 // MARK: - Symbol by symbol (any model)
@@ -76,26 +105,14 @@ public struct RANSEncoder<V: RANSVariant> {
     /// Codes [c, c + f) of 2^precision (f ≥ 1, c + f ≤ 2^precision, precision supported).
     @inlinable
     public mutating func push(_ interval: SymbolInterval, precision: Int) {
-        let f = V.State(interval.frequency)
-        var x = states[lane]
-        let xMax = ((V.lowerBound >> precision) << V.wordBits) &* f
-        while x >= xMax {
-            words.append(V.Word(truncatingIfNeeded: x))
-            x >>= V.wordBits
-        }
-        x = ((x / f) << precision) &+ (x % f) &+ V.State(interval.cumulative)
-        states[lane] = x
+        V.encodeStep(interval, precision: precision, state: &states[lane], words: &words)
         lane = lane + 1 == ways ? 0 : lane + 1
         pushed += 1
     }
 
     @inlinable
     public mutating func push<M: EntropyModel>(_ symbol: Int, model: M) throws(EntropyCodingError) {
-        guard V.supportedPrecision.contains(model.precision) else {
-            throw .invalidPrecision(model.precision, supported: V.supportedPrecision)
-        }
-        guard let interval = model.interval(of: symbol) else { throw .unencodableSymbol(symbol, index: pushed) }
-        push(interval, precision: model.precision)
+        push(try V.codableInterval(of: symbol, model: model, index: pushed), precision: model.precision)
     }
 
     /// Writes the states and returns the stream in decoding order. The decoder decodes its
@@ -158,11 +175,8 @@ public struct RANSDecoder<V: RANSVariant> {
     /// Undoes the encoding of the interval that contains the current slot.
     @inlinable
     public mutating func consume(_ interval: SymbolInterval, precision: Int) throws(EntropyCodingError) {
-        var x = states[lane]
-        let slot = x & ((V.State(1) << precision) &- 1)
-        // Wrapping arithmetic: an interval that does not contain the slot (a caller's bug) must
-        // not trap; the loop below still ends because every pass consumes input.
-        x = V.State(interval.frequency) &* (x >> precision) &+ slot &- V.State(interval.cumulative)
+        var x = V.decodeStep(interval, precision: precision, state: states[lane])
+        // Ends even after a wrong interval (a caller's bug): every pass consumes input.
         while x < V.lowerBound { x = x << V.wordBits | V.State(try readWord()) }
         states[lane] = x
         lane = lane + 1 == ways ? 0 : lane + 1

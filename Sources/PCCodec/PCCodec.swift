@@ -2,6 +2,7 @@ import Circuits
 import CodecKit
 import Container
 import Dispatch
+import EntropyCoding
 import Foundation
 import MediaIO
 
@@ -21,6 +22,8 @@ public struct PCCodec: Codec {
     let conditionals: SequentialConditionals
     let modelHash: UInt64
     static let layoutVersion: UInt8 = 1
+    /// Coder precision: every pixel's conditional is quantized to intervals of 2^24.
+    static let precision = 24
 
     /// A codec around an in-memory model (tests, training), identified by `modelID` and `modelHash`.
     public init(model: HiddenChowLiuTree, rows: Int, columns: Int, modelID: String, modelHash: UInt64) throws(CodecError) {
@@ -45,7 +48,7 @@ public struct PCCodec: Codec {
         do { model = try ModelFile.parse(Array(loaded.weights)) } catch {
             throw .corruptModel(modelID: modelID, reason: error.description)
         }
-        guard config.codec == PCCodec.codecID, config.states == model.stateCount, config.precision == Int(RANS64.precision) else {
+        guard config.codec == PCCodec.codecID, config.states == model.stateCount, config.precision == PCCodec.precision else {
             throw .corruptModel(modelID: modelID, reason: "codec.json (codec \(config.codec), \(config.states) states, precision \(config.precision)) does not describe model.safetensors (\(model.stateCount) states)")
         }
         try self.init(model: model, rows: config.rows, columns: config.columns, modelID: modelID, modelHash: loaded.hash)
@@ -60,7 +63,7 @@ public struct PCCodec: Codec {
         public var precision: Int
         public init(rows: Int, columns: Int, states: Int) {
             codec = PCCodec.codecID; self.rows = rows; self.columns = columns; self.states = states
-            precision = Int(RANS64.precision)
+            precision = PCCodec.precision
         }
     }
 
@@ -94,7 +97,7 @@ public struct PCCodec: Codec {
         case .audio:
             throw .unsupportedMedia(codec: info.id, kind: .audio, accepts: info.modalities)
         }
-        let streams = encodeImages(pixels)
+        let streams = try encodeImages(pixels)
         var w = ByteWriter()
         w.u8(PCCodec.layoutVersion)
         writeVarint(&w, streams.count)
@@ -106,29 +109,38 @@ public struct PCCodec: Codec {
 
     /// One rANS stream per image, images spread over the cores (each stream depends only on its
     /// image, so the output does not depend on the thread count).
-    func encodeImages(_ pixels: [UInt8]) -> [[UInt8]] {
+    func encodeImages(_ pixels: [UInt8]) throws(CodecError) -> [[UInt8]] {
         let d = rows * columns, n = pixels.count / d
         let out = Results(count: n)
-        DispatchQueue.concurrentPerform(iterations: min(n, ProcessInfo.processInfo.activeProcessorCount * 4)) { worker in
-            let workers = min(n, ProcessInfo.processInfo.activeProcessorCount * 4)
+        let failures = Results(count: n)
+        let workers = min(n, ProcessInfo.processInfo.activeProcessorCount * 4)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: n, by: workers) {
-                out.set(i, encodeImage(pixels[(i * d)..<((i + 1) * d)]))
+                do { out.set(i, try encodeImage(pixels[(i * d)..<((i + 1) * d)])) } catch { failures.set(i, Array("image \(i): \(error)".utf8)) }
             }
         }
+        if let bad = failures.values.first(where: { !$0.isEmpty }) { throw .corruptModel(modelID: info.id, reason: String(decoding: bad, as: UTF8.self)) }
         return out.values
     }
 
-    /// Codes one image (row-major pixels) into its own stream.
-    public func encodeImage(_ pixels: ArraySlice<UInt8>) -> [UInt8] {
+    /// Codes one image (row-major pixels) into its own compact rANS stream. Throws only for a
+    /// conditional the quantizer rejects (a model whose probabilities vanish or overflow).
+    public func encodeImage(_ pixels: ArraySlice<UInt8>) throws(CodecError) -> [UInt8] {
         let base = pixels.startIndex
-        var intervals: [(start: UInt32, frequency: UInt32)] = []
+        var intervals: [SymbolInterval] = []
         intervals.reserveCapacity(pixels.count)
-        conditionals.walk { conditional -> Int in
-            let x = Int(pixels[base + conditional.variable])
-            intervals.append(QuantizedConditional(conditional).interval(of: x))
-            return x
-        }
-        return RANS64.encode(intervals)
+        do {
+            try conditionals.walk { (conditional) throws(EntropyCodingError) -> Int in
+                let x = Int(pixels[base + conditional.variable])
+                let model = try QuantizedCumulative(conditional, precision: PCCodec.precision)
+                guard let interval = model.interval(of: x) else { throw .unencodableSymbol(x, index: intervals.count) }
+                intervals.append(interval)
+                return x
+            }
+        } catch { throw .corruptModel(modelID: info.id, reason: "pixel conditional: \(error)") }
+        var encoder = CompactRANS64.Encoder()
+        for interval in intervals.reversed() { encoder.push(interval, precision: PCCodec.precision) }
+        return encoder.finish()
     }
 
     // MARK: Decoding
@@ -212,14 +224,15 @@ public struct PCCodec: Codec {
     /// Decodes one image's stream to its row-major pixels.
     public func decodeImage(_ stream: ArraySlice<UInt8>) throws(CodecError) -> [UInt8] {
         var pixels = [UInt8](repeating: 0, count: rows * columns)
-        var decoder = RANS64.Decoder(stream)
-        conditionals.walk { conditional -> Int in
-            let (x, start, freq) = QuantizedConditional(conditional).find(decoder.slot)
-            decoder.advance(start: start, frequency: freq)
-            pixels[conditional.variable] = UInt8(x)
-            return x
-        }
-        guard decoder.finishedCleanly else { throw .corruptPayload("an image stream does not decode cleanly (damaged data)") }
+        var decoder = CompactRANS64.Decoder(stream)
+        do {
+            try conditionals.walk { (conditional) throws(EntropyCodingError) -> Int in
+                let x = try decoder.decode(model: QuantizedCumulative(conditional, precision: PCCodec.precision))
+                pixels[conditional.variable] = UInt8(x)
+                return x
+            }
+        } catch { throw .corruptModel(modelID: info.id, reason: "pixel conditional: \(error)") }
+        do { try decoder.finish() } catch { throw .corruptPayload("an image stream does not decode cleanly (damaged data: \(error))") }
         return pixels
     }
 }
@@ -259,3 +272,7 @@ func readVarint(_ r: inout ByteReader) throws(CodecError) -> Int {
     }
     throw .corruptPayload("malformed length")
 }
+
+/// A pixel's conditional is a cumulative distribution: the quantizer reads it one boundary at a
+/// time, so no pixel needs all K probabilities.
+extension SequentialConditionals.Conditional: CumulativeDistribution {}
