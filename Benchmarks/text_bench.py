@@ -95,6 +95,8 @@ def report() -> str:
              f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}. Machine: {cpu}, 2 cores "
              "shared with other jobs during the runs. Files read in place from ../shared/data/text.",
              "",
+             "![bits per byte](text.svg)",
+             "",
              "Bits per byte = 8 x output bytes / input bytes; ours include the whole container (header, CRC). "
              "Classical compressors: Debian binaries, default container overhead included. A value marked "
              "`(first N KB)` was measured on the file's first N bytes only (the M1 modes run at about 1-2 KB/s).",
@@ -137,6 +139,36 @@ def report() -> str:
     return "\n".join(lines) + "\n"
 
 
+def plot() -> str:
+    """A grouped bar chart of bits per byte per file (SVG, no dependencies)."""
+    rows = latest_rows()
+    series = [("lm-ac", "#1f77b4"), ("lm-ac (CM only)", "#6baed6"), ("eiw W=16", "#ff7f0e"),
+              ("bzip2 -9", "#7f7f7f"), ("xz -9e", "#bdbdbd")]
+    width, height, left, bottom, top = 760, 320, 50, 40, 20
+    group = (width - left - 10) / len(FILES)
+    bar = group / (len(series) + 1)
+    scale = (height - bottom - top) / 5.0  # 0..5 bits per byte
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">']
+    for y in range(6):
+        py = height - bottom - y * scale
+        out.append(f'<line x1="{left}" y1="{py:.0f}" x2="{width - 10}" y2="{py:.0f}" stroke="#eee"/><text x="{left - 6}" y="{py + 4:.0f}" text-anchor="end">{y}</text>')
+    for g, name in enumerate(FILES):
+        x0 = left + g * group
+        out.append(f'<text x="{x0 + group / 2:.0f}" y="{height - bottom + 15}" text-anchor="middle">{name}</text>')
+        for k, (mode, color) in enumerate(series):
+            r = rows.get((mode, name))
+            if not r:
+                continue
+            v = float(r["bpb"])
+            hatch = ' stroke="black" stroke-dasharray="2,2"' if r["prefix"] not in ("0", "") else ""
+            out.append(f'<rect x="{x0 + (k + 0.5) * bar:.1f}" y="{height - bottom - v * scale:.1f}" width="{bar * 0.9:.1f}" '
+                       f'height="{v * scale:.1f}" fill="{color}"{hatch}><title>{mode}: {v:.3f}</title></rect>')
+    for k, (mode, color) in enumerate(series):
+        out.append(f'<rect x="{left + 10 + k * 140}" y="4" width="10" height="10" fill="{color}"/><text x="{left + 24 + k * 140}" y="13">{mode}</text>')
+    out.append(f'<text x="12" y="{height / 2:.0f}" transform="rotate(-90 12 {height / 2:.0f})" text-anchor="middle">bits per byte</text></svg>')
+    return "\n".join(out) + "\n"
+
+
 def card_results() -> str:
     """The measured rows of the installed M1 (same weights hash), for its MODEL_CARD.md."""
     h = model_hash()
@@ -160,6 +192,7 @@ def main():
         measure([m for m in modes if m], [f for f in files if f], prefix)
     out = REPO / "Benchmarks" / "results" / "text.md"
     out.write_text(report())
+    (REPO / "Benchmarks" / "results" / "text.svg").write_text(plot())
     (REPO / "Benchmarks" / "results" / "eiw-m1-card.md").write_text(card_results())
     print(f"wrote {out}")
 
