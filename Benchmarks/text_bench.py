@@ -21,8 +21,12 @@ FILES = {"alice29.txt": "canterbury", "asyoulik.txt": "canterbury", "lcet10.txt"
 CLASSICAL = {"gzip -9": ["gzip", "-9", "-c"], "bzip2 -9": ["bzip2", "-9", "-c"], "xz -9e": ["xz", "-9e", "-c"],
              "zstd -19": ["zstd", "-19", "-c", "-q"], "brotli -q 11": ["brotli", "-q", "11", "-c"]}
 MODES = {"lm-ac": ["lm-ac", "lm=on"], "lm-ac (CM only)": ["lm-ac", "lm=off"],
-         "eiw W=16": ["eiw", "window=16"], "eiw W=32": ["eiw", "window=32"], "eiw W=64": ["eiw", "window=64"]}
+         "eiw W=16": ["eiw", "window=16"], "eiw W=32": ["eiw", "window=32"], "eiw W=64": ["eiw", "window=64"],
+         "lm-ac (CM only) same bytes": ["lm-ac", "lm=off"]}
 USES_M1 = {"lm-ac", "eiw W=16", "eiw W=32", "eiw W=64"}
+# Modes TEXT_BENCH_LM_PREFIX applies to: the M1 modes, and the CM-only baseline on the same bytes.
+PREFIXED = USES_M1 | {"lm-ac (CM only) same bytes"}
+TABLE_MODES = [m for m in MODES if m != "lm-ac (CM only) same bytes"]
 RUNS = REPO / "Benchmarks" / "results" / "text-runs.tsv"
 BENCH = Path(os.environ.get("TEXT_BENCH_BINARY", REPO / ".build" / "release" / "TextBench"))
 # Lester et al. 2024 (the issue quotes it): EqualInfoAC[b=16, v=65k] with their M1 reaches 5.31
@@ -61,7 +65,7 @@ def measure(selected_modes, selected_files, lm_prefix):
                         "dec_cpu": "", "bytes_per_token": "", "model": ""})
                 continue
             args = [str(BENCH), *MODES[label][:1], str(path), *MODES[label][1:]]
-            prefix = lm_prefix if label in USES_M1 and lm_prefix else 0
+            prefix = lm_prefix if label in PREFIXED and lm_prefix else 0
             if prefix:
                 args.append(f"prefix={prefix}")
             out = subprocess.run(args, capture_output=True, text=True)
@@ -95,11 +99,13 @@ def report() -> str:
              f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}. Machine: {cpu}, 2 cores "
              "shared with other jobs during the runs. Files read in place from ../shared/data/text.",
              "",
+             "![bits per byte](text.svg)",
+             "",
              "Bits per byte = 8 x output bytes / input bytes; ours include the whole container (header, CRC). "
              "Classical compressors: Debian binaries, default container overhead included. A value marked "
              "`(first N KB)` was measured on the file's first N bytes only (the M1 modes run at about 1-2 KB/s).",
              ""]
-    modes = list(MODES) + list(CLASSICAL)
+    modes = TABLE_MODES + list(CLASSICAL)
     lines.append("| file | " + " | ".join(modes) + " | best classical | target (0.9x) |")
     lines.append("|---" * (len(modes) + 3) + "|")
     for name in FILES:
@@ -116,6 +122,18 @@ def report() -> str:
             cells.append(f"{v:.3f}{note}")
         best = min(classical) if classical else None
         lines.append(f"| {name} | " + " | ".join(cells) + (f" | {best:.3f} | {0.9 * best:.3f} |" if best else " | - | - |"))
+    lines += ["", "## What M1 adds to lm-ac (the same bytes coded with lm=on and lm=off)", "",
+              "| file | bytes coded | lm=on | lm=off | gain |", "|---|---|---|---|---|"]
+    for name in FILES:
+        r = rows.get(("lm-ac", name))
+        if not r:
+            continue
+        base = rows.get(("lm-ac (CM only)", name)) if r["prefix"] in ("0", "") else rows.get(("lm-ac (CM only) same bytes", name))
+        if not base or base["prefix"] != r["prefix"]:
+            continue
+        on, off = float(r["bpb"]), float(base["bpb"])
+        coded = r["prefix"] if r["prefix"] not in ("0", "") else r["bytes"]
+        lines.append(f"| {name} | {coded} | {on:.3f} | {off:.3f} | {100 * (off - on) / off:.1f}% |")
     lines += ["", "## eiw: bytes of text per 16-bit token", "",
               f"The paper's M1 (trained on far more data) reaches {PAPER_BYTES_PER_TOKEN_W16} bytes per token at W=16 "
               "(EqualInfoAC[b=16, v=65k], quoted in the issue); the issue's target is 4.5.", "",
@@ -135,6 +153,36 @@ def report() -> str:
             coded = r["prefix"] if r["prefix"] not in ("0", "") else r["bytes"]
             lines.append(f"| {m} | {name} | {coded} | {r['enc_wall']} | {r['dec_wall']} | {r['enc_cpu']} | {r['dec_cpu']} | {r['model'] or '-'} |")
     return "\n".join(lines) + "\n"
+
+
+def plot() -> str:
+    """A grouped bar chart of bits per byte per file (SVG, no dependencies)."""
+    rows = latest_rows()
+    series = [("lm-ac", "#1f77b4"), ("lm-ac (CM only)", "#6baed6"), ("eiw W=16", "#ff7f0e"),
+              ("bzip2 -9", "#7f7f7f"), ("xz -9e", "#bdbdbd")]
+    width, height, left, bottom, top = 760, 320, 50, 40, 20
+    group = (width - left - 10) / len(FILES)
+    bar = group / (len(series) + 1)
+    scale = (height - bottom - top) / 5.0  # 0..5 bits per byte
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">']
+    for y in range(6):
+        py = height - bottom - y * scale
+        out.append(f'<line x1="{left}" y1="{py:.0f}" x2="{width - 10}" y2="{py:.0f}" stroke="#eee"/><text x="{left - 6}" y="{py + 4:.0f}" text-anchor="end">{y}</text>')
+    for g, name in enumerate(FILES):
+        x0 = left + g * group
+        out.append(f'<text x="{x0 + group / 2:.0f}" y="{height - bottom + 15}" text-anchor="middle">{name}</text>')
+        for k, (mode, color) in enumerate(series):
+            r = rows.get((mode, name))
+            if not r:
+                continue
+            v = float(r["bpb"])
+            hatch = ' stroke="black" stroke-dasharray="2,2"' if r["prefix"] not in ("0", "") else ""
+            out.append(f'<rect x="{x0 + (k + 0.5) * bar:.1f}" y="{height - bottom - v * scale:.1f}" width="{bar * 0.9:.1f}" '
+                       f'height="{v * scale:.1f}" fill="{color}"{hatch}><title>{mode}: {v:.3f}</title></rect>')
+    for k, (mode, color) in enumerate(series):
+        out.append(f'<rect x="{left + 10 + k * 140}" y="4" width="10" height="10" fill="{color}"/><text x="{left + 24 + k * 140}" y="13">{mode}</text>')
+    out.append(f'<text x="12" y="{height / 2:.0f}" transform="rotate(-90 12 {height / 2:.0f})" text-anchor="middle">bits per byte</text></svg>')
+    return "\n".join(out) + "\n"
 
 
 def card_results() -> str:
@@ -160,6 +208,7 @@ def main():
         measure([m for m in modes if m], [f for f in files if f], prefix)
     out = REPO / "Benchmarks" / "results" / "text.md"
     out.write_text(report())
+    (REPO / "Benchmarks" / "results" / "text.svg").write_text(plot())
     (REPO / "Benchmarks" / "results" / "eiw-m1-card.md").write_text(card_results())
     print(f"wrote {out}")
 

@@ -2,13 +2,14 @@ import CodecKit
 import Container
 import Foundation
 import MediaIO
+import TestSupport
 import Testing
 @testable import TextLM
 
-/// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
+/// Seeded pseudo-random bytes, so failures reproduce.
 private func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
-    var s = seed | 1
-    return (0..<n).map { _ in s ^= s << 13; s ^= s >> 7; s ^= s << 17; return UInt8(truncatingIfNeeded: s >> 32) }
+    var g = SplitMix64(seed: seed)
+    return (0..<n).map { _ in UInt8(truncatingIfNeeded: g.next()) }
 }
 
 private let english = Array("""
@@ -57,13 +58,10 @@ private func tinyModelStore() throws -> ModelStore {
 
 private func tinyTensors() throws -> [String: SafeTensors.Tensor] {
     let c = tinyConfig
-    var seed: UInt64 = 42
+    var g = SplitMix64(seed: 42)
     func tensor(_ shape: [Int], scale: Float) -> SafeTensors.Tensor {
         let n = shape.reduce(1, *)
-        return SafeTensors.Tensor(shape: shape, values: (0..<n).map { _ in
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            return (Float(seed >> 40) / Float(1 << 24) - 0.5) * scale
-        })
+        return SafeTensors.Tensor(shape: shape, values: (0..<n).map { _ in (Float(g.next() >> 40) / Float(1 << 24) - 0.5) * scale })
     }
     let d = c.width
     var t: [String: SafeTensors.Tensor] = [
@@ -84,13 +82,12 @@ private func tinyTensors() throws -> [String: SafeTensors.Tensor] {
 
 @Suite struct BinaryCoderTests {
     @Test func roundTripAndExactLength() {
-        var s: UInt64 = 7
+        var g = SplitMix64(seed: 7)
         var encoder = BinaryEncoder()
         var decisions: [(Int, UInt32)] = []
         for _ in 0..<5000 {
-            s = s &* 6364136223846793005 &+ 1
-            let p = UInt32(1 + (s >> 33) % 65535)
-            let bit = (s >> 20) % 65536 < p ? 1 : 0  // mostly follows p
+            let p = UInt32(1 + g.next() % 65535)
+            let bit = g.next() % 65536 < p ? 1 : 0  // follows p
             decisions.append((bit, p))
             encoder.encode(bit, p1: p)
         }

@@ -32,7 +32,7 @@ BATCH = 8
 VAL_WINDOWS = 48
 DATA_NOTE = ("dict-gcide (40 MB) is not used: 10,658 of its lines cite Shakespeare or the Bible, "
              "and asyoulik.txt (As You Like It) and bible.txt are evaluation files; besides, the "
-             "two-hour budget covers less than one epoch of data/text/train alone.")
+             "training budget (1.75 h) covers less than one epoch of data/text/train alone.")
 GOLDEN_TEXT = b"The quick brown fox jumps over the lazy dog. \xe2\x80\x94 Alice\r\n"
 
 
@@ -144,7 +144,7 @@ trained on as random 512-byte windows. {DATA_NOTE}
 
 ## Recipe
 `make train-eiw-m1` (Training/recipes/eiw_m1.py): AdamW (betas 0.9/0.95, weight decay 0.01 on
-matrices), peak learning rate from the run's log, 100 warm-up steps, cosine decay to 2% of the
+matrices), peak learning rate 1.5e-3 (the recipe's default, used for this run), 100 warm-up steps, cosine decay to 2% of the
 peak over the wall-clock budget, gradient clipping 1.0, batch {BATCH} x {cfg.context} bytes, float32,
 2 CPU threads, seed 1. Exported from the `{config['training']['checkpoint']}` checkpoint by `make export-eiw-m1`.
 
