@@ -44,14 +44,12 @@ public struct CodecRegistry: Sendable {
         return try entry.make()
     }
 
-    /// The codec that wrote a container: its model id if it has one, else its codec id.
+    /// The codec that wrote a container: the entry with its codec id and model id.
     public func codec(decoding file: ContainerFile) throws(CodecError) -> any Codec {
-        let id = file.modelID.isEmpty ? file.codecID : file.modelID
-        guard let e = entries.first(where: { $0.info.id == id && $0.info.codecID == file.codecID }) else {
-            if !file.modelID.isEmpty {
-                throw .missingModel(modelID: file.modelID, searched: ["the registry of this build"])
-            }
-            throw .codecNotAvailable(file.codecID)
+        let family = entries.filter { $0.info.codecID == file.codecID }
+        guard !family.isEmpty else { throw .codecNotAvailable(file.codecID) }
+        guard let e = family.first(where: { ($0.info.modelID ?? "") == file.modelID }) else {
+            throw .missingModel(modelID: file.modelID, searched: ["the models registered for codec '\(file.codecID)' in this build"])
         }
         return try e.make()
     }
