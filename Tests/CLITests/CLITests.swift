@@ -138,6 +138,18 @@ import TestSupport
         #expect(left.isEmpty, "left behind: \(left)")
     }
 
+    /// A codec with a released model is found again from the container's codec and model ids.
+    @Test func modelCodecRoundTripsThroughFiles() throws {
+        let digit = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("SampleMedia/digit-28x28.png").path
+        #expect(run(["encode", "--codec", "pc-mnist", digit, "-o", "\(dir)/d.nc", "-q"]).status == 0)
+        #expect(run(["decode", "\(dir)/d.nc", "-o", "\(dir)/d.png", "-q"]).status == 0)
+        #expect(read("d.png") != nil)
+        let r = run(["roundtrip", "--json", "--codec", "pc-mnist", digit])
+        let rows = try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [[String: Any]]
+        #expect((rows?.first?["fidelity"] as? [String: Any])?["exact"] as? Bool == true, "\(r.stderr)")
+    }
+
     @Test func roundtripReportsExactJSON() throws {
         let input = write("r.txt", Array(String(repeating: "round trip ", count: 50).utf8))
         let r = run(["roundtrip", "--json", input])
