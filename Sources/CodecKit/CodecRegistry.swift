@@ -69,7 +69,7 @@ extension MediaDescriptor {
             case .float: format = -32
             case .double: format = -64
             }
-            let source = [AudioSource.wav, .flac, .oggVorbis, .oggOpus].firstIndex(of: a.source) ?? 255
+            let source = MediaDescriptor.audioSources.firstIndex(of: a.source) ?? 255
             self = .audio(sampleRate: a.sampleRate, channels: a.channels, frames: a.frames, sampleFormat: format, source: source)
         case .bytes(let b):
             self = .bytes(count: b.count)
@@ -84,10 +84,13 @@ extension MediaDescriptor {
         }
     }
 
+    /// The audio containers by their code in the header (docs/FORMAT.md); 255 is any other.
+    static let audioSources: [AudioSource] = [.wav, .flac, .oggVorbis, .oggOpus]
+
     /// The `AudioSource` an audio descriptor records.
     public var audioSource: AudioSource {
-        guard case .audio(_, _, _, _, let s) = self else { return .other }
-        return [AudioSource.wav, .flac, .oggVorbis, .oggOpus].indices.contains(s) ? [.wav, .flac, .oggVorbis, .oggOpus][s] : .other
+        guard case .audio(_, _, _, _, let s) = self, Self.audioSources.indices.contains(s) else { return .other }
+        return Self.audioSources[s]
     }
 
     /// Number of samples (pixels x channels, frames x channels, or bytes) the media holds.

@@ -3,6 +3,7 @@ import CodecKit
 import Container
 import Foundation
 import MediaIO
+import Store
 
 struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -105,7 +106,7 @@ struct Info: ParsableCommand {
         if !c.modelID.isEmpty { print("model:     \(c.modelID) (weights hash \(String(c.modelHash, radix: 16)))") }
         print("media:     \(describe(c.media))")
         print("payload:   \(c.payload.count) bytes")
-        let raw = c.media.sampleCount * rawBytesPerSample(c.media)
+        let raw = c.media.sampleCount * SampleLayout.bytesPerSample(c.media)
         if raw > 0 { print("rate:      \(rateDescription(bits: bytes.count * 8, media: c.media)), \(String(format: "%.2f", Double(raw) / Double(bytes.count)))x smaller than raw samples") }
     }
 }
@@ -144,14 +145,6 @@ func describe(_ m: MediaDescriptor) -> String {
             + (format > 0 ? "\(format)-bit PCM" : format == -32 ? "float" : "double") + ", from \(m.audioSource.rawValue)"
     case .bytes(let n):
         "bytes, \(n)"
-    }
-}
-
-func rawBytesPerSample(_ m: MediaDescriptor) -> Int {
-    switch m {
-    case .image(_, _, _, let d, _): d / 8
-    case .audio(_, _, _, let f, _): abs(f) / 8
-    case .bytes: 1
     }
 }
 
