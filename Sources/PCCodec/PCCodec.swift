@@ -125,6 +125,7 @@ public struct PCCodec: Codec {
     /// Codes one image (row-major pixels) into its own compact rANS stream. Throws only for a
     /// conditional the quantizer rejects (a model whose probabilities vanish or overflow).
     public func encodeImage(_ pixels: ArraySlice<UInt8>) throws(CodecError) -> [UInt8] {
+        if pixels.allSatisfy({ $0 == 0 }) { return [] }  // see `decodeImage(_:)`
         let base = pixels.startIndex
         var intervals: [SymbolInterval] = []
         intervals.reserveCapacity(pixels.count)

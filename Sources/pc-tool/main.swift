@@ -191,7 +191,7 @@ func benchCommand(_ o: [String: String]) {
     | rANS streams (`SpreadCompactRANS64`) | \(f(overhead.streams, 2)) |
     | the same intervals with `CompactRANS64` (layout 1, for comparison) | \(f(overhead.compactStreams, 2)) |
     | stream length table | \(f(overhead.table, 2)) |
-    | layout byte and container header (\(all.serialized().count - all.payload.count) bytes), shared | \(f(overhead.rest, 2)) |
+    | layout byte, container header and CRC (1 + \(all.serialized().count - all.payload.count) bytes), shared | \(f(overhead.rest, 2)) |
     | total (file bits / \(n)) | \(f(Double(all.serialized().count * 8) / Double(n), 2)) |
 
     | speed (release, this machine) | images/s |
