@@ -37,3 +37,21 @@ bench-circuits: $(PC_TOOL)
 	  tail -n +2 Codecs/pc-mnist/training-log.csv | sed 's/^/| /; s/,/ | /g; s/$$/ |/'; \
 	} > Benchmarks/results/circuits.md.tmp && mv Benchmarks/results/circuits.md.tmp Benchmarks/results/circuits.md
 	@cat Benchmarks/results/circuits.md
+
+# Bounded libFuzzer run of the pc-mnist stream coder (SpreadCompactRANS64) on hostile bytes;
+# make fails on a crash.
+PC_FUZZ_SECONDS ?= 30
+Fuzz/bin/pc_spread_rans: Fuzz/pc_spread_rans.swift Fuzz/EntropyFuzzSupport.swift $(wildcard Sources/EntropyCoding/*.swift)
+	@mkdir -p Fuzz/bin
+	swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name PCFuzz $^ -o $@
+
+.PHONY: fuzz-pc
+fuzz-pc: Fuzz/bin/pc_spread_rans
+	@set -o pipefail; corpus=Fuzz/bin/corpus-pc_spread_rans; mkdir -p $$corpus; \
+	  echo "fuzzing $< for $(PC_FUZZ_SECONDS) s"; \
+	  $< -max_total_time=$(PC_FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+	    -artifact_prefix=Fuzz/bin/ $$corpus > Fuzz/bin/pc_spread_rans.log 2>&1 \
+	    || { tail -60 Fuzz/bin/pc_spread_rans.log; echo "$< crashed (input saved in Fuzz/bin/)"; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units|Done' Fuzz/bin/pc_spread_rans.log
+
+FUZZ_TARGETS += fuzz-pc
