@@ -27,6 +27,15 @@
 public enum SpreadCompactRANS64 {
     public static let supportedPrecision = CompactRANS64.supportedPrecision
 
+    /// Where the most significant byte of the final state sits in a stream of `streamLength`
+    /// bytes (nil for the empty stream), by `CompactRANS64`'s tail rule. It is never 0: the state
+    /// is written in as few bytes as it needs, and when words follow it is at least 2^24 (2^31,
+    /// or a state of 2^56 or more shifted down by one word). A container can therefore store it
+    /// more cheaply than 8 bits (pc-mnist's stream table does).
+    public static func leadingByteIndex(streamLength n: Int) -> Int? {
+        n == 0 ? nil : (n < 4 ? n : 4 + (n - 4) % 4) - 1
+    }
+
     /// Encodes symbol by symbol with any model; push the symbols in reverse of decoding order.
     public struct Encoder {
         @usableFromInline var base = CompactRANS64.Encoder()

@@ -11,9 +11,9 @@ import MediaIO
 /// marginals (Liu, Mandt and Van den Broeck, ICLR 2022). See docs/CIRCUITS.md.
 ///
 /// Input: one `rows`x`columns` 8-bit grayscale image, or an IDX file (as bytes) of such images.
-/// Payload: `u8` layout version (2); then, for one image, its stream; for more, the table of
-/// stream lengths (`StreamLengthTable`) and the streams. The image count is the header's. Each
-/// image is its own `SpreadCompactRANS64` stream, so any one image decodes alone.
+/// Payload: `u8` layout version (2); then, for one image, its stream; for more, the stream table
+/// (`StreamTable`: lengths and leading bytes) and the streams. The image count is the header's.
+/// Each image is its own `SpreadCompactRANS64` stream, so any one image decodes alone.
 public struct PCCodec: Codec {
     public static let codecID = "pc"
     public let info: CodecInfo
@@ -100,8 +100,7 @@ public struct PCCodec: Codec {
         let streams = try encodeImages(pixels)
         var w = ByteWriter()
         w.u8(PCCodec.layoutVersion)
-        if streams.count > 1 { try StreamLengthTable.write(streams.map(\.count), to: &w) }
-        for s in streams { w.bytes(s) }
+        if streams.count > 1 { try StreamTable.write(streams, to: &w) } else { for s in streams { w.bytes(s) } }
         return ContainerFile(codecID: PCCodec.codecID, modelID: info.modelID ?? "", modelHash: modelHash,
                              media: MediaDescriptor(media), payload: w.data)
     }
@@ -173,28 +172,25 @@ public struct PCCodec: Codec {
     }
 
     /// Splits a payload into its per-image streams, checking every length against the bytes present.
-    static func streams(in payload: [UInt8], count: Int) throws(CodecError) -> [ArraySlice<UInt8>] {
+    static func streams(in payload: [UInt8], count: Int) throws(CodecError) -> [[UInt8]] {
         var r = ByteReader(payload)
         guard r.remaining > 0, try! r.u8() == layoutVersion else { throw .corruptPayload("empty payload or unknown pc payload layout version") }
-        let lengths = count > 1 ? try StreamLengthTable.read(&r, count: count) : [r.remaining]
-        guard count > 0 || r.remaining == 0 else { throw .corruptPayload("the payload of an empty IDX file holds \(r.remaining) bytes") }
-        var streams: [ArraySlice<UInt8>] = []
-        streams.reserveCapacity(count)
-        for l in lengths.prefix(count) {
-            guard l <= r.remaining else { throw .corruptPayload("stream lengths exceed the payload") }
-            streams.append(try! r.take(l))
+        switch count {
+        case 0:
+            guard r.remaining == 0 else { throw .corruptPayload("the payload of an empty IDX file holds \(r.remaining) bytes") }
+            return []
+        case 1: return [Array(try! r.take(r.remaining))]
+        default: return try StreamTable.read(&r, count: count)
         }
-        guard r.remaining == 0 else { throw .corruptPayload("payload has \(r.remaining) bytes beyond its streams") }
-        return streams
     }
 
-    func decodeImages(_ streams: [ArraySlice<UInt8>]) throws(CodecError) -> [[UInt8]] {
+    func decodeImages(_ streams: [[UInt8]]) throws(CodecError) -> [[UInt8]] {
         let out = Results(count: streams.count)
         let failures = Results(count: streams.count)
         let workers = min(streams.count, ProcessInfo.processInfo.activeProcessorCount * 4)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: streams.count, by: workers) {
-                do { out.set(i, try decodeImage(streams[i])) } catch { failures.set(i, Array("image \(i): \(error)".utf8)) }
+                do { out.set(i, try decodeImage(streams[i][...])) } catch { failures.set(i, Array("image \(i): \(error)".utf8)) }
             }
         }
         if let bad = failures.values.first(where: { !$0.isEmpty }) { throw .corruptPayload(String(decoding: bad, as: UTF8.self)) }
@@ -212,7 +208,7 @@ public struct PCCodec: Codec {
         guard file.modelHash == modelHash else { throw .modelMismatch(modelID: info.id, expectedHash: file.modelHash, foundHash: modelHash) }
         let streams = try PCCodec.streams(in: file.payload, count: count)
         guard streams.indices.contains(index) else { throw .invalidOption("image \(index) does not exist (the file holds \(count))") }
-        return try decodeImage(streams[index])
+        return try decodeImage(streams[index][...])
     }
 
     /// Decodes one image's stream to its row-major pixels.

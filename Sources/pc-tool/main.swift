@@ -190,7 +190,8 @@ func benchCommand(_ o: [String: String]) {
     | information under the 24-bit quantized conditionals | \(f(overhead.quantized, 2)) |
     | rANS streams (`SpreadCompactRANS64`) | \(f(overhead.streams, 2)) |
     | the same intervals with `CompactRANS64` (layout 1, for comparison) | \(f(overhead.compactStreams, 2)) |
-    | stream length table | \(f(overhead.table, 2)) |
+    | stream table: lengths and leading bytes | \(f(overhead.table, 2)) |
+    | leading bytes taken out of the streams (stored in the table) | \(f(-overhead.leadingBytes, 2)) |
     | layout byte, container header and CRC (1 + \(all.serialized().count - all.payload.count) bytes), shared | \(f(overhead.rest, 2)) |
     | total (file bits / \(n)) | \(f(Double(all.serialized().count * 8) / Double(n), 2)) |
 
@@ -210,10 +211,10 @@ func benchCommand(_ o: [String: String]) {
 
 /// Bits per image of each part of the coded size: the quantized information content, the
 /// streams of both rANS layouts (the same intervals), the length table and the rest of the file.
-func codingOverhead(_ model: HiddenChowLiuTree, _ pixels: [UInt8], container: ContainerFile) -> (quantized: Double, streams: Double, compactStreams: Double, table: Double, rest: Double) {
+func codingOverhead(_ model: HiddenChowLiuTree, _ pixels: [UInt8], container: ContainerFile) -> (quantized: Double, streams: Double, compactStreams: Double, table: Double, leadingBytes: Double, rest: Double) {
     let conditionals = SequentialConditionals(model)
     let n = pixels.count / 784
-    var information = 0.0, spreadBytes = 0, compactBytes = 0
+    var information = 0.0, spreadBytes = 0, compactBytes = 0, nonempty = 0
     for i in 0..<n {
         var intervals: [SymbolInterval] = []
         try! conditionals.walk { (c) throws(EntropyCodingError) -> Int in
@@ -227,13 +228,15 @@ func codingOverhead(_ model: HiddenChowLiuTree, _ pixels: [UInt8], container: Co
             spread.push(interval, precision: 24)
             compact.push(interval, precision: 24)
         }
-        spreadBytes += spread.finish().count
+        let stream = spread.finish()
+        spreadBytes += stream.count
+        if !stream.isEmpty { nonempty += 1 }
         compactBytes += compact.finish().count
     }
     let headerBytes = container.serialized().count - container.payload.count + 1  // + the layout byte
-    let tableBytes = container.payload.count - 1 - spreadBytes
+    let tableBytes = container.payload.count - 1 - (spreadBytes - nonempty)
     let perImage = { (bytes: Int) in Double(bytes * 8) / Double(n) }
-    return (information / Double(n), perImage(spreadBytes), perImage(compactBytes), perImage(tableBytes), perImage(headerBytes))
+    return (information / Double(n), perImage(spreadBytes), perImage(compactBytes), perImage(tableBytes), perImage(nonempty), perImage(headerBytes))
 }
 
 let args = CommandLine.arguments

@@ -77,6 +77,9 @@ func spreadDecode(_ bytes: [UInt8], _ intervals: [SymbolInterval], precision: In
             let intervals = randomIntervals(trial < 20 ? trial : Int.random(in: 0..<2000, using: &rng), precision: precision, using: &rng)
             let bytes = spreadEncode(intervals, precision: precision)
             #expect(try spreadDecode(bytes, intervals, precision: precision), "trial \(trial)")
+            // The final state's leading byte is never 0 (what lets a container store it cheaply).
+            if let i = SpreadCompactRANS64.leadingByteIndex(streamLength: bytes.count) { #expect(bytes[i] != 0) }
+            #expect((SpreadCompactRANS64.leadingByteIndex(streamLength: bytes.count) == nil) == bytes.isEmpty)
         }
     }
 
