@@ -262,8 +262,12 @@ public enum RangeCoder {
             if let model = model as? CategoricalModel, !model.slotTable.isEmpty {
                 i = decoder.bytes.withUnsafeBytes { raw in
                     model.slotTable.withUnsafeBufferPointer { table in
-                        decodeWithSlotTable(&decoder, raw: raw, table: table.baseAddress!, precision: model.precision,
-                                            output: output.baseAddress!, count: count)
+                        // range ≥ r ≥ 2^(48−p) after a symbol: one 16-bit word renormalizes it for p ≤ 16.
+                        model.precision <= 16
+                            ? decodeWithSlotTable(&decoder, raw: raw, table: table.baseAddress!, precision: model.precision,
+                                                  words: 1, output: output.baseAddress!, count: count)
+                            : decodeWithSlotTable(&decoder, raw: raw, table: table.baseAddress!, precision: model.precision,
+                                                  words: 2, output: output.baseAddress!, count: count)
                     }
                 }
             }
@@ -290,7 +294,7 @@ public enum RangeCoder {
     /// few symbols).
     @inlinable @inline(__always)
     static func decodeWithSlotTable<T: FixedWidthInteger>(_ decoder: inout RangeDecoder, raw: UnsafeRawBufferPointer,
-                                                          table: UnsafePointer<UInt64>, precision: Int,
+                                                          table: UnsafePointer<UInt64>, precision: Int, words maxWords: Int,
                                                           output: UnsafeMutablePointer<T>, count: Int) -> Int {
         let precision = UInt64(precision)
         let total = UInt64(1) << precision
@@ -305,14 +309,22 @@ public enum RangeCoder {
             output[i] = T(truncatingIfNeeded: e >> 48)
             range = r &* UInt64(UInt32(truncatingIfNeeded: e))
             code = remainder &+ r &* ((e >> 32) & 0xFFFF)
-            // range ≥ r ≥ 2^24 now, so at most two 16-bit words bring it back to ≥ 2^48.
+            // range ≥ r ≥ 2^24 now, so at most two 16-bit words (one for p ≤ 16) bring it back to
+            // ≥ 2^48.
             let words = UInt64(UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
-            let one = 0 &- UInt64(range < 1 << 48 ? 1 : 0), two = 0 &- UInt64(range < 1 << 32 ? 1 : 0)
+            let one = 0 &- UInt64(range < 1 << 48 ? 1 : 0)
             let range1 = range ^ ((range ^ (range &<< 16)) & one)
             let code1 = code ^ ((code ^ (code &<< 16 | words &>> 16)) & one)
-            range = range1 ^ ((range1 ^ (range &<< 32)) & two)
-            code = code1 ^ ((code1 ^ (code &<< 32 | words)) & two)
-            position &+= Int(truncatingIfNeeded: one & 2) &+ Int(truncatingIfNeeded: two & 2)
+            if maxWords == 1 {
+                range = range1
+                code = code1
+                position &+= Int(truncatingIfNeeded: one & 2)
+            } else {
+                let two = 0 &- UInt64(range < 1 << 32 ? 1 : 0)
+                range = range1 ^ ((range1 ^ (range &<< 32)) & two)
+                code = code1 ^ ((code1 ^ (code &<< 32 | words)) & two)
+                position &+= Int(truncatingIfNeeded: one & 2) &+ Int(truncatingIfNeeded: two & 2)
+            }
             i += 1
         }
         decoder.code = code
