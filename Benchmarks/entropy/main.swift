@@ -96,9 +96,9 @@ for (family, target) in [(ParametricModelTable.Family.laplace, 0.1), (.gaussian,
                      "scale \(String(format: "%.4g", scale))"))
 }
 
-// Best of 3 passes over everything, 3 runs each: the machine is shared, and spreading the runs
+// Best of 5 passes over everything, 3 runs each: the machine is shared, and spreading the runs
 // over time keeps a burst of load on the other core from setting a coder's time.
-let passes = 3
+let passes = 5
 var best: [String: (encode: Double, decode: Double, bits: Double)] = [:]
 for _ in 0..<passes {
     for (index, dataset) in datasets.enumerated() {
