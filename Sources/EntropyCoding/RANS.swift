@@ -502,7 +502,7 @@ extension RANSVariant {
         try check(precision: model.precision, ways: ways)
         precondition(count >= 0 && T.max >= model.alphabetSize - 1, "\(T.self) cannot hold every symbol of the model")
         var decoder = try RANSDecoder<Self>(bytes, ways: ways)  // reads the head
-        guard !model.slotTable.isEmpty else {
+        guard !model.slotTable.isEmpty, count > 0 else {  // (an empty output may have no base address)
             var output = [T]()
             output.reserveCapacity(min(count, 1 << 24))
             for _ in 0..<count { output.append(T(truncatingIfNeeded: try decoder.decode(model: model))) }

@@ -259,7 +259,7 @@ public enum RangeCoder {
         var failure: EntropyCodingError?
         let symbols = [T](unsafeUninitializedCapacity: count) { output, initialized in
             var i = 0
-            if let model = model as? CategoricalModel, !model.slotTable.isEmpty {
+            if count > 0, let model = model as? CategoricalModel, !model.slotTable.isEmpty {
                 i = decoder.bytes.withUnsafeBytes { raw in
                     model.slotTable.withUnsafeBufferPointer { table in
                         // range ≥ r ≥ 2^(48−p) after a symbol: one 16-bit word renormalizes it for p ≤ 16.
