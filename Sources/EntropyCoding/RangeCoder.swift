@@ -259,15 +259,11 @@ public enum RangeCoder {
         var failure: EntropyCodingError?
         let symbols = [T](unsafeUninitializedCapacity: count) { output, initialized in
             var i = 0
-            if count > 0, let model = model as? CategoricalModel, !model.slotTable.isEmpty {
+            if count > 0, let model = model as? CategoricalModel, !model.slotTable.isEmpty, model.precision <= 16 {
                 i = decoder.bytes.withUnsafeBytes { raw in
                     model.slotTable.withUnsafeBufferPointer { table in
-                        // range ≥ r ≥ 2^(48−p) after a symbol: one 16-bit word renormalizes it for p ≤ 16.
-                        model.precision <= 16
-                            ? decodeWithSlotTable(&decoder, raw: raw, table: table.baseAddress!, precision: model.precision,
-                                                  words: 1, output: output.baseAddress!, count: count)
-                            : decodeWithSlotTable(&decoder, raw: raw, table: table.baseAddress!, precision: model.precision,
-                                                  words: 2, output: output.baseAddress!, count: count)
+                        decodeWithSlotTable(&decoder, raw: raw, table: table.baseAddress!, precision: model.precision,
+                                            output: output.baseAddress!, count: count)
                     }
                 }
             }
@@ -286,45 +282,35 @@ public enum RangeCoder {
         return symbols
     }
 
-    /// The decoding loop for a static model with a slot table, while at least two words of
-    /// input remain; returns how many symbols it decoded and leaves the rest (and any error: a
+    /// The decoding loop for a static model with a slot table and p ≤ 16, while a whole word of
+    /// input remains; returns how many symbols it decoded and leaves the rest (and any error: a
     /// slot in the wasted top of the range stops it) to `RangeDecoder`. Unsafe buffers, the
     /// remainder of the one division reused (code − r·c = (code mod r) + r·(slot − c)), and
     /// normalization by masks rather than branches (a data-dependent branch mispredicts every
     /// few symbols).
     @inlinable @inline(__always)
     static func decodeWithSlotTable<T: FixedWidthInteger>(_ decoder: inout RangeDecoder, raw: UnsafeRawBufferPointer,
-                                                          table: UnsafePointer<UInt64>, precision: Int, words maxWords: Int,
+                                                          table: UnsafePointer<UInt64>, precision: Int,
                                                           output: UnsafeMutablePointer<T>, count: Int) -> Int {
         let precision = UInt64(precision)
         let total = UInt64(1) << precision
         var code = decoder.code, range = decoder.range, position = decoder.position
-        let end = raw.count - 4
+        let end = raw.count - 2
         var i = 0
         while i < count && position <= end {
-            let r = range &>> precision  // ≥ 2^24: range ≥ 2^48 after every normalization
+            let r = range &>> precision  // ≥ 2^32: range ≥ 2^48 after every normalization
             let (slot, remainder) = code.quotientAndRemainder(dividingBy: r)
             if slot >= total { break }  // the wasted top of the range: corrupt, reported by the slow path
             let e = table[Int(truncatingIfNeeded: slot)]
             output[i] = T(truncatingIfNeeded: e >> 48)
             range = r &* UInt64(UInt32(truncatingIfNeeded: e))
             code = remainder &+ r &* ((e >> 32) & 0xFFFF)
-            // range ≥ r ≥ 2^24 now, so at most two 16-bit words (one for p ≤ 16) bring it back to
-            // ≥ 2^48.
-            let words = UInt64(UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
-            let one = 0 &- UInt64(range < 1 << 48 ? 1 : 0)
-            let range1 = range ^ ((range ^ (range &<< 16)) & one)
-            let code1 = code ^ ((code ^ (code &<< 16 | words &>> 16)) & one)
-            if maxWords == 1 {
-                range = range1
-                code = code1
-                position &+= Int(truncatingIfNeeded: one & 2)
-            } else {
-                let two = 0 &- UInt64(range < 1 << 32 ? 1 : 0)
-                range = range1 ^ ((range1 ^ (range &<< 32)) & two)
-                code = code1 ^ ((code1 ^ (code &<< 32 | words)) & two)
-                position &+= Int(truncatingIfNeeded: one & 2) &+ Int(truncatingIfNeeded: two & 2)
-            }
+            // p ≤ 16, so range ≥ r ≥ 2^32 now and one 16-bit word brings it back to ≥ 2^48.
+            let word = UInt64(UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt16.self)))
+            let refill = 0 &- UInt64(range < 1 << 48 ? 1 : 0)
+            range = range ^ ((range ^ (range &<< 16)) & refill)
+            code = code ^ ((code ^ (code &<< 16 | word)) & refill)
+            position &+= Int(truncatingIfNeeded: refill & 2)
             i += 1
         }
         decoder.code = code
