@@ -3,8 +3,8 @@
 Reads the messages and models EntropyBench wrote to OUTDIR (the very same symbols and integer
 frequencies), times constriction's ANS (stack) and range (queue) coders on them through
 whole-array calls (Categorical(p, perfect=False) with p = f / 2^precision), and writes the
-results table with the Swift results beside them. Times are CPU time of this thread (best of 5),
-as in the Swift half.
+results table with the Swift results beside them. Times are CPU time of this thread, best of 5
+passes over all messages of 3 runs each, as in the Swift half.
 
 Usage: python3 constriction_bench.py OUTDIR RESULTS.md
 """
@@ -50,8 +50,8 @@ def constriction_rows(symbols, frequencies, precision):
         ("constriction ANS", ans_encode, lambda c: constriction.stream.stack.AnsCoder(c).decode(model, n)),
         ("constriction range", range_encode, lambda c: constriction.stream.queue.RangeDecoder(c).decode(model, n)),
     ]:
-        encode_seconds, compressed = best_time(5, encode)
-        decode_seconds, decoded = best_time(5, lambda: decode(compressed))
+        encode_seconds, compressed = best_time(3, encode)
+        decode_seconds, decoded = best_time(3, lambda: decode(compressed))
         assert np.array_equal(decoded, symbols32), f"{name} failed to round-trip"
         rows.append((name, compressed.size * 32, encode_seconds, decode_seconds))
     return rows
@@ -70,25 +70,32 @@ def main():
         "# Entropy coding benchmark",
         "",
         f"Machine: {cpu}, {os.cpu_count()} cores (shared with other jobs; times are CPU time of the one",
-        f"benchmark thread, best of 5). Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.",
+        f"benchmark thread, best of 5 passes over all messages of 3 runs each). Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.",
         f"constriction {getattr(constriction, '__version__', '0.5 (pip)')}, numpy {np.__version__}, Python {platform.python_version()}.",
         "Produced by `make bench-entropy` (Benchmarks/entropy/). Symbols are bytes, so MB/s = million symbols/s.",
         "",
         "Overhead is actual bits over the ideal code length of the message under the quantized model",
-        "(Σ −log2(f/2^precision)), the fixed bytes of final states included. constriction codes the same",
+        "(Σ −log2(f/2^precision)), every byte of the stream included. constriction codes the same",
         "symbols with the same integer model (given as f/2^precision, which its 24-bit quantization",
         "represents exactly). Ratio = our speed / constriction's coder of the same kind (its ANS for",
         "rANS, range for range).",
         "",
     ]
+    messages = {index: (np.fromfile(os.path.join(outdir, f"{index}.symbols"), dtype=np.uint8),
+                        np.fromfile(os.path.join(outdir, f"{index}.frequencies"), dtype="<u4"),
+                        datasets[index][0]["precision"]) for index in sorted(datasets)}
+    best = {}
+    for _ in range(5):  # passes: spreading the runs over time keeps a burst of load from setting a time
+        for index, message in messages.items():
+            for name, bits, encode_seconds, decode_seconds in constriction_rows(*message):
+                previous = best.get((index, name), (name, bits, float("inf"), float("inf")))
+                best[(index, name)] = (name, bits, min(previous[2], encode_seconds), min(previous[3], decode_seconds))
     for index in sorted(datasets):
         rows = datasets[index]
         first = rows[0]
-        symbols = np.fromfile(os.path.join(outdir, f"{index}.symbols"), dtype=np.uint8)
-        frequencies = np.fromfile(os.path.join(outdir, f"{index}.frequencies"), dtype="<u4")
         ideal = first["ideal_bits"]
         n = first["symbols"]
-        theirs = constriction_rows(symbols, frequencies, first["precision"])
+        theirs = [best[(index, "constriction ANS")], best[(index, "constriction range")]]
         lines += [
             f"## {first['dataset']} ({first['note']}, {n:,} symbols, {first['entropy']:.3f} bits/symbol, precision {first['precision']})",
             "",

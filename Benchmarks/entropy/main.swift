@@ -96,6 +96,25 @@ for (family, target) in [(ParametricModelTable.Family.laplace, 0.1), (.gaussian,
                      "scale \(String(format: "%.4g", scale))"))
 }
 
+// Best of 5 passes over everything, 3 runs each: the machine is shared, and spreading the runs
+// over time keeps a burst of load on the other core from setting a coder's time.
+let passes = 5
+var best: [String: (encode: Double, decode: Double, bits: Double)] = [:]
+for _ in 0..<passes {
+    for (index, dataset) in datasets.enumerated() {
+        let n = dataset.symbols.count
+        for coder in coders {
+            if coder.name.hasPrefix("rANS32") && !RANS32.supportedPrecision.contains(precision) { continue }
+            let (encodeSeconds, bytes) = try time(runs: 3) { try coder.encode(dataset.symbols, dataset.model) }
+            let (decodeSeconds, decoded) = try time(runs: 3) { try coder.decode(bytes, n, dataset.model) }
+            guard decoded == dataset.symbols else { fatalError("\(coder.name) failed to round-trip \(dataset.name)") }
+            let key = "\(index) \(coder.name)"
+            let previous = best[key] ?? (.infinity, .infinity, 0)
+            best[key] = (min(previous.encode, encodeSeconds), min(previous.decode, decodeSeconds), Double(bytes.count * 8))
+        }
+    }
+}
+
 var lines: [String] = []
 for (index, dataset) in datasets.enumerated() {
     let n = dataset.symbols.count
@@ -104,15 +123,11 @@ for (index, dataset) in datasets.enumerated() {
     try Data(dataset.model.frequencies.flatMap { f in (0..<4).map { UInt8(truncatingIfNeeded: f >> (8 * $0)) } })
         .write(to: outDirectory.appendingPathComponent("\(index).frequencies"))
     for coder in coders {
-        if coder.name.hasPrefix("rANS32") && !RANS32.supportedPrecision.contains(precision) { continue }
-        let (encodeSeconds, bytes) = try time(runs: 5) { try coder.encode(dataset.symbols, dataset.model) }
-        let (decodeSeconds, decoded) = try time(runs: 5) { try coder.decode(bytes, n, dataset.model) }
-        guard decoded == dataset.symbols else { fatalError("\(coder.name) failed to round-trip \(dataset.name)") }
-        let actual = Double(bytes.count * 8)
+        guard let result = best["\(index) \(coder.name)"] else { continue }
         let line = """
         {"dataset": "\(dataset.name)", "note": "\(dataset.note)", "index": \(index), "symbols": \(n), "precision": \(precision), \
-        "entropy": \(entropy(dataset.model)), "coder": "\(coder.name)", "ideal_bits": \(ideal), "actual_bits": \(actual), \
-        "encode_seconds": \(encodeSeconds), "decode_seconds": \(decodeSeconds)}
+        "entropy": \(entropy(dataset.model)), "coder": "\(coder.name)", "ideal_bits": \(ideal), "actual_bits": \(result.bits), \
+        "encode_seconds": \(result.encode), "decode_seconds": \(result.decode)}
         """
         print(line)
         lines.append(line)

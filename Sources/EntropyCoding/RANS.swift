@@ -9,15 +9,23 @@
 /// multiplies x by about 2^p/f (the symbol's information); first, words are shifted out of x
 /// until x < xMax = (L / 2^p)·2^w·f, which is exactly what keeps the result inside I. Decoding
 /// inverts both steps: slot = x mod 2^p names the symbol, x ↦ f·⌊x/2^p⌋ + slot − c, then words are
-/// shifted in while x < L. The encoder starts from x = L and finally writes its states, so a
-/// decoder that ends with x = L on every lane having used every byte has verified the stream.
+/// shifted in while x < L.
 ///
 /// Interleaving (N = 1…32 ways): symbol i is coded by lane i mod N; all lanes share one word
 /// stream, which works because every lane's renormalization happens in exact reverse order in
 /// the decoder. Nothing about N is written: encoder and decoder must agree on it.
 ///
-/// Overhead: a state of at least L ≥ 2^(p+7) makes the per-symbol rounding loss tiny (see
-/// docs/ENTROPY.md for measurements); the fixed cost is one state per lane (4 or 8 bytes).
+/// Start and end cost next to nothing (docs/ENTROPY.md): every lane starts at x = 1, not L, so
+/// no bits go into an initial state. Below L the decoder cannot tell "refill" from "this lane's
+/// first symbols", so the encoder keeps the two apart: no word is written while any lane may
+/// still be below L, because at its first word (the *first emission*) it lifts every lane still
+/// below L by adding L and records which ones in a mask. From then on every lane is inside I,
+/// and the decoder refills while x < L as long as words remain; right after it reads the last
+/// word (the first one written) it subtracts L from the masked lanes, and the rest of the message
+/// decodes without refills. On ordinary data no lane is below L by the time any lane holds a
+/// full word, so the mask is empty. The stream is a head (`RANSStreamHead`: the mask and the
+/// final states in as many bits as they need) followed by the words in reading order. A decoder
+/// that ends with every lane at 1, every word read and the mask applied has verified the stream.
 public protocol RANSVariant {
     associatedtype State: FixedWidthInteger & UnsignedInteger
     associatedtype Word: FixedWidthInteger & UnsignedInteger
@@ -45,10 +53,14 @@ extension RANSVariant {
     @inlinable static var bytesPerWord: Int { Word.bitWidth / 8 }
     /// L, the bottom of the normalization interval [L, L·2^w).
     @inlinable static var lowerBound: State { State(1) << (State.bitWidth - 1 - Word.bitWidth) }
-    @inlinable static var wordsPerState: Int { State.bitWidth / Word.bitWidth }
-    /// The most words one encode step can shift out: ⌈p / w⌉ (x < 2^(S−1) must fall below
-    /// xMax ≥ 2^(S−1−p)).
-    @inlinable static func maxWordsPerSymbol(precision: Int) -> Int { (precision + wordBits - 1) / wordBits }
+    /// Every lane's state before the first symbol (and a verified decoder's after the last).
+    /// 1 rather than 0 keeps the encoder's reciprocal trick exact (it needs x ≥ 1 for f = 1).
+    @inlinable static var startState: State { 1 }
+    /// The most words one encode step can shift out, ⌈p / w⌉ for the largest supported p: after
+    /// a decode step x ≥ 2^(S−1−w−p), so this many refills always reach L (16/8 → 2, 24/32 → 1).
+    @inlinable static var maxRefillWords: Int { Word.bitWidth == 8 ? 2 : 1 }
+    /// Bits of a final state's length field in the stream head: states are below 2^(S−1).
+    @inlinable static var lengthFieldBits: Int { State.bitWidth.trailingZeroBitCount }
 
     @inlinable static func check(precision: Int, ways: Int) throws(EntropyCodingError) {
         guard supportedPrecision.contains(precision) else { throw .invalidPrecision(precision, supported: supportedPrecision) }
@@ -65,11 +77,16 @@ extension RANSVariant {
         return interval
     }
 
+    /// The bound below which x must fall before coding a symbol of frequency f.
+    @inlinable static func xMax(frequency: UInt32, precision: Int) -> State {
+        ((lowerBound >> precision) << wordBits) &* State(frequency)
+    }
+
     /// One encoding step of one lane: shifts words out of x until x < xMax, then codes
     /// [c, c + f): x ↦ ⌊x/f⌋·2^p + (x mod f) + c.
     @inlinable static func encodeStep(_ interval: SymbolInterval, precision: Int, state x: inout State, words: inout [Word]) {
         let f = State(interval.frequency)
-        let xMax = ((lowerBound >> precision) << wordBits) &* f
+        let xMax = xMax(frequency: interval.frequency, precision: precision)
         while x >= xMax {
             words.append(Word(truncatingIfNeeded: x))
             x >>= wordBits
@@ -83,6 +100,147 @@ extension RANSVariant {
         let slot = x & ((State(1) << precision) &- 1)
         return State(interval.frequency) &* (x >> precision) &+ slot &- State(interval.cumulative)
     }
+
+    /// At the encoder's first word: adds L to every lane still below L, returning the mask of
+    /// those lanes (bit j: lane j). After this, every lane is inside I for good.
+    @inlinable static func liftLanes(_ states: UnsafeMutableBufferPointer<State>) -> UInt32 {
+        var mask: UInt32 = 0
+        for j in states.indices where states[j] < lowerBound {
+            states[j] += lowerBound
+            mask |= 1 << UInt32(j)
+        }
+        return mask
+    }
+
+    /// The decoder's inverse of `liftLanes`, right after reading the last word.
+    @inlinable static func lowerLanes(_ states: UnsafeMutableBufferPointer<State>, mask: UInt32) -> Bool {
+        for j in states.indices where mask >> UInt32(j) & 1 == 1 {
+            guard states[j] >= lowerBound else { return false }
+            states[j] -= lowerBound
+        }
+        return true
+    }
+}
+
+// MARK: - Stream head
+
+/// The head of an rANS stream, bit-packed least significant bit first and padded with zero bits
+/// to whole bytes; the words follow it. One bit says whether words follow.
+/// - With words: one bit for "some lane was lifted" and, if set, the N-bit mask (bit d: decoder
+///   lane d); then every lane's final state, which lies in I = [L, 2^(S−1)), as its bit length ℓ
+///   minus that of L in log2(w) bits (5 for `RANS64`, 3 for `RANS32`), then the ℓ − 1 bits below
+///   its leading one.
+/// - Without words (nothing was ever emitted): each final state as a log2(S)-bit length and its
+///   bits below the leading one.
+/// So a lane costs its state's content plus 5 (or 3) bits, where a fixed layout costs S bits.
+@usableFromInline
+enum RANSStreamHead<V: RANSVariant> {
+    /// ℓ of the smallest state in I.
+    @inlinable static var minLength: Int { V.State.bitWidth - V.wordBits }
+
+    @usableFromInline
+    static func write(states: UnsafeBufferPointer<V.State>, lifted: UInt32, hasWords: Bool) -> [UInt8] {
+        var bits = BitPacker()
+        bits.write(hasWords ? 1 : 0, count: 1)
+        if hasWords {
+            bits.write(lifted == 0 ? 0 : 1, count: 1)
+            if lifted != 0 { bits.write(UInt64(lifted), count: states.count) }
+        }
+        for x in states {
+            let length = V.State.bitWidth - x.leadingZeroBitCount
+            if hasWords {
+                bits.write(UInt64(length - minLength), count: V.wordBits.trailingZeroBitCount)
+            } else {
+                bits.write(UInt64(length), count: V.State.bitWidth.trailingZeroBitCount)
+            }
+            if length > 1 { bits.write(UInt64(x) & ((1 << UInt64(length - 1)) - 1), count: length - 1) }
+        }
+        return bits.finish()
+    }
+
+    /// Reads the head into `states` (one per lane); returns the lifted mask and the head's length
+    /// in bytes. Throws `.truncatedInput` if the bytes end inside it, `.corruptInput` for a
+    /// nonzero padding bit, words announced but absent, or words that do not fill whole words.
+    @usableFromInline
+    static func read(_ bytes: UnsafeRawBufferPointer, states: UnsafeMutableBufferPointer<V.State>) throws(EntropyCodingError) -> (lifted: UInt32, length: Int) {
+        var bits = BitUnpacker(bytes)
+        let hasWords = try bits.read(count: 1) == 1
+        var lifted: UInt32 = 0
+        if hasWords, try bits.read(count: 1) == 1 { lifted = UInt32(try bits.read(count: states.count)) }
+        for d in states.indices {
+            let length = hasWords ? minLength + Int(try bits.read(count: V.wordBits.trailingZeroBitCount))
+                                  : Int(try bits.read(count: V.State.bitWidth.trailingZeroBitCount))
+            var x: V.State = length == 0 ? 0 : 1
+            if length > 1 { x = x << V.State(length - 1) | V.State(try bits.read(count: length - 1)) }
+            states[d] = x
+        }
+        guard bits.paddingIsZero else { throw .corruptInput("rANS stream head has nonzero padding bits") }
+        let wordBytes = bytes.count - bits.byteCount
+        guard hasWords == (wordBytes > 0) else { throw .corruptInput("rANS stream head and word count disagree") }
+        guard wordBytes % V.bytesPerWord == 0 else { throw .corruptInput("rANS stream does not end on a whole word") }
+        return (lifted, bits.byteCount)
+    }
+}
+
+@usableFromInline
+struct BitPacker {
+    @usableFromInline var bytes: [UInt8] = []
+    @usableFromInline var pending: UInt64 = 0
+    @usableFromInline var pendingCount = 0
+
+    @usableFromInline init() {}
+
+    /// Appends the low `count` (0…64) bits of `value`.
+    @usableFromInline
+    mutating func write(_ value: UInt64, count: Int) {
+        var value = value, count = count
+        while count > 0 {
+            let chunk = min(count, 32)
+            pending |= (value & ((1 << UInt64(chunk)) - 1)) << UInt64(pendingCount)
+            pendingCount += chunk
+            value = chunk == 64 ? 0 : value >> UInt64(chunk)
+            count -= chunk
+            while pendingCount >= 8 {
+                bytes.append(UInt8(truncatingIfNeeded: pending))
+                pending >>= 8
+                pendingCount -= 8
+            }
+        }
+    }
+
+    @usableFromInline
+    mutating func finish() -> [UInt8] {
+        if pendingCount > 0 { bytes.append(UInt8(truncatingIfNeeded: pending)) }
+        return bytes
+    }
+}
+
+@usableFromInline
+struct BitUnpacker {
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline var bitPosition = 0
+
+    @usableFromInline init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    @usableFromInline var byteCount: Int { (bitPosition + 7) / 8 }
+
+    /// The next `count` (0…64) bits.
+    @usableFromInline
+    mutating func read(count: Int) throws(EntropyCodingError) -> UInt64 {
+        guard bitPosition + count <= 8 * bytes.count else { throw .truncatedInput }
+        var value: UInt64 = 0
+        for k in 0..<count {
+            let bit = UInt64(bytes[(bitPosition + k) >> 3] >> UInt8((bitPosition + k) & 7) & 1)
+            value |= bit << UInt64(k)
+        }
+        bitPosition += count
+        return value
+    }
+
+    /// True when the padding bits up to the next byte boundary are zero.
+    @usableFromInline var paddingIsZero: Bool {
+        bitPosition % 8 == 0 || bytes[bitPosition >> 3] >> UInt8(bitPosition & 7) == 0
+    }
 }
 
 // MARK: - Symbol by symbol (any model)
@@ -93,18 +251,23 @@ public struct RANSEncoder<V: RANSVariant> {
     @usableFromInline var states: [V.State]
     @usableFromInline var lane = 0
     @usableFromInline var pushed = 0
+    /// Lanes lifted into I at the first word (bit j: encoder lane j).
+    @usableFromInline var lifted: UInt32 = 0
     /// Words in the order written; the decoder reads them in reverse.
     @usableFromInline var words: [V.Word] = []
 
     public init(ways: Int = 1) throws(EntropyCodingError) {
         guard supportedRANSWays.contains(ways) else { throw .invalidWayCount(ways) }
         self.ways = ways
-        states = [V.State](repeating: V.lowerBound, count: ways)
+        states = [V.State](repeating: V.startState, count: ways)
     }
 
     /// Codes [c, c + f) of 2^precision (f ≥ 1, c + f ≤ 2^precision, precision supported).
     @inlinable
     public mutating func push(_ interval: SymbolInterval, precision: Int) {
+        if words.isEmpty && states[lane] >= V.xMax(frequency: interval.frequency, precision: precision) {
+            lifted = states.withUnsafeMutableBufferPointer { V.liftLanes($0) }
+        }
         V.encodeStep(interval, precision: precision, state: &states[lane], words: &words)
         lane = lane + 1 == ways ? 0 : lane + 1
         pushed += 1
@@ -115,19 +278,19 @@ public struct RANSEncoder<V: RANSVariant> {
         push(try V.codableInterval(of: symbol, model: model, index: pushed), precision: model.precision)
     }
 
-    /// Writes the states and returns the stream in decoding order. The decoder decodes its
-    /// symbol k (the (pushed − 1 − k)-th pushed) on lane k mod N, so its lane d starts from
-    /// encoder lane (pushed − 1 − d) mod N.
+    /// The stream in decoding order: head, then the words. The decoder decodes its symbol k
+    /// (the (pushed − 1 − k)-th pushed) on lane k mod N, so its lane d is encoder lane
+    /// (pushed − 1 − d) mod N.
     public consuming func finish() -> [UInt8] {
-        for d in (0..<ways).reversed() {
-            var x = states[((pushed - 1 - d) % ways + ways) % ways]
-            for _ in 0..<V.wordsPerState {  // least significant first: read back most significant first
-                words.append(V.Word(truncatingIfNeeded: x))
-                x >>= V.wordBits
-            }
+        var final = [V.State](repeating: 0, count: ways)
+        var mask: UInt32 = 0
+        for d in 0..<ways {
+            let j = ((pushed - 1 - d) % ways + ways) % ways
+            final[d] = states[j]
+            mask |= (lifted >> UInt32(j) & 1) << UInt32(d)
         }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(words.count * V.bytesPerWord)
+        var bytes = final.withUnsafeBufferPointer { RANSStreamHead<V>.write(states: $0, lifted: mask, hasWords: !words.isEmpty) }
+        bytes.reserveCapacity(bytes.count + words.count * V.bytesPerWord)
         for w in words.reversed() {
             for b in 0..<V.bytesPerWord { bytes.append(UInt8(truncatingIfNeeded: w >> (8 * b))) }
         }
@@ -135,35 +298,28 @@ public struct RANSEncoder<V: RANSVariant> {
     }
 }
 
-/// Decodes symbol by symbol with any model. Hostile input: a start state outside I is corrupt,
-/// running out of bytes is truncated; otherwise garbage decodes to (garbage) symbols, and
-/// `finish()` tells whether the stream was the encoder's.
+/// Decodes symbol by symbol with any model. Hostile input: a head that ends early is
+/// truncated; otherwise garbage decodes to (garbage) symbols, and `finish()` tells whether the
+/// stream was the encoder's.
 public struct RANSDecoder<V: RANSVariant> {
     public let ways: Int
     @usableFromInline let bytes: [UInt8]
     @usableFromInline var position = 0
-    @usableFromInline var states: [V.State] = []
+    @usableFromInline var states: [V.State]
     @usableFromInline var lane = 0
+    /// Lanes to lower by L after the last word (bit d: lane d); 0 once done.
+    @usableFromInline var lifted: UInt32
 
     public init(_ bytes: [UInt8], ways: Int = 1) throws(EntropyCodingError) {
         guard supportedRANSWays.contains(ways) else { throw .invalidWayCount(ways) }
         self.ways = ways
         self.bytes = bytes
-        for _ in 0..<ways {
-            var x: V.State = 0
-            for _ in 0..<V.wordsPerState { x = x << V.wordBits | V.State(try readWord()) }
-            guard x >= V.lowerBound, x >> (V.State.bitWidth - 1) == 0 else {
-                throw .corruptInput("rANS start state outside the normalization interval")
-            }
-            states.append(x)
+        var states = [V.State](repeating: 0, count: ways)
+        let head = bytes.withUnsafeBytes { raw in
+            states.withUnsafeMutableBufferPointer { s in Result { () throws(EntropyCodingError) in try RANSStreamHead<V>.read(raw, states: s) } }
         }
-    }
-
-    @inlinable
-    mutating func readWord() throws(EntropyCodingError) -> V.Word {
-        guard position + V.bytesPerWord <= bytes.count else { throw .truncatedInput }
-        defer { position += V.bytesPerWord }
-        return bytes.withUnsafeBytes { V.Word(littleEndian: $0.loadUnaligned(fromByteOffset: position, as: V.Word.self)) }
+        self.states = states
+        (lifted, position) = try head.get()
     }
 
     /// The current lane's slot in [0, 2^precision); follow with `consume(_:precision:)`.
@@ -176,9 +332,23 @@ public struct RANSDecoder<V: RANSVariant> {
     @inlinable
     public mutating func consume(_ interval: SymbolInterval, precision: Int) throws(EntropyCodingError) {
         var x = V.decodeStep(interval, precision: precision, state: states[lane])
-        // Ends even after a wrong interval (a caller's bug): every pass consumes input.
-        while x < V.lowerBound { x = x << V.wordBits | V.State(try readWord()) }
-        states[lane] = x
+        if position < bytes.count {
+            while x < V.lowerBound && position < bytes.count {
+                let word = bytes.withUnsafeBytes { V.Word(littleEndian: $0.loadUnaligned(fromByteOffset: position, as: V.Word.self)) }
+                x = x << V.wordBits | V.State(word)
+                position += V.bytesPerWord
+            }
+            states[lane] = x
+            if position == bytes.count {  // the last word: undo the lift of the encoder's first
+                let mask = lifted
+                lifted = 0
+                guard states.withUnsafeMutableBufferPointer({ V.lowerLanes($0, mask: mask) }) else {
+                    throw .corruptInput("rANS lifted lane below the normalization interval")
+                }
+            }
+        } else {
+            states[lane] = x
+        }
         lane = lane + 1 == ways ? 0 : lane + 1
     }
 
@@ -192,17 +362,18 @@ public struct RANSDecoder<V: RANSVariant> {
         return found.symbol
     }
 
-    /// Verifies the stream: every byte used and every lane back at the encoder's start state.
+    /// Verifies the stream: every word read, the lift undone and every lane back at the start.
     public func finish() throws(EntropyCodingError) {
         guard position == bytes.count else { throw .corruptInput("\(bytes.count - position) bytes of rANS stream left over") }
-        guard states.allSatisfy({ $0 == V.lowerBound }) else { throw .corruptInput("rANS end state mismatch") }
+        guard lifted == 0 else { throw .corruptInput("rANS stream ends before its lifted lanes were lowered") }
+        guard states.allSatisfy({ $0 == V.startState }) else { throw .corruptInput("rANS end state mismatch") }
     }
 }
 
 // MARK: - Whole messages with a static categorical model (the fast path)
 
 /// Per-symbol encoding constants (ryg_rans' reciprocal trick): ⌊x/f⌋ = mulhi(x, reciprocal) >>
-/// shift for every x < 2^(S−1), so x ↦ x + bias + ⌊x/f⌋·(2^p − f) needs no division.
+/// shift for every 1 ≤ x < 2^(S−1), so x ↦ x + bias + ⌊x/f⌋·(2^p − f) needs no division.
 @usableFromInline
 struct RANSEncodeEntry<State: FixedWidthInteger & UnsignedInteger> {
     @usableFromInline var xMax: State = 0
@@ -215,8 +386,9 @@ struct RANSEncodeEntry<State: FixedWidthInteger & UnsignedInteger> {
 
     /// Granlund–Montgomery: for f ≥ 2, l = ⌈log2 f⌉ and m = ⌈2^(S−1+l)/f⌉ < 2^S satisfy
     /// ⌊x·m / 2^(S−1+l)⌋ = ⌊x/f⌋ for all x < 2^(S−1) (because m·f − 2^(S−1+l) < f ≤ 2^l), i.e.
-    /// mulhi(x, m) >> (l − 1). For f = 1, m = 2^S − 1 gives mulhi = x − 1 (x ≥ 1), corrected
-    /// through the bias: x + (c + 2^p − 1) + (x − 1)(2^p − 1) = x·2^p + c.
+    /// mulhi(x, m) >> (l − 1). For f = 1, m = 2^S − 1 gives mulhi = x − 1 (x ≥ 1, which holds
+    /// because states start at 1), corrected through the bias: x + (c + 2^p − 1) + (x − 1)(2^p − 1)
+    /// = x·2^p + c.
     @usableFromInline
     init(interval: SymbolInterval, precision: Int, lowerBound: State, wordBits: Int) {
         let f = State(interval.frequency)
@@ -252,20 +424,42 @@ extension RANSVariant {
             }
         }
         let n = symbols.count
-        let renormalizationSteps = maxWordsPerSymbol(precision: precision)
-        let capacity = n * renormalizationSteps + ways * wordsPerState
-        let buffer = UnsafeMutablePointer<Word>.allocate(capacity: capacity)
+        let renormalizationSteps = (precision + wordBits - 1) / wordBits
+        let capacity = n * renormalizationSteps
+        let buffer = UnsafeMutablePointer<Word>.allocate(capacity: max(capacity, 1))
         defer { buffer.deallocate() }
-        let states = UnsafeMutablePointer<State>.allocate(capacity: ways)
+        let states = UnsafeMutableBufferPointer<State>.allocate(capacity: ways)
         defer { states.deallocate() }
-        states.initialize(repeating: lowerBound, count: ways)
+        states.initialize(repeating: startState)
+        var lifted: UInt32 = 0
 
         // Words are written backwards from the end, so the buffer ends up in decoding order.
         var out = buffer + capacity
+        let end = out
         let result: Int? = symbols.withUnsafeBufferPointer { input in
             table.withUnsafeBufferPointer { table in
                 var lane = n == 0 ? 0 : (n - 1) % ways
                 var i = n - 1
+                // Until the first word: states may be below L; lift them when it comes.
+                while i >= 0 && out == end {
+                    let symbol = Int(exactly: input[i]) ?? -1
+                    guard symbol >= 0, symbol < table.count, table[symbol].reciprocal != 0 else { return i }
+                    let e = table[symbol]
+                    var x = states[lane]
+                    if x >= e.xMax {  // the first word: lift every lane below L, this one included
+                        lifted = liftLanes(states)
+                        x = states[lane]
+                        while x >= e.xMax {
+                            out -= 1
+                            out.pointee = Word(truncatingIfNeeded: x).littleEndian
+                            x >>= wordBits
+                        }
+                    }
+                    let q = x.multipliedFullWidth(by: e.reciprocal).high >> e.shift
+                    states[lane] = x &+ e.bias &+ State(truncatingIfNeeded: q) &* e.complement
+                    lane = lane == 0 ? ways - 1 : lane - 1
+                    i -= 1
+                }
                 while i >= 0 {
                     let symbol = Int(exactly: input[i]) ?? -1
                     guard symbol >= 0, symbol < table.count, table[symbol].reciprocal != 0 else { return i }
@@ -273,7 +467,7 @@ extension RANSVariant {
                     var x = states[lane]
                     // Branch-free renormalization in ⌈p/w⌉ conditional steps. Writing to out − 1
                     // unconditionally stays in bounds: the buffer still has room for every word
-                    // symbols 0...i could emit plus the final states.
+                    // symbols 0...i can emit (at least one per step), and this is not the first word.
                     for _ in 0..<renormalizationSteps {
                         let emit = x >= e.xMax
                         (out - 1).pointee = Word(truncatingIfNeeded: x).littleEndian
@@ -289,16 +483,14 @@ extension RANSVariant {
             }
         }
         if let i = result { throw .unencodableSymbol(Int(exactly: symbols[i]) ?? -1, index: i) }
-        for d in (0..<ways).reversed() {  // lane 0 ends up first, each state most significant word first
-            var x = states[d]
-            for _ in 0..<wordsPerState {
-                out -= 1
-                out.pointee = Word(truncatingIfNeeded: x).littleEndian
-                x >>= wordBits
-            }
+        let head = RANSStreamHead<Self>.write(states: UnsafeBufferPointer(states), lifted: lifted, hasWords: out != end)
+        let wordBytes = (end - out) * bytesPerWord
+        return [UInt8](unsafeUninitializedCapacity: head.count + wordBytes) { bytes, initialized in
+            head.withUnsafeBytes { UnsafeMutableRawBufferPointer(bytes).copyMemory(from: $0) }
+            UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(bytes)[head.count...])
+                .copyMemory(from: UnsafeRawBufferPointer(start: out, count: wordBytes))
+            initialized = head.count + wordBytes
         }
-        let byteCount = (buffer + capacity - out) * bytesPerWord
-        return [UInt8](UnsafeRawBufferPointer(start: out, count: byteCount))
     }
 
     /// Decodes exactly `count` symbols coded by `encode(_:model:ways:)` with the same model and
@@ -309,68 +501,35 @@ extension RANSVariant {
                                                     ways: Int = 4, as type: T.Type) throws(EntropyCodingError) -> [T] {
         try check(precision: model.precision, ways: ways)
         precondition(count >= 0 && T.max >= model.alphabetSize - 1, "\(T.self) cannot hold every symbol of the model")
-        guard !model.slotTable.isEmpty else {
-            var decoder = try RANSDecoder<Self>(bytes, ways: ways)
+        var decoder = try RANSDecoder<Self>(bytes, ways: ways)  // reads the head
+        guard !model.slotTable.isEmpty, count > 0 else {  // (an empty output may have no base address)
             var output = [T]()
             output.reserveCapacity(min(count, 1 << 24))
             for _ in 0..<count { output.append(T(truncatingIfNeeded: try decoder.decode(model: model))) }
             try decoder.finish()
             return output
         }
-        var states = try RANSDecoder<Self>(bytes, ways: ways)  // reads and checks the start states
-        let start = states.position
-        let precision = State(model.precision)
-        let mask = (State(1) << precision) - 1
         var failure: EntropyCodingError?
+        var lifted = decoder.lifted
+        let start = decoder.position
         let output = [T](unsafeUninitializedCapacity: count) { output, initialized in
             failure = bytes.withUnsafeBytes { raw in
                 model.slotTable.withUnsafeBufferPointer { table in
-                    states.states.withUnsafeMutableBufferPointer { x in
-                        let words = raw.count / bytesPerWord
-                        var w = start / bytesPerWord  // next word to read
-                        var i = 0
-                        // Fast rounds: one symbol per lane, at most `maxWords` words each, no bounds checks.
-                        let renormalizationSteps = maxWordsPerSymbol(precision: model.precision)
-                        let maxWords = ways * renormalizationSteps
-                        while i + ways <= count, w + maxWords <= words {
-                            for lane in 0..<ways {
-                                var s = x[lane]
-                                let e = table[Int(truncatingIfNeeded: s & mask)]
-                                output[i + lane] = T(truncatingIfNeeded: e >> 40)
-                                s = State(truncatingIfNeeded: e & 0xFFFFF) &* (s >> precision) &+ State(truncatingIfNeeded: (e >> 20) & 0xFFFFF)
-                                // Branch-free renormalization: ⌈p/w⌉ conditional steps always suffice
-                                // (after decoding, x ≥ 2^(S−1−w−p)), and the loads stay in bounds
-                                // because this round has at least `maxWords` words left.
-                                for _ in 0..<renormalizationSteps {
-                                    let word = State(Word(littleEndian: raw.loadUnaligned(fromByteOffset: w * bytesPerWord, as: Word.self)))
-                                    let refill = s < lowerBound
-                                    s = refill ? s << wordBits | word : s
-                                    w &+= refill ? 1 : 0
-                                }
-                                x[lane] = s
-                            }
-                            i += ways
+                    decoder.states.withUnsafeMutableBufferPointer { x in
+                        var cursor = SlotTableCursor<Self, T>(raw: raw, position: start, table: table,
+                                                              precision: model.precision, output: output.baseAddress!)
+                        // Whole rounds of one symbol per lane with no bounds checks and no
+                        // branches on the data, while the words cannot run out within a round
+                        // (so the last word, and the lowering it triggers, is left to the tail).
+                        // The lane count is a constant in the common cases, so the rounds unroll.
+                        switch ways {
+                        case 1: cursor.fastRounds(in: State(0), ways: 1, states: x, count: count)
+                        case 2: cursor.fastRounds(ways: 2, states: x.baseAddress!, count: count)
+                        case 4: cursor.fastRounds(ways: 4, states: x.baseAddress!, count: count)
+                        case 8: cursor.fastRounds(ways: 8, states: x.baseAddress!, count: count)
+                        default: cursor.fastRounds(ways: ways, states: x.baseAddress!, count: count)
                         }
-                        // The rest, checked.
-                        while i < count {
-                            let lane = i % ways
-                            var s = x[lane]
-                            let e = table[Int(truncatingIfNeeded: s & mask)]
-                            output[i] = T(truncatingIfNeeded: e >> 40)
-                            s = State(truncatingIfNeeded: e & 0xFFFFF) &* (s >> precision) &+ State(truncatingIfNeeded: (e >> 20) & 0xFFFFF)
-                            while s < lowerBound {
-                                guard w < words else { return .truncatedInput }
-                                s = s << wordBits | State(Word(littleEndian: raw.loadUnaligned(fromByteOffset: w * bytesPerWord, as: Word.self)))
-                                w += 1
-                            }
-                            x[lane] = s
-                            i += 1
-                        }
-                        guard w * bytesPerWord == raw.count else {
-                            return .corruptInput("\(raw.count - w * bytesPerWord) bytes of rANS stream left over")
-                        }
-                        guard x.allSatisfy({ $0 == lowerBound }) else { return .corruptInput("rANS end state mismatch") }
-                        return nil
+                        return cursor.tail(states: x, count: count, lifted: &lifted)
                     }
                 }
             }
@@ -379,5 +538,118 @@ extension RANSVariant {
         }
         if let failure { throw failure }
         return output
+    }
+}
+
+/// The bulk decoder's loop state over the words and the model's slot table (entries packed as
+/// frequency | (slot − cumulative) << 32 | symbol << 48).
+@usableFromInline
+struct SlotTableCursor<V: RANSVariant, T: FixedWidthInteger> {
+    @usableFromInline let raw: UnsafeRawBufferPointer
+    @usableFromInline var position: Int
+    @usableFromInline let table: UnsafeBufferPointer<UInt64>
+    @usableFromInline let precision: V.State
+    @usableFromInline let mask: V.State
+    @usableFromInline let output: UnsafeMutablePointer<T>
+    @usableFromInline var decoded = 0
+
+    @inlinable
+    init(raw: UnsafeRawBufferPointer, position: Int, table: UnsafeBufferPointer<UInt64>, precision: Int,
+         output: UnsafeMutablePointer<T>) {
+        self.raw = raw
+        self.position = position
+        self.table = table
+        self.precision = V.State(precision)
+        self.mask = (V.State(1) << precision) &- 1
+        self.output = output
+    }
+
+    /// One decode step through the table: the symbol, and x ↦ f·⌊x/2^p⌋ + (slot − c).
+    @inlinable @inline(__always)
+    static func step(_ x: V.State, table: UnsafePointer<UInt64>, mask: V.State, precision: V.State,
+                     output: UnsafeMutablePointer<T>) -> V.State {
+        let e = table[Int(truncatingIfNeeded: x & mask)]
+        output.pointee = T(truncatingIfNeeded: e >> 48)
+        return V.State(UInt32(truncatingIfNeeded: e)) &* (x &>> precision) &+ V.State(truncatingIfNeeded: (e >> 32) & 0xFFFF)
+    }
+
+    /// `fastRounds` on a local copy of the states (`lanes`: a tuple of `ways` states): with a
+    /// constant lane count they then live in registers, where a store and reload per symbol
+    /// would add the store-forwarding latency to every lane's chain.
+    @inlinable @inline(__always)
+    mutating func fastRounds<Lanes>(in lanes: Lanes, ways: Int, states x: UnsafeMutableBufferPointer<V.State>, count: Int) {
+        var lanes = lanes
+        withUnsafeMutableBytes(of: &lanes) { raw in
+            let local = raw.bindMemory(to: V.State.self).baseAddress!
+            for lane in 0..<ways { local[lane] = x[lane] }
+            fastRounds(ways: ways, states: local, count: count)
+            for lane in 0..<ways { x[lane] = local[lane] }
+        }
+    }
+
+    @inlinable @inline(__always)
+    mutating func fastRounds(ways: Int, states x: UnsafeMutablePointer<V.State>, count: Int) {
+        let refillWords = V.maxRefillWords
+        let roundBytes = ways * refillWords * V.bytesPerWord
+        let base = raw.baseAddress!, end = raw.count
+        let table = table.baseAddress!, mask = mask, precision = precision, output = output
+        var i = decoded, position = self.position
+        while i + ways <= count, position + roundBytes < end {
+            for lane in 0..<ways {
+                var s = Self.step(x[lane], table: table, mask: mask, precision: precision, output: output + i + lane)
+                // Branch-free refill: the state refilled with k words for each k up to the
+                // most a step needs, chosen by comparisons (s takes k words iff s < L >> (w·(k−1)),
+                // exactly what the refill loop would take). The loads do not depend on s, so the
+                // chain from one symbol to the next is the table load, the product and the selects.
+                var words: V.State = 0, refilled = s, n = 0
+                for k in 0..<refillWords {
+                    let word = V.Word(littleEndian: base.loadUnaligned(fromByteOffset: position &+ k &* V.bytesPerWord, as: V.Word.self))
+                    words = words << V.wordBits | V.State(word)
+                    let take = s < V.lowerBound >> (V.wordBits &* k)
+                    // A mask, not `take ? … : …`: LLVM turns such selects in a loop into branches,
+                    // which mispredict on every data-dependent refill.
+                    let select = 0 &- V.State(take ? 1 : 0)
+                    refilled = refilled ^ ((refilled ^ (s << (V.wordBits &* (k &+ 1)) | words)) & select)
+                    n &+= take ? 1 : 0
+                }
+                s = refilled
+                position &+= n &* V.bytesPerWord
+                x[lane] = s
+            }
+            i += ways
+        }
+        decoded = i
+        self.position = position
+    }
+
+    /// The remaining symbols, checked: refills only while words remain, the lowering of the
+    /// lifted lanes after the last word, and the end-of-stream checks.
+    @inlinable
+    mutating func tail(states x: UnsafeMutableBufferPointer<V.State>, count: Int, lifted: inout UInt32) -> EntropyCodingError? {
+        let ways = x.count
+        var lane = decoded % ways
+        for i in decoded..<count {
+            var s = Self.step(x[lane], table: table.baseAddress!, mask: mask, precision: precision, output: output + i)
+            if position < raw.count {
+                while s < V.lowerBound && position < raw.count {
+                    s = s << V.wordBits | V.State(V.Word(littleEndian: raw.loadUnaligned(fromByteOffset: position, as: V.Word.self)))
+                    position += V.bytesPerWord
+                }
+                x[lane] = s
+                if position == raw.count {
+                    let mask = lifted
+                    lifted = 0
+                    guard V.lowerLanes(x, mask: mask) else { return .corruptInput("rANS lifted lane below the normalization interval") }
+                }
+            } else {
+                x[lane] = s
+            }
+            lane = lane + 1 == ways ? 0 : lane + 1
+        }
+        decoded = count
+        guard position == raw.count else { return .corruptInput("\(raw.count - position) bytes of rANS stream left over") }
+        guard lifted == 0 else { return .corruptInput("rANS stream ends before its lifted lanes were lowered") }
+        guard x.allSatisfy({ $0 == V.startState }) else { return .corruptInput("rANS end state mismatch") }
+        return nil
     }
 }

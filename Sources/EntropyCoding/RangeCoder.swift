@@ -256,10 +256,66 @@ public enum RangeCoder {
             throw .invalidPrecision(model.precision, supported: RangeEncoder.supportedPrecision)
         }
         var decoder = try RangeDecoder(bytes)
-        var symbols = [T]()
-        symbols.reserveCapacity(min(count, 1 << 24))
-        for _ in 0..<count { symbols.append(T(truncatingIfNeeded: try decoder.decode(model: model))) }
-        try decoder.finish()
+        var failure: EntropyCodingError?
+        let symbols = [T](unsafeUninitializedCapacity: count) { output, initialized in
+            var i = 0
+            if count > 0, let model = model as? CategoricalModel, !model.slotTable.isEmpty, model.precision <= 16 {
+                i = decoder.bytes.withUnsafeBytes { raw in
+                    model.slotTable.withUnsafeBufferPointer { table in
+                        decodeWithSlotTable(&decoder, raw: raw, table: table.baseAddress!, precision: model.precision,
+                                            output: output.baseAddress!, count: count)
+                    }
+                }
+            }
+            do throws(EntropyCodingError) {
+                while i < count {
+                    output[i] = T(truncatingIfNeeded: try decoder.decode(model: model))
+                    i += 1
+                }
+                try decoder.finish()
+            } catch {
+                failure = error
+            }
+            initialized = failure == nil ? count : 0  // T is a trivial integer type
+        }
+        if let failure { throw failure }
         return symbols
+    }
+
+    /// The decoding loop for a static model with a slot table and p ≤ 16, while a whole word of
+    /// input remains; returns how many symbols it decoded and leaves the rest (and any error: a
+    /// slot in the wasted top of the range stops it) to `RangeDecoder`. Unsafe buffers, the
+    /// remainder of the one division reused (code − r·c = (code mod r) + r·(slot − c)), and
+    /// normalization by masks rather than branches (a data-dependent branch mispredicts every
+    /// few symbols).
+    @inlinable @inline(__always)
+    static func decodeWithSlotTable<T: FixedWidthInteger>(_ decoder: inout RangeDecoder, raw: UnsafeRawBufferPointer,
+                                                          table: UnsafePointer<UInt64>, precision: Int,
+                                                          output: UnsafeMutablePointer<T>, count: Int) -> Int {
+        let precision = UInt64(precision)
+        let total = UInt64(1) << precision
+        var code = decoder.code, range = decoder.range, position = decoder.position
+        let end = raw.count - 2
+        var i = 0
+        while i < count && position <= end {
+            let r = range &>> precision  // ≥ 2^32: range ≥ 2^48 after every normalization
+            let (slot, remainder) = code.quotientAndRemainder(dividingBy: r)
+            if slot >= total { break }  // the wasted top of the range: corrupt, reported by the slow path
+            let e = table[Int(truncatingIfNeeded: slot)]
+            output[i] = T(truncatingIfNeeded: e >> 48)
+            range = r &* UInt64(UInt32(truncatingIfNeeded: e))
+            code = remainder &+ r &* ((e >> 32) & 0xFFFF)
+            // p ≤ 16, so range ≥ r ≥ 2^32 now and one 16-bit word brings it back to ≥ 2^48.
+            let word = UInt64(UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt16.self)))
+            let refill = 0 &- UInt64(range < 1 << 48 ? 1 : 0)
+            range = range ^ ((range ^ (range &<< 16)) & refill)
+            code = code ^ ((code ^ (code &<< 16 | word)) & refill)
+            position &+= Int(truncatingIfNeeded: refill & 2)
+            i += 1
+        }
+        decoder.code = code
+        decoder.range = range
+        decoder.position = position
+        return i
     }
 }

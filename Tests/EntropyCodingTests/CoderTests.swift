@@ -61,6 +61,40 @@ import Glibc
         }
     }
 
+    /// A lane still at its start state when another lane writes the first word is lifted by L
+    /// (the head's "lifted" bit is set) and lowered again after the decoder reads the last word.
+    @Test(arguments: [2, 3])
+    func laneBelowLAtTheFirstWord(ways: Int) throws {
+        // Symbol 0 owns [0, 4095) (the most probable symbol starts at 0), so a lane that only
+        // codes 0 stays at its start state 1; lane 1 codes 12-bit symbols and emits words.
+        let model = try CategoricalModel(frequencies: [4095, 1], precision: 12)
+        let message = (0..<200).map { UInt8($0 % ways == 1 ? 1 : 0) }
+        func check<V: RANSVariant>(_ variant: V.Type, _ bytes: [UInt8]) throws {
+            #expect(bytes[0] & 3 == 3, "words follow and a lane was lifted")
+            #expect(try V.decode(bytes, count: message.count, model: model, ways: ways, as: UInt8.self) == message)
+            var encoder = try RANSEncoder<V>(ways: ways)
+            for s in message.reversed() { try encoder.push(Int(s), model: model) }
+            #expect(encoder.finish() == bytes)
+            var decoder = try RANSDecoder<V>(bytes, ways: ways)
+            for s in message { #expect(try decoder.decode(model: model) == Int(s)) }
+            try decoder.finish()
+        }
+        try check(RANS64.self, try RANS64.encode(message, model: model, ways: ways))
+        try check(RANS32.self, try RANS32.encode(message, model: model, ways: ways))
+    }
+
+    /// The head of a stream without words holds the final states in their bits alone: a
+    /// message that never leaves the start state is one byte, a one-symbol message its start.
+    @Test func shortMessagesCostTheirContent() throws {
+        let model = try CategoricalModel(frequencies: [200, 56], precision: 8)  // symbol 1 starts at 200
+        #expect(try RANS64.encode([UInt8](), model: model, ways: 1) == [0b0000_0010])  // no words, ℓ = 1
+        #expect(try RANS64.encode([UInt8](repeating: 0, count: 1000), model: model, ways: 4).count == 4)
+        // One symbol 1: x = 1 + 200 = 201, 8 bits: flag, 6-bit length, 7 bits below the leading one.
+        let one = try RANS64.encode([1 as UInt8], model: model, ways: 1)
+        #expect(one.count == 2)
+        #expect(try RANS64.decode(one, count: 1, model: model, ways: 1, as: UInt8.self) == [1])
+    }
+
     /// Adaptive models through the range coder, mixing symbols, bits and bypass bits.
     @Test func rangeCoderWithAdaptiveModelsBitsAndBypass() throws {
         var rng = SplitMix64(seed: 50)
@@ -141,6 +175,21 @@ import Glibc
         #expect(range <= ideal * 1.0002 + 64, "range coder overhead \((range / ideal - 1) * 100)%")
         let rans32 = Double(try RANS32.encode(message, model: model, ways: 4).count * 8)
         #expect(rans32 <= ideal * 1.001 + 4 * 32, "rANS32 overhead \((rans32 / ideal - 1) * 100)%")
+    }
+
+    /// Near-deterministic messages (0.1 bits per symbol): the fixed cost per lane is a few
+    /// bits (its final state's length field and unused bits), not a whole start and end state.
+    @Test(arguments: [1, 4, 8])
+    func lowEntropyOverhead(ways: Int) throws {
+        let table = try ParametricModelTable(family: .laplace, scales: [0.0208], precision: 12)
+        let model = table.models[0]
+        var rng = SplitMix64(seed: 72)
+        let message = sampleMessage(model, count: 1_000_000, using: &rng)
+        let ideal = model.idealBits(of: message)
+        let rans64 = Double(try RANS64.encode(message, model: model, ways: ways).count * 8)
+        #expect(rans64 <= ideal + Double(24 * ways), "rANS64 ×\(ways): \(rans64 - ideal) bits over \(ideal)")
+        let rans32 = Double(try RANS32.encode(message, model: model, ways: ways).count * 8)
+        #expect(rans32 <= ideal + Double(24 * ways), "rANS32 ×\(ways): \(rans32 - ideal) bits over \(ideal)")
     }
 
     @Test func binaryPathOverhead() throws {

@@ -29,6 +29,25 @@ import EntropyCoding
         }
     }
 
+    /// Damage to an rANS head: cut inside it, the "lifted" bit flipped, the "words follow" bit
+    /// cleared.
+    @Test func damagedRANSHeads() throws {
+        var rng = SplitMix64(seed: 82)
+        let model = try Self.model(precision: 12, seed: 6)
+        let message = sampleMessage(model, count: 2000, using: &rng).map { UInt8($0) }
+        let bytes = try RANS64.encode(message, model: model, ways: 4)
+        func decode(_ bytes: [UInt8]) throws -> [UInt8] { try RANS64.decode(bytes, count: 2000, model: model, ways: 4, as: UInt8.self) }
+        #expect(try decode(bytes) == message)
+        #expect(throws: EntropyCodingError.truncatedInput) { try decode([bytes[0]]) }
+        #expect(throws: EntropyCodingError.self) { try decode([]) }
+        var damaged = bytes
+        damaged[0] ^= 0b10  // claims a lifted lane: a 4-bit mask now shifts every field
+        #expect(throws: EntropyCodingError.self) { try decode(damaged) }
+        damaged = bytes
+        damaged[0] &= ~1  // no words: the words become part of a (longer) head or left over
+        #expect(throws: EntropyCodingError.self) { try decode(damaged) }
+    }
+
     @Test func truncatedStreamsAreRejected() throws {
         var rng = SplitMix64(seed: 81)
         let model = try Self.model(precision: 14, seed: 5)
