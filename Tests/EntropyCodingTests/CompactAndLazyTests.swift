@@ -61,7 +61,7 @@ func compactDecode(_ bytes: [UInt8], _ intervals: [SymbolInterval], precision: I
         }
     }
 
-    /// The layout is what released pc-mnist files hold: these bytes must never change.
+    /// The layout is pinned: `SpreadCompactRANS64` (pc-mnist's coder) shares it, so these bytes must not drift.
     @Test func pinnedStream() throws {
         var rng = SplitMix64(seed: 2024)
         let intervals = randomIntervals(12, precision: 24, using: &rng)
@@ -165,7 +165,7 @@ func compactDecode(_ bytes: [UInt8], _ intervals: [SymbolInterval], precision: I
         }
     }
 
-    /// F(x) = ⌊C(x)·(2^p − K)/C(K)⌋ + x exactly (released pc-mnist files depend on it).
+    /// F(x) = ⌊C(x)·(2^p − K)/C(K)⌋ + x exactly (pc-mnist's files depend on it).
     @Test func pinnedBoundaries() throws {
         let model = try QuantizedCumulative(TabulatedCumulative(probabilities: [0.5, 0.25, 1e-9, 0.125, 0.125, 0.3]), precision: 24)
         #expect((0...6).map { model.boundary($0) } == [0, 6_452_774, 9_679_161, 9_679_162, 11_292_356, 12_905_551, 16_777_216])
