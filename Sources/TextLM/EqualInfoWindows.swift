@@ -19,7 +19,7 @@ import CodecKit
 /// The byte count is stored beside the windows, so inputs that end mid-window and inputs of 0 or
 /// 1 byte decode exactly.
 struct EqualInfoWindows {
-    let model: ByteTransformer
+    let model: ByteLM
     let windowBits: Int
 
     /// One window of the stream, for tests and statistics.
@@ -42,7 +42,7 @@ struct EqualInfoWindows {
             // (a block pass is a little cheaper per position; positions past the window's end are
             // wasted). The distributions are the same either way: the block size only affects speed.
             let ahead = max(1, position / max(1, windows.count))
-            var distributions = [session.nextByteCumulative()]
+            var distributions = [session.nextByteCumulative]
             var encoder = BinaryEncoder()
             var last: (count: Int, length: Int, encoder: BinaryEncoder)? = nil
             var previousLength = 0
@@ -104,7 +104,7 @@ struct EqualInfoWindows {
             var decoder = BinaryDecoder(BitReader(bits, bitRange: window))
             var shadow = BinaryEncoder()  // follows the encoder's interval to know L
             while true {
-                let cum = session.nextByteCumulative()
+                let cum = session.nextByteCumulative
                 var c = 0
                 for k in 0..<8 {
                     let p = Self.bitProbability(cum, c0: c | 1 << k, bitPosition: k)
