@@ -1,5 +1,6 @@
 import CodecKit
 import Container
+import EntropyCoding
 import MediaIO
 
 /// `eiw`: Equal-Info-Window coding with M1 alone (`EqualInfoWindows`); the payload is the token

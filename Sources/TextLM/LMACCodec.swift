@@ -1,5 +1,6 @@
 import CodecKit
 import Container
+import EntropyCoding
 import MediaIO
 
 /// `lm-ac`: the whole input as one arithmetic-coded bit stream, each bit predicted by the
@@ -63,7 +64,7 @@ public struct LMACCodec: Codec {
     /// The coded bits of `text` (no header).
     static func code(_ text: [UInt8], lm: inout ByteLM.Session?) -> [UInt8] {
         var model = ContextMixingModel(expectedLength: text.count, usesLanguageModel: lm != nil)
-        var encoder = BinaryEncoder()
+        var encoder = BinaryArithmeticEncoder()
         // The encoder knows every byte, so M1 runs a block of positions per pass (each weight
         // read once per block); the decoder's byte-by-byte passes compute the same numbers.
         var distributions: [[UInt32]] = lm.map { [$0.nextByteCumulative] } ?? []
@@ -76,7 +77,7 @@ public struct LMACCodec: Codec {
                 let byte = text[i]
                 for k in stride(from: 7, through: 0, by: -1) {
                     let bit = Int(byte >> UInt8(k)) & 1
-                    encoder.encode(bit, p1: model.predict())
+                    encoder.encode(bit, probabilityOfOne: model.predict())
                     model.update(bit)
                 }
             }
@@ -87,14 +88,14 @@ public struct LMACCodec: Codec {
 
     static func decode(_ coded: [UInt8], count: Int, lm: inout ByteLM.Session?) throws(CodecError) -> [UInt8] {
         var model = ContextMixingModel(expectedLength: count, usesLanguageModel: lm != nil)
-        var decoder = BinaryDecoder(BitReader(coded))
+        var decoder = BinaryArithmeticDecoder(BitStreamReader(coded))
         var text = [UInt8]()
         text.reserveCapacity(min(count, 1 << 20))  // the count is not trusted yet
         for _ in 0..<count {
             if lm != nil { model.setNextByteDistribution(lm!.nextByteCumulative) }
             var c = 0
             for _ in 0..<8 {
-                let bit = decoder.decode(p1: model.predict())
+                let bit = decoder.decode(probabilityOfOne: model.predict())
                 model.update(bit)
                 c = c << 1 | bit
             }

@@ -1,5 +1,6 @@
 import CodecKit
 import Container
+import EntropyCoding
 import Foundation
 import MediaIO
 import Neural
@@ -94,28 +95,6 @@ private func tinyTensors() -> [String: Tensor] {
     }
 }
 
-@Suite struct BinaryCoderTests {
-    @Test func roundTripAndExactLength() {
-        var g = SplitMix64(seed: 7)
-        var encoder = BinaryEncoder()
-        var decisions: [(Int, UInt32)] = []
-        for _ in 0..<5000 {
-            let p = UInt32(1 + g.next() % 65535)
-            let bit = g.next() % 65536 < p ? 1 : 0  // follows p
-            decisions.append((bit, p))
-            encoder.encode(bit, p1: p)
-        }
-        let promised = encoder.terminatedLength
-        let bits = encoder.finish()
-        #expect(bits.countWithoutTrailingZeros == promised)
-        // Decoding from exactly the promised bits (zeros after) gives every decision back.
-        var truncated = bits.bytes
-        truncated.removeLast(truncated.count - (promised + 7) / 8)
-        var decoder = BinaryDecoder(BitReader(truncated, bitRange: 0..<promised))
-        for (bit, p) in decisions { #expect(decoder.decode(p1: p) == bit) }
-    }
-}
-
 @Suite struct LMACTests {
     private func roundTrip(_ text: [UInt8]) throws -> Int {
         let codec = LMACCodec(store: ModelStore(searchPaths: []))
@@ -183,7 +162,7 @@ private func tinyTensors() -> [String: Tensor] {
                 } else {
                     #expect(w.length >= 1 && w.length <= windowBits)
                     // Each window decodes on its own, from its W bits only.
-                    var alone = BitWriter()
+                    var alone = BitStreamWriter()
                     for i in offset..<(offset + windowBits) { alone.write(UInt64(bits.bit(i)), count: 1) }
                     let one = try coder.decode(alone.bytes, start: 0, count: w.bytes.count)
                     #expect(one == Array(text[w.bytes]))
