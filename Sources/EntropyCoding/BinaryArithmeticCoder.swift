@@ -17,8 +17,11 @@
 /// range coder (`RangeEncoder`) wastes less.
 ///
 /// All arithmetic is integer: the same bits on every machine. The decoder never traps on any
-/// input (it has no error state: hostile bytes decode to some bits); a caller that knows how many
-/// decisions a stream holds checks `bitsPastEnd` against the 32 bits of the initial fill.
+/// input (it has no error state: hostile bytes decode to some bits). Decoding the whole of
+/// `finish().bytes` never reads more than 32 bits past its end (`bitsPastEnd`), so a caller that
+/// stores those bytes detects a cut stream by that bound. A stream cut to `terminatedLength` bits
+/// decodes exactly too, but then the decoder also reads, as zeros, the trailing zero bits that
+/// were dropped, so the bound does not apply.
 public struct BinaryArithmeticEncoder: Sendable {
     private var low: UInt32 = 0
     private var high: UInt32 = .max
@@ -100,9 +103,9 @@ public struct BinaryArithmeticDecoder: Sendable {
         return bit
     }
 
-    /// Bits consumed past the end of the input (zeros supplied by the reader). A stream the
-    /// encoder terminated never needs more than the 32 of the initial fill: more means the input
-    /// was cut short.
+    /// Bits consumed past the end of the input (zeros supplied by the reader). Decoding all of
+    /// `finish().bytes` needs at most the 32 of the initial fill: more means the input was cut
+    /// short (see the type's notes for streams cut to `terminatedLength`).
     public var bitsPastEnd: Int { reader.bitsPastEnd }
 }
 
