@@ -33,9 +33,9 @@ private func tinyModel() throws -> ByteLM {
 private let tinyConfig = TransformerConfig(vocabSize: 257, outputSize: 256, dim: 32, heads: 2, layers: 2, mlpDim: 64, context: 16)
 
 /// The tiny model installed as Codecs/eiw-m1 in a temporary folder (safetensors + codec.json),
-/// so the codecs run end to end through ModelStore.
+/// so the codecs run end to end through ModelStore. One folder per call: tests run in parallel.
 private func tinyModelStore() throws -> ModelStore {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("textlm-tests-\(getpid())")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("textlm-tests-\(getpid())-\(UUID().uuidString)")
     let folder = dir.appendingPathComponent("eiw-m1")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     try SafeTensors.encode(tinyTensors()).write(to: folder.appendingPathComponent("model.safetensors"))
