@@ -3,7 +3,8 @@
 //  - the decoder on hostile bytes, with probabilities from a fixed generator, never traps;
 //  - decisions and probabilities taken from the input round-trip from exactly
 //    `terminatedLength` bits (which never decreases and is what `finish` writes up to its last
-//    1 bit) and from all of `finish`'s bytes, reading at most 32 bits past their end.
+//    1 bit; the decoder reports the same length after every decision) and from all of
+//    `finish`'s bytes, reading at most 32 bits past their end.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzBinaryArithmeticCoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
@@ -20,6 +21,7 @@ public func fuzzBinaryArithmeticCoder(_ data: UnsafePointer<UInt8>, _ size: Int)
     var encoder = BinaryArithmeticEncoder()
     var decisions: [(bit: Int, p: UInt32)] = []
     var previous = 0
+    var lengths: [Int] = []
     var i = 0
     while i + 1 < size {
         let v = UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1])
@@ -29,12 +31,16 @@ public func fuzzBinaryArithmeticCoder(_ data: UnsafePointer<UInt8>, _ size: Int)
         let length = encoder.terminatedLength
         if length < previous { fatalError("terminatedLength decreased from \(previous) to \(length)") }
         previous = length
+        lengths.append(length)
         i += 2
     }
     let bits = encoder.finish()
     if bits.countWithoutTrailingZeros != previous { fatalError("finish wrote \(bits.countWithoutTrailingZeros) bits, promised \(previous)") }
     var cut = BinaryArithmeticDecoder(BitStreamReader(bits.bytes, bitRange: 0..<previous))
-    for d in decisions where cut.decode(probabilityOfOne: d.p) != d.bit { fatalError("round trip mismatch (cut stream)") }
+    for (d, length) in zip(decisions, lengths) {
+        if cut.decode(probabilityOfOne: d.p) != d.bit { fatalError("round trip mismatch (cut stream)") }
+        if cut.terminatedLength != length { fatalError("decoder's terminated length \(cut.terminatedLength), encoder's \(length)") }
+    }
     var whole = BinaryArithmeticDecoder(bits.bytes)
     for d in decisions where whole.decode(probabilityOfOne: d.p) != d.bit { fatalError("round trip mismatch") }
     if whole.bitsPastEnd > 32 { fatalError("read \(whole.bitsPastEnd) bits past the end") }

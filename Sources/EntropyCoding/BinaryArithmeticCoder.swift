@@ -23,8 +23,7 @@
 /// decodes exactly too, but then the decoder also reads, as zeros, the trailing zero bits that
 /// were dropped, so the bound does not apply.
 public struct BinaryArithmeticEncoder: Sendable {
-    private var low: UInt32 = 0
-    private var high: UInt32 = .max
+    private var interval = CarrylessInterval()
     public private(set) var bits = BitStreamWriter()
 
     public init() {}
@@ -33,41 +32,22 @@ public struct BinaryArithmeticEncoder: Sendable {
     /// (1...65535).
     @inline(__always)
     public mutating func encode(_ bit: Int, probabilityOfOne p1: UInt32) {
-        precondition(p1 >= 1 && p1 <= 65535, "P(1) must be in 1...65535, got \(p1)")
-        let mid = low &+ UInt32((UInt64(high &- low) &* UInt64(p1)) >> 16)
-        if bit != 0 { high = mid } else { low = mid &+ 1 }
-        let settled = (low ^ high).leadingZeroBitCount  // top bits now final
-        if settled > 0 {
-            bits.write(UInt64(low) >> (32 - settled), count: settled)
-            low = UInt32(truncatingIfNeeded: UInt64(low) << settled)
-            high = UInt32(truncatingIfNeeded: (UInt64(high) << settled) | ((1 << settled) - 1))
-        }
+        let (settled, count) = interval.narrow(bit: bit, split: interval.split(probabilityOfOne: p1))
+        if count > 0 { bits.write(settled, count: count) }
     }
 
     /// The bits the message needs if it ended now (emitted bits plus the shortest termination),
     /// not counting trailing zero bits, which the decoder supplies itself. Never decreases as
     /// decisions are added.
     public var terminatedLength: Int {
-        let count = Self.shortestPoint(low: low, high: high).count
-        if count > 0 { return bits.count + count }
-        return bits.countWithoutTrailingZeros
-    }
-
-    /// The shortest k and the k-bit value v such that v followed by zeros lies in [low, high].
-    static func shortestPoint(low: UInt32, high: UInt32) -> (value: UInt64, count: Int) {
-        if low == 0 { return (0, 0) }
-        for k in 1...32 {
-            let step = UInt64(1) << (32 - k)
-            let v = (UInt64(low) + step - 1) >> (32 - k)  // ceil(low / step)
-            if v << (32 - k) <= UInt64(high) { return (v, k) }
-        }
-        preconditionFailure("unreachable: k = 32 always fits")
+        let count = interval.shortestPoint().count
+        return count > 0 ? bits.count + count : bits.countWithoutTrailingZeros
     }
 
     /// Ends the message with the shortest termination; returns the bits
     /// (`countWithoutTrailingZeros == terminatedLength` before the call).
     public consuming func finish() -> BitStreamWriter {
-        let (value, count) = Self.shortestPoint(low: low, high: high)
+        let (value, count) = interval.shortestPoint()
         bits.write(value, count: count)
         return bits
     }
@@ -75,10 +55,11 @@ public struct BinaryArithmeticEncoder: Sendable {
 
 /// Decodes what `BinaryArithmeticEncoder` wrote, given the same probabilities in the same order.
 public struct BinaryArithmeticDecoder: Sendable {
-    private var low: UInt32 = 0
-    private var high: UInt32 = .max
+    private var interval = CarrylessInterval()
     private var x: UInt32 = 0
     private var reader: BitStreamReader
+    /// Bits the encoder had emitted at this point, and up to its last 1 bit.
+    private var emitted = 0, emittedWithoutTrailingZeros = 0
 
     public init(_ reader: BitStreamReader) {
         self.reader = reader
@@ -90,23 +71,67 @@ public struct BinaryArithmeticDecoder: Sendable {
     /// The next bit, coded with probability `probabilityOfOne` / 65536 of a 1 (1...65535).
     @inline(__always)
     public mutating func decode(probabilityOfOne p1: UInt32) -> Int {
-        precondition(p1 >= 1 && p1 <= 65535, "P(1) must be in 1...65535, got \(p1)")
-        let mid = low &+ UInt32((UInt64(high &- low) &* UInt64(p1)) >> 16)
-        let bit: Int
-        if x <= mid { bit = 1; high = mid } else { bit = 0; low = mid &+ 1 }
-        let settled = (low ^ high).leadingZeroBitCount
-        if settled > 0 {
-            low = UInt32(truncatingIfNeeded: UInt64(low) << settled)
-            high = UInt32(truncatingIfNeeded: (UInt64(high) << settled) | ((1 << settled) - 1))
-            x = UInt32(truncatingIfNeeded: (UInt64(x) << settled) | reader.read(settled))
+        let mid = interval.split(probabilityOfOne: p1)
+        let bit = x <= mid ? 1 : 0
+        let (settled, count) = interval.narrow(bit: bit, split: mid)
+        if count > 0 {
+            // low <= x <= high throughout, so x's settled bits are the encoder's output bits.
+            if settled != 0 { emittedWithoutTrailingZeros = emitted + count - settled.trailingZeroBitCount }
+            emitted += count
+            x = UInt32(truncatingIfNeeded: (UInt64(x) << count) | reader.read(count))
         }
         return bit
+    }
+
+    /// The encoder's `terminatedLength` after the same decisions: the decoder follows its
+    /// interval exactly, so a caller learns where a message of unknown length ends (the last
+    /// decision whose terminated length reaches the stream's last 1 bit), with no encoder beside.
+    public var terminatedLength: Int {
+        let count = interval.shortestPoint().count
+        return count > 0 ? emitted + count : emittedWithoutTrailingZeros
     }
 
     /// Bits consumed past the end of the input (zeros supplied by the reader). Decoding all of
     /// `finish().bytes` needs at most the 32 of the initial fill: more means the input was cut
     /// short (see the type's notes for streams cut to `terminatedLength`).
     public var bitsPastEnd: Int { reader.bitsPastEnd }
+}
+
+/// The interval [low, high] both coders narrow identically, one decision at a time.
+struct CarrylessInterval: Sendable {
+    private var low: UInt32 = 0
+    private var high: UInt32 = .max
+
+    /// The last value of the part of the interval that means "1".
+    @inline(__always)
+    func split(probabilityOfOne p1: UInt32) -> UInt32 {
+        precondition(p1 >= 1 && p1 <= 65535, "P(1) must be in 1...65535, got \(p1)")
+        return low &+ UInt32((UInt64(high &- low) &* UInt64(p1)) >> 16)
+    }
+
+    /// Keeps the part of `bit` (`mid` from `split`), then shifts out the top bits on which low
+    /// and high now agree: returns them (`count` bits, 0...32), final whatever follows.
+    @inline(__always)
+    mutating func narrow(bit: Int, split mid: UInt32) -> (settled: UInt64, count: Int) {
+        if bit != 0 { high = mid } else { low = mid &+ 1 }
+        let count = (low ^ high).leadingZeroBitCount
+        guard count > 0 else { return (0, 0) }
+        let settled = UInt64(low) >> (32 - count)
+        low = UInt32(truncatingIfNeeded: UInt64(low) << count)
+        high = UInt32(truncatingIfNeeded: (UInt64(high) << count) | ((1 << count) - 1))
+        return (settled, count)
+    }
+
+    /// The shortest k and the k-bit value v such that v followed by zeros lies in [low, high].
+    func shortestPoint() -> (value: UInt64, count: Int) {
+        if low == 0 { return (0, 0) }
+        for k in 1...32 {
+            let step = UInt64(1) << (32 - k)
+            let v = (UInt64(low) + step - 1) >> (32 - k)  // ceil(low / step)
+            if v << (32 - k) <= UInt64(high) { return (v, k) }
+        }
+        preconditionFailure("unreachable: k = 32 always fits")
+    }
 }
 
 /// Bits appended most significant first into bytes (the last byte padded with zeros).

@@ -103,18 +103,16 @@ struct EqualInfoWindows {
             }
             session.reset()
             var decoder = BinaryArithmeticDecoder(BitStreamReader(bits, bitRange: window))
-            var shadow = BinaryArithmeticEncoder()  // follows the encoder's interval to know L
             while true {
                 let cum = session.nextByteCumulative
                 var c = 0
                 for k in 0..<8 {
                     let p = Self.bitProbability(cum, c0: c | 1 << k, bitPosition: k)
                     let bit = decoder.decode(probabilityOfOne: p)
-                    shadow.encode(bit, probabilityOfOne: p)
                     c = c << 1 | bit
                 }
                 text.append(UInt8(c))
-                let l = shadow.terminatedLength
+                let l = decoder.terminatedLength  // the encoder's L after this byte
                 if l == length { break }
                 guard l < length, text.count < count else { throw .corruptPayload("eiw: a window does not end where its bits say") }
                 session.append(UInt8(c))

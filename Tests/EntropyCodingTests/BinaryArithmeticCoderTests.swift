@@ -5,13 +5,15 @@ import TestSupport
 @Suite struct BinaryArithmeticCoderTests {
     /// Decisions that follow their probabilities, and some that defy them, at probabilities from
     /// 1 to 65535: they decode from exactly `terminatedLength` bits (zeros after), which is what
-    /// `finish` writes up to its last 1 bit, and `terminatedLength` never decreases.
+    /// `finish` writes up to its last 1 bit, and `terminatedLength` never decreases; the decoder
+    /// reports the encoder's terminated length after every decision.
     @Test(arguments: [UInt64(7), 8, 9])
     func roundTripAndExactLength(seed: UInt64) {
         var g = SplitMix64(seed: seed)
         var encoder = BinaryArithmeticEncoder()
         var decisions: [(Int, UInt32)] = []
         var previous = 0
+        var lengths: [Int] = []  // the encoder's terminated length after each decision
         for i in 0..<5000 {
             let p: UInt32 = i % 100 == 0 ? [1, 65535][i / 100 % 2] : UInt32(1 + g.next() % 65535)
             let follows = g.next() % 64 != 0
@@ -21,6 +23,7 @@ import TestSupport
             let length = encoder.terminatedLength
             #expect(length >= previous)
             previous = length
+            lengths.append(length)
         }
         let promised = encoder.terminatedLength
         let bits = encoder.finish()
@@ -28,7 +31,10 @@ import TestSupport
         var truncated = bits.bytes
         truncated.removeLast(truncated.count - (promised + 7) / 8)
         var decoder = BinaryArithmeticDecoder(BitStreamReader(truncated, bitRange: 0..<promised))
-        for (bit, p) in decisions { #expect(decoder.decode(probabilityOfOne: p) == bit) }
+        for (i, (bit, p)) in decisions.enumerated() {
+            #expect(decoder.decode(probabilityOfOne: p) == bit)
+            #expect(decoder.terminatedLength == lengths[i])
+        }
         // All of the bytes `finish` wrote: the same decisions, at most 32 bits read past the end.
         var whole = BinaryArithmeticDecoder(bits.bytes)
         for (bit, p) in decisions { #expect(whole.decode(probabilityOfOne: p) == bit) }
