@@ -45,7 +45,7 @@ let package = Package(
 
         .executableTarget(name: "NeuralBench", dependencies: ["Neural"], path: "Benchmarks/NeuralBench"),
 
-        .executableTarget(name: "pc-tool", dependencies: ["Circuits", "PCCodec", "CodecKit", "Container", "CZlib"]),
+        .executableTarget(name: "pc-tool", dependencies: ["Circuits", "EntropyCoding", "PCCodec", "CodecKit", "Container", "CZlib"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),

@@ -92,6 +92,7 @@ def latest_rows():
 
 def report() -> str:
     rows = latest_rows()
+    installed = model_hash()
     cpu = subprocess.run("lscpu | grep 'Model name'", shell=True, capture_output=True, text=True).stdout.split(":")[-1].strip()
     lines = [f"# Text codecs: bits per byte on the evaluation files",
              "",
@@ -103,7 +104,8 @@ def report() -> str:
              "",
              "Bits per byte = 8 x output bytes / input bytes; ours include the whole container (header, CRC). "
              "Classical compressors: Debian binaries, default container overhead included. A value marked "
-             "`(first N KB)` was measured on the file's first N bytes only (the M1 modes run at about 1-2 KB/s).",
+             "`(first N KB)` was measured on the file's first N bytes only (the M1 modes run at about 1-2 KB/s); "
+             f"one marked `(older M1 h)` with weights other than the installed ones (`{installed}`).",
              ""]
     modes = TABLE_MODES + list(CLASSICAL)
     lines.append("| file | " + " | ".join(modes) + " | best classical | target (0.9x) |")
@@ -119,6 +121,8 @@ def report() -> str:
             if m in CLASSICAL:
                 classical.append(v)
             note = f" (first {int(r['prefix']) // 1000} KB)" if r["prefix"] not in ("0", "") else ""
+            if r["model"] and r["model"] != installed:
+                note += f" (older M1 {r['model'][:8]})"
             cells.append(f"{v:.3f}{note}")
         best = min(classical) if classical else None
         lines.append(f"| {name} | " + " | ".join(cells) + (f" | {best:.3f} | {0.9 * best:.3f} |" if best else " | - | - |"))

@@ -1,15 +1,19 @@
 # Text area: the eiw-m1 byte transformer (Training/recipes/eiw_m1.py) and the text codec benchmark.
 EIW_M1_BUDGET ?= 6300
+EIW_M1_STAGE2_BUDGET ?= 5700
 EIW_M1_THREADS ?= 2
 
 .PHONY: train-eiw-m1 export-eiw-m1
 
-# Trains (resuming from Training/runs/eiw-m1/latest.pt when present) for EIW_M1_BUDGET seconds of
-# wall clock; the learning-rate schedule is sized to that budget.
+# Trains both stages (each resumes from Training/runs/eiw-m1[-stage2]/latest.pt when present) for
+# EIW_M1_BUDGET and EIW_M1_STAGE2_BUDGET seconds of wall clock; each stage's learning-rate
+# schedule is sized to its budget.
 train-eiw-m1:
-	$(PYTHON) Training/recipes/eiw_m1.py train --budget $(EIW_M1_BUDGET) --threads $(EIW_M1_THREADS)
+	$(PYTHON) Training/recipes/eiw_m1.py train --stage 1 --budget $(EIW_M1_BUDGET) --threads $(EIW_M1_THREADS)
+	$(PYTHON) Training/recipes/eiw_m1.py train --stage 2 --budget $(EIW_M1_STAGE2_BUDGET) --lr 6e-4 \
+	  --threads $(EIW_M1_THREADS)
 
-# Re-exports Codecs/eiw-m1/ from the latest checkpoint (EIW_M1_CHECKPOINT=best for the best one).
+# Re-exports Codecs/eiw-m1/ from stage 2's latest checkpoint (EIW_M1_CHECKPOINT=best for the best one).
 EIW_M1_CHECKPOINT ?= latest
 export-eiw-m1:
 	$(PYTHON) Training/recipes/eiw_m1.py export --checkpoint $(EIW_M1_CHECKPOINT) \

@@ -11,9 +11,9 @@ import MediaIO
 /// marginals (Liu, Mandt and Van den Broeck, ICLR 2022). See docs/CIRCUITS.md.
 ///
 /// Input: one `rows`x`columns` 8-bit grayscale image, or an IDX file (as bytes) of such images.
-/// Payload: `u8` layout version, varint image count, the byte length of every image's stream
-/// (one byte below 255, else 255 then a varint of the rest: MNIST streams are ~120 bytes), then
-/// the streams: any one image decodes from its own stream alone.
+/// Payload: `u8` layout version (2); then, for one image, its stream; for more, the stream table
+/// (`StreamTable`: lengths and leading bytes) and the streams. The image count is the header's.
+/// Each image is its own `SpreadCompactRANS64` stream, so any one image decodes alone.
 public struct PCCodec: Codec {
     public static let codecID = "pc"
     public let info: CodecInfo
@@ -21,7 +21,7 @@ public struct PCCodec: Codec {
     public let columns: Int
     let conditionals: SequentialConditionals
     let modelHash: UInt64
-    static let layoutVersion: UInt8 = 1
+    static let layoutVersion: UInt8 = 2
     /// Coder precision: every pixel's conditional is quantized to intervals of 2^24.
     static let precision = 24
 
@@ -100,9 +100,7 @@ public struct PCCodec: Codec {
         let streams = try encodeImages(pixels)
         var w = ByteWriter()
         w.u8(PCCodec.layoutVersion)
-        writeVarint(&w, streams.count)
-        for s in streams { writeLength(&w, s.count) }
-        for s in streams { w.bytes(s) }
+        if streams.count > 1 { try StreamTable.write(streams, to: &w) } else { for s in streams { w.bytes(s) } }
         return ContainerFile(codecID: PCCodec.codecID, modelID: info.modelID ?? "", modelHash: modelHash,
                              media: MediaDescriptor(media), payload: w.data)
     }
@@ -126,6 +124,7 @@ public struct PCCodec: Codec {
     /// Codes one image (row-major pixels) into its own compact rANS stream. Throws only for a
     /// conditional the quantizer rejects (a model whose probabilities vanish or overflow).
     public func encodeImage(_ pixels: ArraySlice<UInt8>) throws(CodecError) -> [UInt8] {
+        if pixels.allSatisfy({ $0 == 0 }) { return [] }  // see `decodeImage(_:)`
         let base = pixels.startIndex
         var intervals: [SymbolInterval] = []
         intervals.reserveCapacity(pixels.count)
@@ -138,7 +137,7 @@ public struct PCCodec: Codec {
                 return x
             }
         } catch { throw .corruptModel(modelID: info.id, reason: "pixel conditional: \(error)") }
-        var encoder = CompactRANS64.Encoder()
+        var encoder = SpreadCompactRANS64.Encoder()
         for interval in intervals.reversed() { encoder.push(interval, precision: PCCodec.precision) }
         return encoder.finish()
     }
@@ -173,34 +172,25 @@ public struct PCCodec: Codec {
     }
 
     /// Splits a payload into its per-image streams, checking every length against the bytes present.
-    static func streams(in payload: [UInt8], count: Int) throws(CodecError) -> [ArraySlice<UInt8>] {
+    static func streams(in payload: [UInt8], count: Int) throws(CodecError) -> [[UInt8]] {
         var r = ByteReader(payload)
-        func corrupt(_ e: ContainerError) -> CodecError { .corruptPayload(e.description) }
         guard r.remaining > 0, try! r.u8() == layoutVersion else { throw .corruptPayload("empty payload or unknown pc payload layout version") }
-        guard try readVarint(&r) == count else { throw .corruptPayload("payload image count disagrees with the header") }
-        var lengths: [Int] = []
-        var total = 0
-        for _ in 0..<count {
-            let l = try readLength(&r)
-            guard l <= r.remaining - total else { throw .corruptPayload("stream lengths exceed the payload") }
-            lengths.append(l)
-            total += l
+        switch count {
+        case 0:
+            guard r.remaining == 0 else { throw .corruptPayload("the payload of an empty IDX file holds \(r.remaining) bytes") }
+            return []
+        case 1: return [Array(try! r.take(r.remaining))]
+        default: return try StreamTable.read(&r, count: count)
         }
-        guard total == r.remaining else { throw .corruptPayload("payload has \(r.remaining - total) bytes beyond its streams") }
-        var streams: [ArraySlice<UInt8>] = []
-        for l in lengths {
-            do { streams.append(try r.take(l)) } catch { throw corrupt(error) }
-        }
-        return streams
     }
 
-    func decodeImages(_ streams: [ArraySlice<UInt8>]) throws(CodecError) -> [[UInt8]] {
+    func decodeImages(_ streams: [[UInt8]]) throws(CodecError) -> [[UInt8]] {
         let out = Results(count: streams.count)
         let failures = Results(count: streams.count)
         let workers = min(streams.count, ProcessInfo.processInfo.activeProcessorCount * 4)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: streams.count, by: workers) {
-                do { out.set(i, try decodeImage(streams[i])) } catch { failures.set(i, Array("image \(i): \(error)".utf8)) }
+                do { out.set(i, try decodeImage(streams[i][...])) } catch { failures.set(i, Array("image \(i): \(error)".utf8)) }
             }
         }
         if let bad = failures.values.first(where: { !$0.isEmpty }) { throw .corruptPayload(String(decoding: bad, as: UTF8.self)) }
@@ -218,13 +208,16 @@ public struct PCCodec: Codec {
         guard file.modelHash == modelHash else { throw .modelMismatch(modelID: info.id, expectedHash: file.modelHash, foundHash: modelHash) }
         let streams = try PCCodec.streams(in: file.payload, count: count)
         guard streams.indices.contains(index) else { throw .invalidOption("image \(index) does not exist (the file holds \(count))") }
-        return try decodeImage(streams[index])
+        return try decodeImage(streams[index][...])
     }
 
     /// Decodes one image's stream to its row-major pixels.
     public func decodeImage(_ stream: ArraySlice<UInt8>) throws(CodecError) -> [UInt8] {
         var pixels = [UInt8](repeating: 0, count: rows * columns)
-        var decoder = CompactRANS64.Decoder(stream)
+        // The empty stream is the all-zero image (value 0 owns slot 0 in every conditional, so
+        // state 0 stays 0): no model evaluation, whatever count of images a header declares.
+        if stream.isEmpty { return pixels }
+        var decoder = SpreadCompactRANS64.Decoder(stream)
         do {
             try conditionals.walk { (conditional) throws(EntropyCodingError) -> Int in
                 let x = try decoder.decode(model: QuantizedCumulative(conditional, precision: PCCodec.precision))
@@ -250,16 +243,6 @@ func writeVarint(_ w: inout ByteWriter, _ value: Int) {
     var v = UInt64(value)
     while v >= 0x80 { w.u8(UInt8(v & 0x7F) | 0x80); v >>= 7 }
     w.u8(UInt8(v))
-}
-
-func writeLength(_ w: inout ByteWriter, _ value: Int) {
-    if value < 255 { w.u8(UInt8(value)) } else { w.u8(255); writeVarint(&w, value - 255) }
-}
-
-func readLength(_ r: inout ByteReader) throws(CodecError) -> Int {
-    guard r.remaining > 0 else { throw .corruptPayload("payload ends inside the stream lengths") }
-    let first = Int(try! r.u8())
-    return first < 255 ? first : 255 + (try readVarint(&r))
 }
 
 func readVarint(_ r: inout ByteReader) throws(CodecError) -> Int {

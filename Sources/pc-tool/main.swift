@@ -4,6 +4,7 @@ import Circuits
 import CodecKit
 import Container
 import CZlib
+import EntropyCoding
 import Foundation
 import MediaIO
 import PCCodec
@@ -146,6 +147,7 @@ func benchCommand(_ o: [String: String]) {
     for i in 0..<n { nats -= marginals.logMarginal(test[(i * 784)..<((i + 1) * 784)].map(Int.init)) }
     let pixels = Double(n * 784)
     let ideal = nats / log(2.0) / pixels
+    let overhead = codingOverhead(model, test, container: all)
     // Fast scheme against the from-scratch scheme on the same images.
     let fast = SequentialConditionals(model)
     let simpleImages = number(o, "simple-images", 2)
@@ -175,10 +177,23 @@ func benchCommand(_ o: [String: String]) {
     |---|---|
     | model cross-entropy (-log2 p, no coder) | \(f(ideal)) |
     | 2000 images, one container (IDX in, \(all.serialized().count) bytes) | \(f(Double(all.serialized().count * 8) / pixels)) |
-    | per image: rANS streams only | \(f(Double(streamBytes * 8) / pixels)) |
-    | per image: whole .ncdc files (container header included) | \(f(Double(fileBytes * 8) / pixels)) |
+    | per image: payloads only (layout byte + rANS stream) | \(f(Double(streamBytes * 8) / pixels)) |
+    | per image: whole .ncdc files (container header and CRC: \((fileBytes - streamBytes) / n) bytes per file) | \(f(Double(fileBytes * 8) / pixels)) |
 
     Round trips: \(n - mismatches)/\(n) per-image files exact, one-container IDX exact: \(allOK).
+
+    Where the bits of the one-container file go, per image (\(n) images):
+
+    | | bits per image |
+    |---|---|
+    | model cross-entropy | \(f(nats / log(2.0) / Double(n), 2)) |
+    | information under the 24-bit quantized conditionals | \(f(overhead.quantized, 2)) |
+    | rANS streams (`SpreadCompactRANS64`) | \(f(overhead.streams, 2)) |
+    | the same intervals with `CompactRANS64` (layout 1, for comparison) | \(f(overhead.compactStreams, 2)) |
+    | stream table: lengths and leading bytes | \(f(overhead.table, 2)) |
+    | leading bytes taken out of the streams (stored in the table) | \(f(-overhead.leadingBytes, 2)) |
+    | layout byte, container header and CRC (1 + \(all.serialized().count - all.payload.count) bytes), shared | \(f(overhead.rest, 2)) |
+    | total (file bits / \(n)) | \(f(Double(all.serialized().count * 8) / Double(n), 2)) |
 
     | speed (release, this machine) | images/s |
     |---|---|
@@ -192,6 +207,36 @@ func benchCommand(_ o: [String: String]) {
     Fast scheme speed-up over from-scratch marginals: \(f(simpleSeconds / fastSeconds, 0))x.
     """)
     if mismatches > 0 || !allOK { fail("round trip failed") }
+}
+
+/// Bits per image of each part of the coded size: the quantized information content, the
+/// streams of both rANS layouts (the same intervals), the length table and the rest of the file.
+func codingOverhead(_ model: HiddenChowLiuTree, _ pixels: [UInt8], container: ContainerFile) -> (quantized: Double, streams: Double, compactStreams: Double, table: Double, leadingBytes: Double, rest: Double) {
+    let conditionals = SequentialConditionals(model)
+    let n = pixels.count / 784
+    var information = 0.0, spreadBytes = 0, compactBytes = 0, nonempty = 0
+    for i in 0..<n {
+        var intervals: [SymbolInterval] = []
+        try! conditionals.walk { (c) throws(EntropyCodingError) -> Int in
+            let x = Int(pixels[i * 784 + c.variable])
+            intervals.append(try QuantizedCumulative(c, precision: 24).interval(of: x)!)
+            return x
+        }
+        var spread = SpreadCompactRANS64.Encoder(), compact = CompactRANS64.Encoder()
+        for interval in intervals.reversed() {
+            information += 24 - log2(Double(interval.frequency))
+            spread.push(interval, precision: 24)
+            compact.push(interval, precision: 24)
+        }
+        let stream = spread.finish()
+        spreadBytes += stream.count
+        if !stream.isEmpty { nonempty += 1 }
+        compactBytes += compact.finish().count
+    }
+    let headerBytes = container.serialized().count - container.payload.count + 1  // + the layout byte
+    let tableBytes = container.payload.count - 1 - (spreadBytes - nonempty)
+    let perImage = { (bytes: Int) in Double(bytes * 8) / Double(n) }
+    return (information / Double(n), perImage(spreadBytes), perImage(compactBytes), perImage(tableBytes), perImage(nonempty), perImage(headerBytes))
 }
 
 let args = CommandLine.arguments

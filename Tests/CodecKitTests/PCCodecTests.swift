@@ -63,16 +63,37 @@ func grayImage(_ pixels: some Collection<UInt8>, rows: Int = 4, columns: Int = 4
         for i in [0, 57, 199] {
             #expect(try smallCodec.decodeImage(at: i, of: file) == Array(pixels[(i * 16)..<((i + 1) * 16)]))
         }
-        // The streams cost what the model says (-log2 p(x) per image) plus at most 2 bytes of
-        // rANS tail and 1-2 bytes of stream length per image.
+        // The payload costs what the model says (-log2 p(x) per image) plus less than 8 bits per
+        // image for the stream length table and the rANS tails (4.8 when written; layout 1 spent
+        // 8 bits on each length byte alone).
         let marginals = Marginals(smallModel)
         var modelBits = 0.0
         for i in 0..<200 { modelBits -= marginals.logMarginal(pixels[(i * 16)..<((i + 1) * 16)].map(Int.init)) / log(2.0) }
-        let streamBits = Double(file.payload.count * 8)
-        #expect(streamBits > modelBits)
-        #expect(streamBits < modelBits + 200 * 8 * 3.5)
+        let payloadBits = Double(file.payload.count * 8)
+        #expect(payloadBits > modelBits)
+        #expect(payloadBits < modelBits + 200 * 8, "\((payloadBits - modelBits) / 200) bits per image above the model")
         // Deterministic: the same input gives the same bytes.
         #expect(try smallCodec.encode(.bytes(idx), options: CodecOptions()) == file)
+    }
+
+    /// One image: the payload is the layout byte and the image's stream, nothing else.
+    @Test func oneImagePayloadHasNoTable() throws {
+        let pixels = Array(barImages(1, seed: 12))
+        let single = try smallCodec.encode(grayImage(pixels), options: CodecOptions())
+        let idx = try smallCodec.encode(.bytes(IDXImages(rows: 4, columns: 4, pixels: pixels).serialized()), options: CodecOptions())
+        #expect(single.payload == [2] + (try smallCodec.encodeImage(pixels[...])))
+        #expect(idx.payload == single.payload)
+        #expect(try smallCodec.decodeImage(at: 0, of: idx) == pixels)
+    }
+
+    /// The empty stream is the all-black image, so a header may declare many images in a few
+    /// bytes; decoding them costs no model evaluation.
+    @Test func manyBlackImagesAreAFewBytes() throws {
+        let idx = IDXImages(rows: 4, columns: 4, pixels: [UInt8](repeating: 0, count: 16 * 100_000)).serialized()
+        let file = try smallCodec.encode(.bytes(idx), options: CodecOptions())
+        #expect(file.payload == [2, 0, 0, 0, 1, 0])  // version; shortest 0, span 0, centre 0, deviation ¼, no table bytes
+        #expect(try smallCodec.decode(file) == .bytes(idx))
+        #expect(try smallCodec.encode(.bytes(IDXImages(rows: 4, columns: 4, pixels: []).serialized()), options: CodecOptions()).payload == [2])
     }
 
     @Test func extremeImagesRoundTrip() throws {
@@ -111,16 +132,28 @@ func grayImage(_ pixels: some Collection<UInt8>, rows: Int = 4, columns: Int = 4
             change(&f.payload)
             return f
         }
+        // The table: shortest, span, centre, 4 x deviation, table bytes (one-byte varints here).
+        #expect(file.payload[0] == 2 && file.payload[1...5].allSatisfy { $0 < 0x80 })
+        let tableEnd = 6 + Int(file.payload[5])
         let cases = [
-            damaged { $0.removeLast() },                 // truncated stream
             damaged { $0.append(0) },                    // trailing bytes
-            damaged { $0[0] = 9 },                       // unknown layout version
-            damaged { $0[1] = 11 },                      // wrong image count
+            damaged { $0[0] = 1 },                       // layout 1 (this decoder reads layout 2 only)
             damaged { $0 = [] },
-            damaged { $0[$0.count - 3] ^= 0x5A },        // damaged words of the last stream
+            damaged { $0 = [2] },                        // ten images, no table
+            damaged { $0[1] = 0x7F },                    // shortest stream longer than the payload
+            damaged { $0[2] = 0x7F },                    // span beyond the payload
+            damaged { $0[3] = $0[2] + 1 },               // centre outside the span
+            damaged { $0[4] = 0 },                       // deviation 0
+            damaged { $0[5] = 0x7F },                    // table bytes beyond the payload
+            damaged { $0[1...5] = [0xFF, 0xFF, 0xFF, 0xFF, 0x0F] },  // a length near 2^31
+            damaged { $0.removeSubrange(6..<tableEnd) }, // the table cut out
         ]
         for f in cases {
             #expect(throws: CodecError.self) { _ = try smallCodec.decode(f) }
+        }
+        // Every truncation is caught: the lengths no longer add up to the payload.
+        for cut in 1..<file.payload.count {
+            #expect(throws: CodecError.self, "cut \(cut)") { _ = try smallCodec.decode(damaged { $0.removeLast(cut) }) }
         }
         // Random damage (fixed seed): every decode either throws or returns a same-size IDX file;
         // none may crash or hang.

@@ -28,6 +28,11 @@ from neuralcodecs.train import TrainConfig, fit  # noqa: E402
 
 MODEL_ID = "eiw-m1"
 RUN_DIR = RUNS / MODEL_ID
+# Stage 2 starts from stage 1's weights and spends half its steps on short windows: eiw restarts
+# M1's context every ~4 bytes, so its compression is decided by the first positions, which
+# 512-byte windows train only 1/512 of the time.
+STAGE2_DIR = RUNS / f"{MODEL_ID}-stage2"
+SHORT_WINDOW = 32
 BATCH = 8
 VAL_WINDOWS = 48
 DATA_NOTE = ("dict-gcide (40 MB) is not used: 10,658 of its lines cite Shakespeare or the Bible, "
@@ -47,6 +52,7 @@ def evaluate_fn(val: np.ndarray, ctx: int):
         per_pos = torch.cat([model.bits_per_byte(windows[i:i + 8]).unsqueeze(0)
                              for i in range(0, len(windows), 8)]).mean(dim=0)
         return {"val": round(per_pos.mean().item(), 4),  # bits per byte over all positions
+                "val_first4": round(per_pos[:4].mean().item(), 4),
                 "val_first16": round(per_pos[:16].mean().item(), 4),  # the short contexts eiw uses
                 "val_last256": round(per_pos[256:].mean().item(), 4)}
     return evaluate
@@ -56,14 +62,25 @@ def train(args) -> None:
     corpus = data.TextCorpus.load()
     cfg = model_config()
     model = ByteLM(cfg)
-    tc = TrainConfig(run_dir=str(RUN_DIR), budget_seconds=args.budget, peak_lr=args.lr, threads=args.threads,
-                     checkpoint_seconds=args.checkpoint_seconds, seed=1)
-    (RUN_DIR).mkdir(parents=True, exist_ok=True)
-    (RUN_DIR / "sources.json").write_text(json.dumps({"sources": corpus.sources, "train_bytes": len(corpus.train),
+    stage2 = args.stage == 2
+    run_dir = STAGE2_DIR if stage2 else RUN_DIR
+    tc = TrainConfig(run_dir=str(run_dir), budget_seconds=args.budget, peak_lr=args.lr, threads=args.threads,
+                     checkpoint_seconds=args.checkpoint_seconds, seed=args.stage,
+                     warmup_steps=50 if stage2 else 100)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "sources.json").write_text(json.dumps({"sources": corpus.sources, "train_bytes": len(corpus.train),
                                                       "val_bytes": len(corpus.val)}, indent=1))
+    if stage2 and not (run_dir / "latest.pt").exists():
+        start = torch.load(RUN_DIR / "latest.pt", map_location="cpu", weights_only=False)
+        model.load_state_dict(start["model"])
+        (run_dir / "stage1.json").write_text(json.dumps({"step": start["state"]["step"],
+                                                         "state": start["state"]}, indent=1))
     train_data = corpus.train
 
     def batch_fn(rng):
+        if stage2 and rng.random() < 0.5:  # the same bytes per step, as 128 windows of 32
+            return torch.from_numpy(data.byte_windows(train_data, rng, BATCH * cfg.context // SHORT_WINDOW,
+                                                      SHORT_WINDOW))
         return torch.from_numpy(data.byte_windows(train_data, rng, BATCH, cfg.context))
 
     def loss_fn(net, batch):
@@ -76,13 +93,16 @@ def train(args) -> None:
 
 
 def export(args) -> None:
-    ck_path = RUN_DIR / f"{args.checkpoint}.pt"
-    ck = torch.load(ck_path, map_location="cpu", weights_only=False)
+    run_dir = STAGE2_DIR if args.stage == 2 else RUN_DIR
+    ck = torch.load(run_dir / f"{args.checkpoint}.pt", map_location="cpu", weights_only=False)
     cfg = ByteLMConfig(**ck["model_config"])
     model = ByteLM(cfg)
     model.load_state_dict(ck["model"])
     model.eval()
     state = ck["state"]
+    stages = [state]
+    if args.stage == 2:  # stage 1 as it was when stage 2 started from it
+        stages = [json.loads((STAGE2_DIR / "stage1.json").read_text())["state"], state]
     sources = json.loads((RUN_DIR / "sources.json").read_text())
     dummy = ByteLM(cfg)  # same export path, for the float16-rounded golden outputs
     tokens = torch.tensor([[cfg.bos] + list(GOLDEN_TEXT)], dtype=torch.int64)
@@ -100,9 +120,10 @@ def export(args) -> None:
             "head": "untied, no bias; logits over bytes 0..255",
             "linear": "y = x W^T + b (PyTorch layout, W is [out, in])",
         },
-        "training": {"steps": state["step"], "tokens_seen": state["units_seen"],
-                     "train_seconds": round(state["elapsed"]), "batch": ck.get("batch"),
-                     "checkpoint": args.checkpoint, "history": state["history"]},
+        "training": {"steps": sum(s["step"] for s in stages), "tokens_seen": sum(s["units_seen"] for s in stages),
+                     "train_seconds": round(sum(s["elapsed"] for s in stages)), "batch": ck.get("batch"),
+                     "checkpoint": f"stage {args.stage} {args.checkpoint}",
+                     "history": [s["history"] for s in stages]},
     }
     with torch.no_grad():
         config = export_model(model, CODECS / MODEL_ID, codec_json, "", None)
@@ -112,14 +133,19 @@ def export(args) -> None:
     notes = Path(__file__).with_name("eiw_m1_notes.md")
     if notes.exists():
         results = notes.read_text() + "\n" + results
-    card = model_card(cfg, state, sources, config, results)
+    card = model_card(cfg, stages, sources, config, results)
     (CODECS / MODEL_ID / "MODEL_CARD.md").write_text(card)
-    print(json.dumps({"exported": str(CODECS / MODEL_ID), "step": state["step"], "weights": config["weights"]}, indent=1))
+    print(json.dumps({"exported": str(CODECS / MODEL_ID), "stage": args.stage, "step": state["step"], "weights": config["weights"]}, indent=1))
 
 
-def model_card(cfg, state, sources, config, results: str) -> str:
-    hist = "\n".join(f"| {h['step']} | {h['elapsed']/60:.1f} | {h['units']/1e6:.2f} | {h['val']:.4f} | "
-                     f"{h['val_first16']:.4f} | {h['val_last256']:.4f} |" for h in state["history"])
+def model_card(cfg, stages, sources, config, results: str) -> str:
+    def row(stage: int, h: dict) -> str:
+        first4 = f"{h['val_first4']:.4f}" if "val_first4" in h else "-"
+        return (f"| {stage} | {h['step']} | {h['elapsed']/60:.1f} | {h['units']/1e6:.2f} | {h['val']:.4f} | "
+                f"{first4} | {h['val_first16']:.4f} | {h['val_last256']:.4f} |")
+    hist = "\n".join(row(i + 1, h) for i, s in enumerate(stages) for h in s["history"])
+    steps, seen = sum(s["step"] for s in stages), sum(s["units_seen"] for s in stages)
+    hours = sum(s["elapsed"] for s in stages) / 3600
     files = "\n".join(f"- {s}" for s in sources["sources"])
     w = config["weights"]
     return f"""# eiw-m1: byte-level transformer for the text codecs `lm-ac` and `eiw`
@@ -143,18 +169,25 @@ trained on as random 512-byte windows. {DATA_NOTE}
 {files}
 
 ## Recipe
-`make train-eiw-m1` (Training/recipes/eiw_m1.py): AdamW (betas 0.9/0.95, weight decay 0.01 on
-matrices), peak learning rate 1.5e-3 (the recipe's default, used for this run), 100 warm-up steps, cosine decay to 2% of the
-peak over the wall-clock budget, gradient clipping 1.0, batch {BATCH} x {cfg.context} bytes, float32,
-2 CPU threads, seed 1. Exported from the `{config['training']['checkpoint']}` checkpoint by `make export-eiw-m1`.
+`make train-eiw-m1` (Training/recipes/eiw_m1.py) runs two stages, both AdamW (betas 0.9/0.95,
+weight decay 0.01 on matrices), cosine decay to 2% of the peak over each stage's wall-clock
+budget, gradient clipping 1.0, {BATCH * cfg.context} bytes per step, float32, 2 CPU threads.
+- Stage 1 (`train --stage 1`, seed 1): from scratch, peak learning rate 1.5e-3 after 100 warm-up
+  steps, batches of {BATCH} x {cfg.context}-byte windows.
+- Stage 2 (`train --stage 2`, seed 2): from stage 1's last weights (fresh optimizer), peak 6e-4
+  after 50 warm-up steps; each step is, with probability 1/2, {BATCH * cfg.context // SHORT_WINDOW} windows of {SHORT_WINDOW} bytes
+  instead of {BATCH} of {cfg.context}. `eiw` restarts M1's context at every window (about 4 bytes at
+  W = 16), so its compression is decided by the first positions, which long windows alone
+  train only 1/{cfg.context} of the time.
+Exported from the `{config['training']['checkpoint']}` checkpoint by `make export-eiw-m1`.
 
 ## Training
-{state['step']} steps, {state['units_seen']:,} training bytes seen, {state['elapsed']/3600:.2f} h of training
+{steps} steps, {seen:,} training bytes seen, {hours:.2f} h of training
 (wall clock on a shared 2-core machine, resumes included; evaluation time not counted).
 Validation bits per byte on 48 fixed 512-byte windows of the held-out 1%:
 
-| step | minutes | M bytes seen | val bpb | positions 0-15 | positions 256-511 |
-|---|---|---|---|---|---|
+| stage | step | minutes | M bytes seen | val bpb | positions 0-3 | positions 0-15 | positions 256-511 |
+|---|---|---|---|---|---|---|---|
 {hist}
 
 ## Measured results
@@ -169,6 +202,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train")
+    t.add_argument("--stage", type=int, default=1, choices=[1, 2],
+                   help="1: 512-byte windows from scratch; 2: from stage 1's latest weights, half the steps on "
+                        f"{SHORT_WINDOW}-byte windows (run in Training/runs/{MODEL_ID}-stage2)")
     t.add_argument("--budget", type=float, default=7800, help="wall-clock training seconds (schedule is sized to it)")
     t.add_argument("--lr", type=float, default=1.5e-3)
     t.add_argument("--threads", type=int, default=2)
@@ -176,6 +212,7 @@ def main() -> None:
     t.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     e = sub.add_parser("export")
     e.add_argument("--checkpoint", default="latest", choices=["latest", "best"])
+    e.add_argument("--stage", type=int, default=2, choices=[1, 2], help="the stage whose checkpoint to export")
     e.add_argument("--results", help="markdown with measured codec results for the model card")
     args = p.parse_args()
     train(args) if args.command == "train" else export(args)
