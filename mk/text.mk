@@ -25,3 +25,16 @@ export-eiw-m1:
 bench-text:
 	$(SWIFT) build -c release --product TextBench
 	$(PYTHON) Benchmarks/text_bench.py
+
+# Bounded libFuzzer run over EntropyCoding's binary arithmetic coder (part of `make test`).
+.PHONY: fuzz-text
+FUZZ_TARGETS += fuzz-text
+TEXT_FUZZ_SECONDS ?= 20
+Fuzz/bin/fuzz-binary-arithmetic-coder: Fuzz/text/FuzzBinaryArithmeticCoder.swift Sources/EntropyCoding/BinaryArithmeticCoder.swift
+	@mkdir -p Fuzz/bin
+	swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -module-name BinaryCoderFuzz $^ -o $@
+
+fuzz-text: Fuzz/bin/fuzz-binary-arithmetic-coder
+	@mkdir -p Fuzz/bin/corpus-binary-arithmetic-coder
+	Fuzz/bin/fuzz-binary-arithmetic-coder -max_total_time=$(TEXT_FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=1024 \
+	  -artifact_prefix=Fuzz/bin/ Fuzz/bin/corpus-binary-arithmetic-coder

@@ -17,7 +17,7 @@ func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 let args = CommandLine.arguments
 func cpu() -> Double { Double(clock()) / Double(CLOCKS_PER_SEC) }
 if args.count >= 2 && args[1] == "m1speed" {
-    let model = try! ByteTransformer.load(from: ModelStore(), modelID: "eiw-m1")
+    let model = try! ByteLM.load(from: ModelStore(), modelID: "eiw-m1")
     let text = Array(readFile(args[2]).prefix(2000))
     for block in [1, 8, 32] {
         var s = model.session()

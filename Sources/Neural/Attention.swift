@@ -41,11 +41,25 @@ public struct MultiHeadSelfAttention: Sendable {
 
         public mutating func reset() { length = 0 }
 
-        mutating func append(_ qkvRow: UnsafePointer<Float>, dim: Int) {
-            precondition(length < capacity, "attention cache full (\(capacity) positions)")
-            keys.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: length * dim).update(from: qkvRow + dim, count: dim) }
-            values.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: length * dim).update(from: qkvRow + 2 * dim, count: dim) }
-            length += 1
+        /// Forgets the positions from `length` on; the first `length` stay as they were.
+        public mutating func truncate(to length: Int) {
+            precondition(length >= 0 && length <= self.length, "cannot truncate \(self.length) positions to \(length)")
+            self.length = length
+        }
+
+        /// Appends the keys and values of `count` positions from fused q|k|v rows `[count, 3·dim]`.
+        mutating func append(_ qkvRows: UnsafePointer<Float>, count: Int, dim: Int) {
+            precondition(length + count <= capacity, "attention cache full (\(capacity) positions)")
+            keys.withUnsafeMutableBufferPointer { k in
+                values.withUnsafeMutableBufferPointer { v in
+                    for r in 0..<count {
+                        let row = qkvRows + r * 3 * dim
+                        (k.baseAddress! + (length + r) * dim).update(from: row + dim, count: dim)
+                        (v.baseAddress! + (length + r) * dim).update(from: row + 2 * dim, count: dim)
+                    }
+                }
+            }
+            length += count
         }
     }
 
@@ -75,29 +89,36 @@ public struct MultiHeadSelfAttention: Sendable {
         return proj(Tensor(shape: [t, dim], scalars: mixed), path: path)
     }
 
-    /// One position: `x` is that position's input row; its key and value join `cache`.
-    public func step(_ x: [Float], cache: inout Cache, path: KernelPath = .deterministic) -> [Float] {
-        precondition(x.count == dim, "attention step expects \(dim) values")
-        var q = [Float](repeating: 0, count: 3 * dim)
-        qkv.apply(x, m: 1, into: &q, path: path)
-        var mixed = [Float](repeating: 0, count: dim)
-        var scores = [Float](repeating: 0, count: cache.length + 1)
+    /// The next positions of a causal sequence: `x` `[n, dim]` holds their input rows; their keys
+    /// and values join `cache`, and position i attends to everything cached up to itself. One
+    /// position or many per call give the same bits on the deterministic path (every element is
+    /// the same reduction), so an encoder may run blocks where its decoder runs single steps.
+    public func step(_ x: Tensor, cache: inout Cache, path: KernelPath = .deterministic) -> Tensor {
+        precondition(x.rank == 2 && x.shape[1] == dim, "attention step expects [n, \(dim)], got \(x.shape)")
+        let n = x.shape[0], d = dim, start = cache.length
+        let q = qkv(x, path: path).scalars
+        var mixed = [Float](repeating: 0, count: n * d)
         q.withUnsafeBufferPointer { qb in
-            cache.append(qb.baseAddress!, dim: dim)
+            cache.append(qb.baseAddress!, count: n, dim: d)
             cache.keys.withUnsafeBufferPointer { kb in
                 cache.values.withUnsafeBufferPointer { vb in
-                    scores.withUnsafeMutableBufferPointer { sb in
-                        mixed.withUnsafeMutableBufferPointer { mb in
-                            attend(query: qb.baseAddress!, keys: kb.baseAddress!, values: vb.baseAddress!, stride: dim,
-                                   length: cache.length, scores: sb.baseAddress!, out: mb.baseAddress!)
+                    mixed.withUnsafeMutableBufferPointer { mb in
+                        let out = SharedPointer(base: mb.baseAddress!)
+                        // Positions are independent: split them across threads (no reduction is split).
+                        parallelChunks(n, threads: n * (start + n) * d < 1 << 16 ? 1 : path.threads) { rows in
+                            var scores = [Float](repeating: 0, count: start + n)
+                            scores.withUnsafeMutableBufferPointer { sb in
+                                for i in rows {
+                                    attend(query: qb.baseAddress! + i * 3 * d, keys: kb.baseAddress!, values: vb.baseAddress!,
+                                           stride: d, length: start + i + 1, scores: sb.baseAddress!, out: out.base + i * d)
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        var y = [Float](repeating: 0, count: dim)
-        proj.apply(mixed, m: 1, into: &y, path: path)
-        return y
+        return proj(Tensor(shape: [n, d], scalars: mixed), path: path)
     }
 
     /// For every head: scores = q·kⱼ / √headDim for j < length, softmax (DMath), out = Σⱼ pⱼ vⱼ in

@@ -99,14 +99,17 @@ enum Kernels {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
                         1, x, Int32(k), w, Int32(k), bias == nil ? 0 : 1, y, Int32(n))
         default:
-            // One output element per dot product; split over output columns (rows of w).
+            // One output element per dot product; split over output columns (rows of w). Each
+            // weight row is used for all m inputs while it is in cache (a weight matrix rarely
+            // fits in L2, the m input rows do), so m rows cost far less than m single-row calls;
+            // every element is the same `dot` whatever m is.
             let out = SharedPointer(base: y)
             let work = m * n * k
             parallelChunks(n, threads: work < 1 << 17 ? 1 : path.threads, minChunk: 16) { cols in
-                for r in 0..<m {
-                    let xr = x + r * k
-                    for c in cols {
-                        var s = dot(xr, w + c * k, k)
+                for c in cols {
+                    let wc = w + c * k
+                    for r in 0..<m {
+                        var s = dot(x + r * k, wc, k)
                         if let bias { s = s + bias[c] }
                         out.base[r * n + c] = s
                     }

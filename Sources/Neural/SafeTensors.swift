@@ -24,11 +24,12 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
 ///
 /// The bytes are kept as given (pass memory-mapped `Data` to avoid reading the file); the header is
 /// validated completely on init, so extracting a tensor afterwards cannot go out of bounds.
-/// F32, F16 and BF16 tensors are converted to Float32 when extracted.
+/// F32, F16, BF16 and I32 tensors are converted to Float32 when extracted (I32 exactly up to
+/// ±2^24, the range of token ids and indices that golden files store as I32).
 public struct SafeTensors: Sendable {
     public enum DType: String, Sendable {
-        case f32 = "F32", f16 = "F16", bf16 = "BF16"
-        var size: Int { self == .f32 ? 4 : 2 }
+        case f32 = "F32", f16 = "F16", bf16 = "BF16", i32 = "I32"
+        var size: Int { self == .f32 || self == .i32 ? 4 : 2 }
     }
 
     public struct Entry: Sendable, Equatable {
@@ -97,7 +98,7 @@ public struct SafeTensors: Sendable {
         func fail(_ r: String) -> SafeTensorsError { .badEntry(name: name, reason: r) }
         guard let dict = value as? [String: Any] else { throw fail("not an object") }
         guard let dtypeName = dict["dtype"] as? String else { throw fail("no dtype") }
-        guard let dtype = DType(rawValue: dtypeName) else { throw fail("dtype \(dtypeName) is not F32, F16 or BF16") }
+        guard let dtype = DType(rawValue: dtypeName) else { throw fail("dtype \(dtypeName) is not F32, F16, BF16 or I32") }
         guard let shapeValues = dict["shape"] as? [Any] else { throw fail("no shape") }
         guard let offsetValues = dict["data_offsets"] as? [Any], offsetValues.count == 2 else { throw fail("data_offsets is not [begin, end]") }
         let shape = try shapeValues.map { v -> Int in
@@ -152,6 +153,10 @@ public struct SafeTensors: Sendable {
                 case .bf16:
                     for i in 0..<count {
                         out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self))) << 16)
+                    }
+                case .i32:
+                    for i in 0..<count {
+                        out[i] = Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: Int32.self)))
                     }
                 }
                 initialized = count

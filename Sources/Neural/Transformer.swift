@@ -101,19 +101,13 @@ public struct TransformerBlock: Sendable {
         return h + fc2(m, path: path)
     }
 
-    /// One position with a key/value cache; the same arithmetic as one row of the full forward.
-    public func step(_ x: [Float], cache: inout MultiHeadSelfAttention.Cache, path: KernelPath) -> [Float] {
-        let dim = x.count
-        let a = attn.step(ln1(Tensor(shape: [dim], scalars: x)).scalars, cache: &cache, path: path)
-        var h = x
-        for i in 0..<dim { h[i] = h[i] + a[i] }
-        var m = [Float](repeating: 0, count: fc1.outFeatures)
-        fc1.apply(ln2(Tensor(shape: [dim], scalars: h)).scalars, m: 1, into: &m, path: path)
-        activation.apply(&m)
-        var y = [Float](repeating: 0, count: dim)
-        fc2.apply(m, m: 1, into: &y, path: path)
-        for i in 0..<dim { h[i] = h[i] + y[i] }
-        return h
+    /// The next positions `[n, dim]` with a key/value cache; the same arithmetic, element for
+    /// element, as the rows of the full causal forward, for any n.
+    public func step(_ x: Tensor, cache: inout MultiHeadSelfAttention.Cache, path: KernelPath) -> Tensor {
+        let h = x + attn.step(ln1(x), cache: &cache, path: path)
+        var m = fc1(ln2(h), path: path)
+        activation.apply(&m.scalars)
+        return h + fc2(m, path: path)
     }
 }
 
@@ -166,6 +160,9 @@ public struct TransformerLM: Sendable {
         public var caches: [MultiHeadSelfAttention.Cache]
         public var position: Int { caches.first?.length ?? 0 }
         public mutating func reset() { for i in caches.indices { caches[i].reset() } }
+        /// Keeps the first `position` positions and forgets the rest: a new window that starts
+        /// with the same tokens (a BOS) continues from there without recomputing them.
+        public mutating func truncate(to position: Int) { for i in caches.indices { caches[i].truncate(to: position) } }
     }
 
     public func makeState() -> State {
@@ -174,16 +171,23 @@ public struct TransformerLM: Sendable {
 
     /// Feeds one token at `state.position` and returns the logits for the next token.
     public func step(_ token: Int, _ state: inout State) throws -> [Float] {
-        guard token >= 0 && token < config.vocabSize else { throw NeuralError.tokenOutOfRange(token, vocab: config.vocabSize) }
-        let t = state.position
-        guard t < config.context else { throw NeuralError.contextFull(config.context) }
-        var x = Array(tokenEmbedding.row(token))
-        let p = positionEmbedding.row(t)
-        for i in 0..<config.dim { x[i] = x[i] + p[p.startIndex + i] }
+        try step([token], &state).scalars
+    }
+
+    /// Feeds `tokens` at positions `state.position...` in one pass and returns their logits
+    /// `[tokens.count, outputSize]`, row i predicting the token after `tokens[i]`. Each weight
+    /// matrix is read once per pass instead of once per token; on the deterministic path the rows
+    /// are bit for bit those of single steps (and of `logits`), so an encoder that knows the
+    /// tokens ahead may run blocks while its decoder steps one token at a time.
+    public func step(_ tokens: [Int], _ state: inout State) throws -> Tensor {
+        if let bad = tokens.first(where: { $0 < 0 || $0 >= config.vocabSize }) { throw NeuralError.tokenOutOfRange(bad, vocab: config.vocabSize) }
+        let start = state.position
+        guard start + tokens.count <= config.context else { throw NeuralError.contextFull(config.context) }
+        guard !tokens.isEmpty else { return Tensor(zeros: [0, config.outputSize]) }
+        var x = tokenEmbedding(tokens)
+        x += positionEmbedding(Array(start..<(start + tokens.count)))
         for (b, block) in blocks.enumerated() { x = block.step(x, cache: &state.caches[b], path: path) }
-        var logits = [Float](repeating: 0, count: config.outputSize)
-        head.apply(finalNorm(Tensor(shape: [config.dim], scalars: x)).scalars, m: 1, into: &logits, path: path)
-        return logits
+        return head(finalNorm(x), path: path)
     }
 
     /// Feeds one token and returns the next-token distribution (deterministic softmax).
@@ -191,15 +195,10 @@ public struct TransformerLM: Sendable {
         DMath.softmax(try step(token, &state))
     }
 
-    /// Causal forward over a whole sequence: logits `[T, outputSize]`, row t predicting token t+1. On the
-    /// deterministic path row t equals `step` at position t bit for bit.
+    /// Causal forward over a whole sequence from position 0: logits `[T, outputSize]`, row t
+    /// predicting token t+1 (a block `step` on a fresh state).
     public func logits(_ tokens: [Int]) throws -> Tensor {
-        guard tokens.count <= config.context else { throw NeuralError.contextFull(config.context) }
-        if let bad = tokens.first(where: { $0 < 0 || $0 >= config.vocabSize }) { throw NeuralError.tokenOutOfRange(bad, vocab: config.vocabSize) }
-        var x = tokenEmbedding(tokens)
-        let pos = positionEmbedding(Array(0..<tokens.count))
-        x = x + pos
-        for block in blocks { x = block(x, causal: true, path: path) }
-        return head(finalNorm(x), path: path)
+        var state = makeState()
+        return try step(tokens, &state)
     }
 }

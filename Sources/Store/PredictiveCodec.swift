@@ -290,21 +290,9 @@ enum AudioPredictor {
 /// order-1, 2, 3, 4 and 6 contexts (order 1 direct, the others hashed per context and nibble
 /// into buckets of 16 slots), each a probability with
 /// a hit count that sets its learning rate, mixed in the logistic (stretch) domain by a linear
-/// mixer per partial byte that is trained online. All fixed-point integer arithmetic.
+/// mixer per partial byte that is trained online (squash/stretch: EntropyCoding's `Logistic`,
+/// shared with `lm-ac`'s model). All fixed-point integer arithmetic.
 struct ByteModel {
-    /// squash(d) = 4096 / (1 + e^(−d/256)) for d in −2047...2047, and its inverse, stretch.
-    static let squashTable: [Int32] = (-2047...2047).map { d in
-        Int32(min(4095, max(1, (4096 / (1 + DeterministicMath.exp(-Double(d) / 256))).rounded())))
-    }
-    static let stretchTable: [Int32] = {
-        var table = [Int32](repeating: 2047, count: 4096)
-        var p = 0
-        for d in -2047...2047 {
-            let v = Int(squashTable[d + 2047])
-            while p <= v { table[p] = Int32(d); p += 1 }
-        }
-        return table
-    }()
     /// Learning rate of a bit model after n hits: 1/(n + 1.5), in 16-bit fixed point.
     static let rates: [UInt32] = (0..<64).map { UInt32(65536 * 2 / (2 * $0 + 3)) }
     static let countLimit: UInt32 = 60
@@ -330,8 +318,6 @@ struct ByteModel {
         hashBits = min(22, max(12, Int.bitWidth - length.leadingZeroBitCount + 3))
         hashed = [UInt32](repeating: 1 << 31, count: Self.hashedOrders.count << hashBits)
     }
-
-    @inline(__always) static func squash(_ d: Int64) -> Int32 { squashTable[Int(min(2047, max(-2047, d))) + 2047] }
 
     @inline(__always) static func update(_ slot: inout UInt32, _ bit: Bool) {
         let count = slot & 1023, p = slot >> 10
@@ -363,15 +349,15 @@ struct ByteModel {
                 nibble = 1
             }
             slots[0] = previous << 8 | node
-            stretched[0] = Int64(Self.stretchTable[Int(direct[slots[0]] >> 20)])
+            stretched[0] = Int64(Logistic.stretch(Int32(direct[slots[0]] >> 20)))
             for k in 0..<Self.hashedOrders.count {
                 slots[k + 1] = buckets[k] | nibble
-                stretched[k + 1] = Int64(Self.stretchTable[Int(hashed[slots[k + 1]] >> 20)])
+                stretched[k + 1] = Int64(Logistic.stretch(Int32(hashed[slots[k + 1]] >> 20)))
             }
             let w = node * Self.inputs
             var dot: Int64 = 0
             for i in 0..<Self.inputs { dot += Int64(weights[w + i]) * stretched[i] }
-            let p = Self.squash(dot >> 16)
+            let p = Logistic.squash(Int32(clamping: dot >> 16))
             let bit = try bitAt(UInt32(p), position)
             let error = Int64((bit ? 4095 : 0) - p) * 12
             for i in 0..<Self.inputs { weights[w + i] &+= Int32(truncatingIfNeeded: (stretched[i] * error) >> 16) }

@@ -1,3 +1,5 @@
+import EntropyCoding
+
 /// A bit-level context-mixing model for text, after the PAQ/lpaq family (Mahoney): predicts
 /// each bit of each byte, most significant first, from
 ///   - order-0 and order-1 direct tables and orders 2, 3, 4, 5, 6 and 8 in hashed tables,

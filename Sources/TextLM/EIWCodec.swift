@@ -1,5 +1,6 @@
 import CodecKit
 import Container
+import EntropyCoding
 import MediaIO
 
 /// `eiw`: Equal-Info-Window coding with M1 alone (`EqualInfoWindows`); the payload is the token
@@ -31,7 +32,7 @@ public struct EIWCodec: Codec {
         guard window % 8 == 0 else { throw .invalidOption("window must be a multiple of 8, not \(window)") }
         let token = try options.integer("token", default: 16, in: 8...16)
         guard token == 8 || token == 16 else { throw .invalidOption("token must be 8 or 16, not \(token)") }
-        let model = try ByteTransformer.load(from: store, modelID: Self.modelID)
+        let model = try ByteLM.load(from: store, modelID: Self.modelID)
         let coder = EqualInfoWindows(model: model, windowBits: window)
         var bits = coder.encode(text).bits
         bits.write(0, count: (token - bits.count % token) % token)
@@ -44,7 +45,7 @@ public struct EIWCodec: Codec {
             throw .corruptPayload("eiw holds bytes, but the header describes other media")
         }
         let window = try Self.header(file.payload).window
-        let model = try ByteTransformer.load(from: store, modelID: Self.modelID)
+        let model = try ByteLM.load(from: store, modelID: Self.modelID)
         guard model.weightsHash == file.modelHash else {
             throw .modelMismatch(modelID: Self.modelID, expectedHash: file.modelHash, foundHash: model.weightsHash)
         }

@@ -1,4 +1,5 @@
 import CodecKit
+import EntropyCoding
 
 /// Equal-Info-Window coding (Lester et al. 2024, "EqualInfoAC"): the text is cut greedily into
 /// windows that each compress to exactly `windowBits` bits; the arithmetic coder and M1's
@@ -19,7 +20,7 @@ import CodecKit
 /// The byte count is stored beside the windows, so inputs that end mid-window and inputs of 0 or
 /// 1 byte decode exactly.
 struct EqualInfoWindows {
-    let model: ByteTransformer
+    let model: ByteLM
     let windowBits: Int
 
     /// One window of the stream, for tests and statistics.
@@ -31,8 +32,8 @@ struct EqualInfoWindows {
     }
 
     /// The windows of `text`, back to back, `windowBits` each.
-    func encode(_ text: [UInt8]) -> (bits: BitWriter, windows: [Window]) {
-        var out = BitWriter()
+    func encode(_ text: [UInt8]) -> (bits: BitStreamWriter, windows: [Window]) {
+        var out = BitStreamWriter()
         var windows: [Window] = []
         var session = model.session()
         var position = 0
@@ -42,9 +43,9 @@ struct EqualInfoWindows {
             // (a block pass is a little cheaper per position; positions past the window's end are
             // wasted). The distributions are the same either way: the block size only affects speed.
             let ahead = max(1, position / max(1, windows.count))
-            var distributions = [session.nextByteCumulative()]
-            var encoder = BinaryEncoder()
-            var last: (count: Int, length: Int, encoder: BinaryEncoder)? = nil
+            var distributions = [session.nextByteCumulative]
+            var encoder = BinaryArithmeticEncoder()
+            var last: (count: Int, length: Int, encoder: BinaryArithmeticEncoder)? = nil
             var previousLength = 0
             var n = 0
             while position + n < text.count {
@@ -92,7 +93,7 @@ struct EqualInfoWindows {
             let length = Self.significantLength(bits, window)
             if length == 0 {  // escape: the next window holds one raw byte
                 guard offset + windowBits <= total else { throw .corruptPayload("eiw: escape without its byte") }
-                var raw = BitReader(bits, bitRange: offset..<(offset + windowBits))
+                var raw = BitStreamReader(bits, bitRange: offset..<(offset + windowBits))
                 text.append(UInt8(raw.read(8)))
                 guard Self.significantLength(bits, (offset + 8)..<(offset + windowBits)) == 0 else {
                     throw .corruptPayload("eiw: escaped byte's window has stray bits")
@@ -101,19 +102,17 @@ struct EqualInfoWindows {
                 continue
             }
             session.reset()
-            var decoder = BinaryDecoder(BitReader(bits, bitRange: window))
-            var shadow = BinaryEncoder()  // follows the encoder's interval to know L
+            var decoder = BinaryArithmeticDecoder(BitStreamReader(bits, bitRange: window))
             while true {
-                let cum = session.nextByteCumulative()
+                let cum = session.nextByteCumulative
                 var c = 0
                 for k in 0..<8 {
                     let p = Self.bitProbability(cum, c0: c | 1 << k, bitPosition: k)
-                    let bit = decoder.decode(p1: p)
-                    shadow.encode(bit, p1: p)
+                    let bit = decoder.decode(probabilityOfOne: p)
                     c = c << 1 | bit
                 }
                 text.append(UInt8(c))
-                let l = shadow.terminatedLength
+                let l = decoder.terminatedLength  // the encoder's L after this byte
                 if l == length { break }
                 guard l < length, text.count < count else { throw .corruptPayload("eiw: a window does not end where its bits say") }
                 session.append(UInt8(c))
@@ -124,11 +123,11 @@ struct EqualInfoWindows {
     }
 
     /// Codes one byte, most significant bit first, with M1's distribution.
-    static func code(_ byte: UInt8, cumulative cum: [UInt32], into encoder: inout BinaryEncoder) {
+    static func code(_ byte: UInt8, cumulative cum: [UInt32], into encoder: inout BinaryArithmeticEncoder) {
         var c = 1
         for k in 0..<8 {
             let bit = Int(byte >> UInt8(7 - k)) & 1
-            encoder.encode(bit, p1: bitProbability(cum, c0: c, bitPosition: k))
+            encoder.encode(bit, probabilityOfOne: bitProbability(cum, c0: c, bitPosition: k))
             c = c << 1 | bit
         }
     }

@@ -1,5 +1,6 @@
 import CodecKit
 import Container
+import EntropyCoding
 import MediaIO
 
 /// `lm-ac`: the whole input as one arithmetic-coded bit stream, each bit predicted by the
@@ -28,11 +29,11 @@ public struct LMACCodec: Codec {
             throw .unsupportedMedia(codec: Self.id, kind: media.kind, accepts: [.bytes])
         }
         let useLM = try options.string("lm", default: "on", oneOf: ["on", "off"]) == "on"
-        var lm: ByteTransformer.Session? = nil
+        var lm: ByteLM.Session? = nil
         var hash: UInt64 = 0
         if useLM {
-            let model = try ByteTransformer.load(from: store, modelID: Self.modelID)
-            lm = model.session(slidingKeep: ByteTransformer.slidingKeep)
+            let model = try ByteLM.load(from: store, modelID: Self.modelID)
+            lm = model.session(slidingKeep: ByteLM.slidingKeep)
             hash = model.weightsHash
         }
         var payload: [UInt8] = [useLM ? 1 : 0]
@@ -46,13 +47,13 @@ public struct LMACCodec: Codec {
             throw .corruptPayload("lm-ac holds bytes, but the header describes other media")
         }
         guard let flags = file.payload.first, flags <= 1 else { throw .corruptPayload("lm-ac: unknown flags") }
-        var lm: ByteTransformer.Session? = nil
+        var lm: ByteLM.Session? = nil
         if flags == 1 {
-            let model = try ByteTransformer.load(from: store, modelID: Self.modelID)
+            let model = try ByteLM.load(from: store, modelID: Self.modelID)
             guard model.weightsHash == file.modelHash else {
                 throw .modelMismatch(modelID: Self.modelID, expectedHash: file.modelHash, foundHash: model.weightsHash)
             }
-            lm = model.session(slidingKeep: ByteTransformer.slidingKeep)
+            lm = model.session(slidingKeep: ByteLM.slidingKeep)
         }
         let coded = Array(file.payload.dropFirst())
         return .bytes(try Self.decode(coded, count: count, lm: &lm))
@@ -61,12 +62,12 @@ public struct LMACCodec: Codec {
     static let lmBlock = 32
 
     /// The coded bits of `text` (no header).
-    static func code(_ text: [UInt8], lm: inout ByteTransformer.Session?) -> [UInt8] {
+    static func code(_ text: [UInt8], lm: inout ByteLM.Session?) -> [UInt8] {
         var model = ContextMixingModel(expectedLength: text.count, usesLanguageModel: lm != nil)
-        var encoder = BinaryEncoder()
+        var encoder = BinaryArithmeticEncoder()
         // The encoder knows every byte, so M1 runs a block of positions per pass (each weight
         // read once per block); the decoder's byte-by-byte passes compute the same numbers.
-        var distributions: [[UInt32]] = lm.map { [$0.nextByteCumulative()] } ?? []
+        var distributions: [[UInt32]] = lm.map { [$0.nextByteCumulative] } ?? []
         var start = 0
         while start < text.count {
             let end = min(text.count, start + lmBlock)
@@ -76,7 +77,7 @@ public struct LMACCodec: Codec {
                 let byte = text[i]
                 for k in stride(from: 7, through: 0, by: -1) {
                     let bit = Int(byte >> UInt8(k)) & 1
-                    encoder.encode(bit, p1: model.predict())
+                    encoder.encode(bit, probabilityOfOne: model.predict())
                     model.update(bit)
                 }
             }
@@ -85,16 +86,16 @@ public struct LMACCodec: Codec {
         return encoder.finish().bytes
     }
 
-    static func decode(_ coded: [UInt8], count: Int, lm: inout ByteTransformer.Session?) throws(CodecError) -> [UInt8] {
+    static func decode(_ coded: [UInt8], count: Int, lm: inout ByteLM.Session?) throws(CodecError) -> [UInt8] {
         var model = ContextMixingModel(expectedLength: count, usesLanguageModel: lm != nil)
-        var decoder = BinaryDecoder(BitReader(coded))
+        var decoder = BinaryArithmeticDecoder(BitStreamReader(coded))
         var text = [UInt8]()
         text.reserveCapacity(min(count, 1 << 20))  // the count is not trusted yet
         for _ in 0..<count {
-            if lm != nil { model.setNextByteDistribution(lm!.nextByteCumulative()) }
+            if lm != nil { model.setNextByteDistribution(lm!.nextByteCumulative) }
             var c = 0
             for _ in 0..<8 {
-                let bit = decoder.decode(p1: model.predict())
+                let bit = decoder.decode(probabilityOfOne: model.predict())
                 model.update(bit)
                 c = c << 1 | bit
             }

@@ -30,6 +30,15 @@ import Testing
         #expect(try st.tensor("bf16") == st.tensor("f32_of_bf16"))
     }
 
+    /// I32 tensors (token ids in golden files) convert exactly.
+    @Test func convertsInt32() throws {
+        var d = file(header: #"{"t": {"dtype": "I32", "shape": [3], "data_offsets": [0, 12]}}"#, dataBytes: 0)
+        for v: Int32 in [256, -3, 1 << 24] { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        let st = try SafeTensors(data: d)
+        #expect(st.entries["t"]?.dtype == .i32)
+        #expect(try st.tensor("t").scalars == [256, -3, 16_777_216])
+    }
+
     @Test func halfConversionCoversEveryClass() {
         #expect(floatFromHalf(0x3c00) == 1)
         #expect(floatFromHalf(0xc000) == -2)

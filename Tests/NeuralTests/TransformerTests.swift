@@ -68,6 +68,33 @@ import Testing
         #expect(try lm.step(tokens[0], &state) == Array(full.scalars[0..<256]))
     }
 
+    /// Blocks of any size reproduce single steps bit for bit, and a cache truncated to a prefix
+    /// continues exactly as if only the prefix had been fed.
+    @Test func blockStepsAndTruncationEqualSingleSteps() throws {
+        let (lm, tokens, _) = try goldenLM()
+        let full = try lm.logits(tokens).scalars.map(\.bitPattern)
+        let out = lm.config.outputSize
+        for block in [1, 2, 3, 7, tokens.count] {
+            var state = lm.makeState()
+            var rows: [UInt32] = []
+            for start in stride(from: 0, to: tokens.count, by: block) {
+                let chunk = Array(tokens[start..<min(tokens.count, start + block)])
+                let logits = try lm.step(chunk, &state)
+                #expect(logits.shape == [chunk.count, out])
+                rows += logits.scalars.map(\.bitPattern)
+            }
+            #expect(rows == full, "block \(block)")
+        }
+        var state = lm.makeState()
+        _ = try lm.step(Array(tokens.prefix(10)), &state)
+        state.truncate(to: 3)
+        #expect(state.position == 3)
+        let resumed = try lm.step(Array(tokens[3..<8]), &state)
+        #expect(resumed.scalars.map(\.bitPattern) == Array(full[(3 * out)..<(8 * out)]))
+        #expect(try lm.step([], &state).shape == [0, out])
+        #expect(throws: NeuralError.contextFull(24)) { try lm.step(Array(repeating: 1, count: 20), &state) }
+    }
+
     @Test func deterministicAcrossThreadCountsAndRuns() throws {
         var (lm, tokens, _) = try goldenLM()
         var reference: [UInt32]?
@@ -117,6 +144,12 @@ import Testing
             var stepped: [UInt32] = []
             for t in tokens { stepped += try lm.step(t, &state).map(\.bitPattern) }
             #expect(stepped == full, "step vs full, threads \(threads)")
+            state.truncate(to: 5)
+            var blocks = Array(full[0..<(5 * 256)])
+            for start in stride(from: 5, to: context, by: 6) {
+                blocks += try lm.step(Array(tokens[start..<min(context, start + 6)]), &state).scalars.map(\.bitPattern)
+            }
+            #expect(blocks == full, "blocks of 6 after truncation, threads \(threads)")
             if let reference { #expect(full == reference, "threads \(threads)") } else { reference = full }
         }
     }

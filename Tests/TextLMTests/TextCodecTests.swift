@@ -1,7 +1,9 @@
 import CodecKit
 import Container
+import EntropyCoding
 import Foundation
 import MediaIO
+import Neural
 import TestSupport
 import Testing
 @testable import TextLM
@@ -23,49 +25,39 @@ private let english = Array("""
 
 /// A small transformer with fixed pseudo-random weights (never a codec's model): it exercises
 /// every code path of the M1 runtime, including the sliding context (context 16), quickly.
-private func tinyModel() throws -> ByteTransformer {
-    try ByteTransformer(config: tinyConfig, tensors: tinyTensors(), hash: 0x1234)
+private func tinyModel() throws -> ByteLM {
+    let transformer = try TransformerLM(weights: try SafeTensors(data: SafeTensors.encode(tinyTensors())), config: tinyConfig)
+    return try ByteLM(transformer: transformer, bos: 256, hash: 0x1234)
 }
 
-private let tinyConfig: ByteTransformer.Config = {
-    var c = ByteTransformer.Config()
-    c.width = 32; c.heads = 2; c.layers = 2; c.mlp = 64; c.context = 16
-    return c
-}()
+private let tinyConfig = TransformerConfig(vocabSize: 257, outputSize: 256, dim: 32, heads: 2, layers: 2, mlpDim: 64, context: 16)
 
 /// The tiny model installed as Codecs/eiw-m1 in a temporary folder (safetensors + codec.json),
-/// so the codecs run end to end through ModelStore.
+/// so the codecs run end to end through ModelStore. One folder per call: tests run in parallel.
 private func tinyModelStore() throws -> ModelStore {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("textlm-tests-\(getpid())")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("textlm-tests-\(getpid())-\(UUID().uuidString)")
     let folder = dir.appendingPathComponent("eiw-m1")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    var header: [String: Any] = [:], body = [UInt8]()
-    for (name, t) in try tinyTensors().sorted(by: { $0.key < $1.key }) {
-        header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [body.count, body.count + 4 * t.values.count]]
-        for v in t.values { withUnsafeBytes(of: v.bitPattern.littleEndian) { body += $0 } }
-    }
-    let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-    var file = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Array($0) } + [UInt8](json)
-    file += body
-    try Data(file).write(to: folder.appendingPathComponent("model.safetensors"))
+    try SafeTensors.encode(tinyTensors()).write(to: folder.appendingPathComponent("model.safetensors"))
     let c = tinyConfig
     let config: [String: Any] = ["model_id": "eiw-m1", "architecture": [
-        "width": c.width, "heads": c.heads, "layers": c.layers, "mlp": c.mlp, "context": c.context,
-        "vocab_in": c.vocabIn, "vocab_out": c.vocabOut, "bos": c.bos, "ln_eps": 1e-5]]
+        "width": c.dim, "heads": c.heads, "layers": c.layers, "mlp": c.mlpDim, "context": c.context,
+        "vocab_in": c.vocabSize, "vocab_out": c.outputSize, "bos": 256, "ln_eps": 1e-5,
+        "activation": "GELU tanh approximation (prose, as the released codec.json has it)"]]
     try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("codec.json"))
     return ModelStore(searchPaths: [dir.path])
 }
 
-private func tinyTensors() throws -> [String: SafeTensors.Tensor] {
+private func tinyTensors() -> [String: Tensor] {
     let c = tinyConfig
     var g = SplitMix64(seed: 42)
-    func tensor(_ shape: [Int], scale: Float) -> SafeTensors.Tensor {
+    func tensor(_ shape: [Int], scale: Float) -> Tensor {
         let n = shape.reduce(1, *)
-        return SafeTensors.Tensor(shape: shape, values: (0..<n).map { _ in (Float(g.next() >> 40) / Float(1 << 24) - 0.5) * scale })
+        return Tensor(shape: shape, scalars: (0..<n).map { _ in (Float(g.next() >> 40) / Float(1 << 24) - 0.5) * scale })
     }
-    let d = c.width
-    var t: [String: SafeTensors.Tensor] = [
-        "tok_emb.weight": tensor([c.vocabIn, d], scale: 2), "pos_emb.weight": tensor([c.context, d], scale: 0.5),
+    let d = c.dim
+    var t: [String: Tensor] = [
+        "tok_emb.weight": tensor([c.vocabSize, d], scale: 2), "pos_emb.weight": tensor([c.context, d], scale: 0.5),
         "ln_f.weight": tensor([d], scale: 0.2), "ln_f.bias": tensor([d], scale: 0.2), "head.weight": tensor([256, d], scale: 3),
     ]
     for i in 0..<c.layers {
@@ -74,31 +66,32 @@ private func tinyTensors() throws -> [String: SafeTensors.Tensor] {
         t[p + "attn.qkv.weight"] = tensor([3 * d, d], scale: 0.6); t[p + "attn.qkv.bias"] = tensor([3 * d], scale: 0.1)
         t[p + "attn.proj.weight"] = tensor([d, d], scale: 0.4); t[p + "attn.proj.bias"] = tensor([d], scale: 0.1)
         t[p + "ln2.weight"] = tensor([d], scale: 2); t[p + "ln2.bias"] = tensor([d], scale: 0.2)
-        t[p + "mlp.fc1.weight"] = tensor([c.mlp, d], scale: 0.6); t[p + "mlp.fc1.bias"] = tensor([c.mlp], scale: 0.1)
-        t[p + "mlp.fc2.weight"] = tensor([d, c.mlp], scale: 0.4); t[p + "mlp.fc2.bias"] = tensor([d], scale: 0.1)
+        t[p + "mlp.fc1.weight"] = tensor([c.mlpDim, d], scale: 0.6); t[p + "mlp.fc1.bias"] = tensor([c.mlpDim], scale: 0.1)
+        t[p + "mlp.fc2.weight"] = tensor([d, c.mlpDim], scale: 0.4); t[p + "mlp.fc2.bias"] = tensor([d], scale: 0.1)
     }
     return t
 }
 
-@Suite struct BinaryCoderTests {
-    @Test func roundTripAndExactLength() {
-        var g = SplitMix64(seed: 7)
-        var encoder = BinaryEncoder()
-        var decisions: [(Int, UInt32)] = []
-        for _ in 0..<5000 {
-            let p = UInt32(1 + g.next() % 65535)
-            let bit = g.next() % 65536 < p ? 1 : 0  // follows p
-            decisions.append((bit, p))
-            encoder.encode(bit, p1: p)
+@Suite struct ByteLMTests {
+    /// Blocks and single bytes give the same distributions, also across the restarts of a full
+    /// context (context 16, keep 8); `reset` returns to the distribution after BOS.
+    @Test func blocksEqualSingleBytesAcrossSlidingRestarts() throws {
+        let model = try tinyModel()
+        let text = Array(english.prefix(60))
+        var single = model.session(slidingKeep: 8)
+        let afterBOS = single.nextByteCumulative
+        var expected: [[UInt32]] = []
+        for b in text { single.append(b); expected.append(single.nextByteCumulative) }
+        for cum in [afterBOS] + expected {
+            #expect(cum.count == 257 && cum.first == 0 && cum.last == 65536 && zip(cum, cum.dropFirst()).allSatisfy { $0 < $1 })
         }
-        let promised = encoder.terminatedLength
-        let bits = encoder.finish()
-        #expect(bits.countWithoutTrailingZeros == promised)
-        // Decoding from exactly the promised bits (zeros after) gives every decision back.
-        var truncated = bits.bytes
-        truncated.removeLast(truncated.count - (promised + 7) / 8)
-        var decoder = BinaryDecoder(BitReader(truncated, bitRange: 0..<promised))
-        for (bit, p) in decisions { #expect(decoder.decode(p1: p) == bit) }
+        for block in [3, 32] {
+            var session = model.session(slidingKeep: 8)
+            #expect(session.append(contentsOf: text, block: block) == expected, "block \(block)")
+            session.reset()
+            #expect(session.nextByteCumulative == afterBOS)
+            #expect(session.append(contentsOf: text.prefix(5), block: block) == Array(expected.prefix(5)))
+        }
     }
 }
 
@@ -124,15 +117,15 @@ private func tinyTensors() throws -> [String: SafeTensors.Tensor] {
     @Test func withLanguageModelRoundTrips() throws {
         let model = try tinyModel()
         for text in [[], [UInt8(10)], Array(english.prefix(200)), randomBytes(100, seed: 9)] {
-            var lm: ByteTransformer.Session? = model.session(slidingKeep: 8)
+            var lm: ByteLM.Session? = model.session(slidingKeep: 8)
             let coded = LMACCodec.code(text, lm: &lm)
-            var lm2: ByteTransformer.Session? = model.session(slidingKeep: 8)
+            var lm2: ByteLM.Session? = model.session(slidingKeep: 8)
             #expect(try LMACCodec.decode(coded, count: text.count, lm: &lm2) == text)
         }
     }
 
     @Test func truncatedStreamIsAnError() throws {
-        var lm: ByteTransformer.Session? = nil
+        var lm: ByteLM.Session? = nil
         let coded = LMACCodec.code(english, lm: &lm)
         #expect(throws: CodecError.self) { try LMACCodec.decode(Array(coded.prefix(coded.count / 2)), count: english.count, lm: &lm) }
     }
@@ -169,7 +162,7 @@ private func tinyTensors() throws -> [String: SafeTensors.Tensor] {
                 } else {
                     #expect(w.length >= 1 && w.length <= windowBits)
                     // Each window decodes on its own, from its W bits only.
-                    var alone = BitWriter()
+                    var alone = BitStreamWriter()
                     for i in offset..<(offset + windowBits) { alone.write(UInt64(bits.bit(i)), count: 1) }
                     let one = try coder.decode(alone.bytes, start: 0, count: w.bytes.count)
                     #expect(one == Array(text[w.bytes]))
@@ -242,19 +235,21 @@ private func tinyTensors() throws -> [String: SafeTensors.Tensor] {
             print("skipped: Codecs/eiw-m1 is not present")
             return
         }
-        let model = try ByteTransformer.load(from: store, modelID: "eiw-m1")
-        let g = try SafeTensors.read(golden)
-        let tokens = try #require(g["tokens"]).values.map { Int($0) }
-        let logits = try #require(g["logits"])
+        let model = try ByteLM.load(from: store, modelID: "eiw-m1")
+        let g = try SafeTensors(data: golden)
+        let tokens = try g.tensor("tokens").scalars.map { Int($0) }
+        let logits = try g.tensor("logits")
+        #expect(tokens.first == model.bos && logits.shape == [tokens.count, 256])
         var session = model.session()
         var worst: Float = 0
         for (i, token) in tokens.enumerated() {
             if i > 0 { session.append(UInt8(token)) }
-            let row = Array(logits.values[(i * 256)..<((i + 1) * 256)])
+            let row = Array(logits.scalars[(i * 256)..<((i + 1) * 256)])
             let scale = row.map { abs($0) }.max()!
             let diff = zip(row, session.nextByteLogits).map { abs($0 - $1) }.max()!
             worst = max(worst, diff / scale)
         }
+        print("eiw-m1 golden logits: largest error \(worst) relative")
         #expect(worst < 1e-4)
     }
 }
