@@ -44,11 +44,14 @@ public struct CodecRegistry: Sendable {
         return try entry.make()
     }
 
-    /// The codec that wrote a container: the entry with its codec id and model id.
+    /// The codec that wrote a container: the entry with its codec id and model id. A container
+    /// that names no model was written without one (for example `lm-ac` with `lm=off`): any entry
+    /// of its codec decodes it.
     public func codec(decoding file: ContainerFile) throws(CodecError) -> any Codec {
         let family = entries.filter { $0.info.codecID == file.codecID }
         guard !family.isEmpty else { throw .codecNotAvailable(file.codecID) }
-        guard let e = family.first(where: { ($0.info.modelID ?? "") == file.modelID }) else {
+        let match = family.first { ($0.info.modelID ?? "") == file.modelID }
+        guard let e = match ?? (file.modelID.isEmpty ? family.first : nil) else {
             throw .missingModel(modelID: file.modelID, searched: ["the models registered for codec '\(file.codecID)' in this build"])
         }
         return try e.make()

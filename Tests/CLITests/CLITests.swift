@@ -150,6 +150,15 @@ import TestSupport
         #expect((rows?.first?["fidelity"] as? [String: Any])?["exact"] as? Bool == true, "\(r.stderr)")
     }
 
+    /// `lm-ac` with `lm=off` writes a container naming no model; it must still find its codec.
+    @Test func modelOptionalCodecWithoutItsModelRoundTrips() throws {
+        let input = write("cm.txt", Array(String(repeating: "context mixing only. ", count: 40).utf8))
+        let r = run(["roundtrip", "--json", "--codec", "lm-ac", "-p", "lm=off", input])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [[String: Any]]
+        #expect((rows?.first?["fidelity"] as? [String: Any])?["exact"] as? Bool == true)
+    }
+
     @Test func roundtripReportsExactJSON() throws {
         let input = write("r.txt", Array(String(repeating: "round trip ", count: 50).utf8))
         let r = run(["roundtrip", "--json", input])
