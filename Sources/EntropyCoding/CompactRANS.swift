@@ -60,7 +60,8 @@ public enum CompactRANS64 {
 
     /// Decodes symbol by symbol with any model. Never traps on hostile input (see the type's
     /// documentation); `finish()` tells whether the stream was the encoder's.
-    public struct Decoder {
+    public struct Decoder: SlotDecoder {
+        public static var supportedPrecision: ClosedRange<Int> { CompactRANS64.supportedPrecision }
         @usableFromInline let bytes: ArraySlice<UInt8>
         @usableFromInline var position: Int
         @usableFromInline var state: UInt64 = 0
@@ -96,16 +97,6 @@ public enum CompactRANS64 {
         public mutating func consume(_ interval: SymbolInterval, precision: Int) {
             state = RANS64.decodeStep(interval, precision: precision, state: state)
             refill()
-        }
-
-        @inlinable
-        public mutating func decode<M: EntropyModel>(model: M) throws(EntropyCodingError) -> Int {
-            guard supportedPrecision.contains(model.precision) else {
-                throw .invalidPrecision(model.precision, supported: supportedPrecision)
-            }
-            let found = model.symbol(atSlot: slot(precision: model.precision))
-            consume(found.interval, precision: model.precision)
-            return found.symbol
         }
 
         /// Verifies the stream: every word read and the state back at the encoder's start, 0.

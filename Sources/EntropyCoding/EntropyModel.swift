@@ -66,3 +66,28 @@ public enum EntropyCodingError: Error, Equatable, Sendable, CustomStringConverti
         }
     }
 }
+
+/// A decoder that finds a symbol in two steps: the slot the next symbol lies in, then, once a
+/// model has named the symbol whose interval holds that slot, the removal of that interval.
+/// Every coder here decodes that way, so `decode(model:)` is written once, below.
+public protocol SlotDecoder {
+    /// The probability precisions (bits) the decoder works at.
+    static var supportedPrecision: ClosedRange<Int> { get }
+    /// The slot in [0, 2^precision) the next symbol lies in; follow with `consume(_:precision:)`.
+    func slot(precision: Int) throws(EntropyCodingError) -> UInt32
+    /// Removes the interval that holds the current slot.
+    mutating func consume(_ interval: SymbolInterval, precision: Int) throws(EntropyCodingError)
+}
+
+extension SlotDecoder {
+    /// The next symbol under `model`.
+    @inlinable
+    public mutating func decode<M: EntropyModel>(model: M) throws(EntropyCodingError) -> Int {
+        guard Self.supportedPrecision.contains(model.precision) else {
+            throw .invalidPrecision(model.precision, supported: Self.supportedPrecision)
+        }
+        let found = model.symbol(atSlot: try slot(precision: model.precision))
+        try consume(found.interval, precision: model.precision)
+        return found.symbol
+    }
+}

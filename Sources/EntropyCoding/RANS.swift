@@ -301,7 +301,8 @@ public struct RANSEncoder<V: RANSVariant> {
 /// Decodes symbol by symbol with any model. Hostile input: a head that ends early is
 /// truncated; otherwise garbage decodes to (garbage) symbols, and `finish()` tells whether the
 /// stream was the encoder's.
-public struct RANSDecoder<V: RANSVariant> {
+public struct RANSDecoder<V: RANSVariant>: SlotDecoder {
+    public static var supportedPrecision: ClosedRange<Int> { V.supportedPrecision }
     public let ways: Int
     @usableFromInline let bytes: [UInt8]
     @usableFromInline var position = 0
@@ -350,16 +351,6 @@ public struct RANSDecoder<V: RANSVariant> {
             states[lane] = x
         }
         lane = lane + 1 == ways ? 0 : lane + 1
-    }
-
-    @inlinable
-    public mutating func decode<M: EntropyModel>(model: M) throws(EntropyCodingError) -> Int {
-        guard V.supportedPrecision.contains(model.precision) else {
-            throw .invalidPrecision(model.precision, supported: V.supportedPrecision)
-        }
-        let found = model.symbol(atSlot: slot(precision: model.precision))
-        try consume(found.interval, precision: model.precision)
-        return found.symbol
     }
 
     /// Verifies the stream: every word read, the lift undone and every lane back at the start.

@@ -125,7 +125,8 @@ public struct RangeEncoder: Sendable {
 /// Decodes what `RangeEncoder` wrote. Holds `code` = (code point − low), so 0 ≤ code < range.
 /// Hostile input: a slot beyond the model's total is reported as corrupt, reading more than the
 /// 6 implicit zero bytes past the end as truncated; otherwise garbage decodes to symbols.
-public struct RangeDecoder: Sendable {
+public struct RangeDecoder: Sendable, SlotDecoder {
+    public static var supportedPrecision: ClosedRange<Int> { RangeEncoder.supportedPrecision }
     @usableFromInline let bytes: [UInt8]
     @usableFromInline var position = 0
     @usableFromInline var code: UInt64 = 0
@@ -178,13 +179,6 @@ public struct RangeDecoder: Sendable {
         code &-= r &* UInt64(interval.cumulative)
         range = r &* UInt64(interval.frequency)
         try normalize()
-    }
-
-    @inlinable
-    public mutating func decode<M: EntropyModel>(model: M) throws(EntropyCodingError) -> Int {
-        let found = model.symbol(atSlot: try slot(precision: model.precision))
-        try consume(found.interval, precision: model.precision)
-        return found.symbol
     }
 
     @inlinable

@@ -64,7 +64,8 @@ public enum SpreadCompactRANS64 {
 
     /// Decodes symbol by symbol with any model. Never traps on hostile input; `finish()` tells
     /// whether the stream was the encoder's.
-    public struct Decoder {
+    public struct Decoder: SlotDecoder {
+        public static var supportedPrecision: ClosedRange<Int> { SpreadCompactRANS64.supportedPrecision }
         @usableFromInline var base: CompactRANS64.Decoder
 
         public init(_ bytes: ArraySlice<UInt8>) { base = CompactRANS64.Decoder(bytes) }
@@ -84,16 +85,6 @@ public enum SpreadCompactRANS64 {
             } else {
                 base.consume(interval, precision: precision)
             }
-        }
-
-        @inlinable
-        public mutating func decode<M: EntropyModel>(model: M) throws(EntropyCodingError) -> Int {
-            guard supportedPrecision.contains(model.precision) else {
-                throw .invalidPrecision(model.precision, supported: supportedPrecision)
-            }
-            let found = model.symbol(atSlot: slot(precision: model.precision))
-            consume(found.interval, precision: model.precision)
-            return found.symbol
         }
 
         /// Verifies the stream: every byte read and the state back at the encoder's start, 0.
