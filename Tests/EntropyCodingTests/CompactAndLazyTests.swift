@@ -29,35 +29,17 @@ func randomIntervals(_ n: Int, precision: Int, using rng: inout SplitMix64) -> [
     }
 }
 
-func compactEncode(_ intervals: [SymbolInterval], precision: Int) -> [UInt8] {
-    var encoder = CompactRANS64.Encoder()
-    for interval in intervals.reversed() { encoder.push(interval, precision: precision) }
-    return encoder.finish()
-}
-
-/// Decodes by intervals: every slot must fall inside the interval the encoder coded.
-func compactDecode(_ bytes: [UInt8], _ intervals: [SymbolInterval], precision: Int) throws -> Bool {
-    var decoder = CompactRANS64.Decoder(bytes)
-    for interval in intervals {
-        let slot = decoder.slot(precision: precision)
-        guard slot >= interval.cumulative, slot - interval.cumulative < interval.frequency else { return false }
-        decoder.consume(interval, precision: precision)
-    }
-    try decoder.finish()
-    return true
-}
-
 @Suite struct CompactRANS64Tests {
     @Test func emptyAndOneSymbolStreams() throws {
-        #expect(compactEncode([], precision: 24) == [])
+        #expect(CompactRANS64.encode([], precision: 24) == [])
         try CompactRANS64.Decoder([UInt8]()).finish()
         // One symbol leaves its start as the final state: no bytes at all for start 0, else
         // the fewest bytes that hold it.
-        #expect(compactEncode([SymbolInterval(cumulative: 0, frequency: 5)], precision: 24) == [])
-        #expect(compactEncode([SymbolInterval(cumulative: 0x0102, frequency: 5)], precision: 24) == [0x02, 0x01])
+        #expect(CompactRANS64.encode([SymbolInterval(cumulative: 0, frequency: 5)], precision: 24) == [])
+        #expect(CompactRANS64.encode([SymbolInterval(cumulative: 0x0102, frequency: 5)], precision: 24) == [0x02, 0x01])
         for interval in [SymbolInterval(cumulative: 0, frequency: 1), SymbolInterval(cumulative: 0xFF_FFFF, frequency: 1),
                          SymbolInterval(cumulative: 12345, frequency: 1 << 23)] {
-            #expect(try compactDecode(compactEncode([interval], precision: 24), [interval], precision: 24))
+            #expect(try CompactRANS64.decode(CompactRANS64.encode([interval], precision: 24), [interval], precision: 24))
         }
     }
 
@@ -65,9 +47,9 @@ func compactDecode(_ bytes: [UInt8], _ intervals: [SymbolInterval], precision: I
     @Test func pinnedStream() throws {
         var rng = SplitMix64(seed: 2024)
         let intervals = randomIntervals(12, precision: 24, using: &rng)
-        let bytes = compactEncode(intervals, precision: 24)
+        let bytes = CompactRANS64.encode(intervals, precision: 24)
         #expect(bytes == Self.pinned)
-        #expect(try compactDecode(bytes, intervals, precision: 24))
+        #expect(try CompactRANS64.decode(bytes, intervals, precision: 24))
     }
     static let pinned: [UInt8] = [250, 48, 94, 163, 141, 159, 1, 236, 50, 164, 159, 3, 255, 41, 145]
 
@@ -76,8 +58,8 @@ func compactDecode(_ bytes: [UInt8], _ intervals: [SymbolInterval], precision: I
         var rng = SplitMix64(seed: UInt64(300 + precision))
         for trial in 0..<200 {
             let intervals = randomIntervals(trial < 20 ? trial : Int.random(in: 0..<2000, using: &rng), precision: precision, using: &rng)
-            let bytes = compactEncode(intervals, precision: precision)
-            #expect(try compactDecode(bytes, intervals, precision: precision), "trial \(trial)")
+            let bytes = CompactRANS64.encode(intervals, precision: precision)
+            #expect(try CompactRANS64.decode(bytes, intervals, precision: precision), "trial \(trial)")
             // Never more than the ordinary one-lane RANS64 layout (whose head holds the final
             // state in its bits plus 7), plus the one word a large final state may add.
             var plain = try RANSEncoder<RANS64>()
@@ -86,40 +68,12 @@ func compactDecode(_ bytes: [UInt8], _ intervals: [SymbolInterval], precision: I
         }
     }
 
-    @Test func modelsRoundTrip() throws {
-        for (model, message) in try RoundTripTests.cases(seed: 310, precisions: 1...24, count: 24) {
-            var encoder = CompactRANS64.Encoder()
-            for s in message.reversed() { try encoder.push(Int(s), model: model) }
-            var decoder = CompactRANS64.Decoder(encoder.finish())
-            for s in message { #expect(try decoder.decode(model: model) == Int(s)) }
-            try decoder.finish()
-        }
-    }
+    @Test func modelsRoundTrip() throws { try CompactRANS64.checkModelsRoundTrip(seed: 310) }
 
     @Test func damagedStreams() throws {
-        var rng = SplitMix64(seed: 320)
-        let k = 300
-        let model = try QuantizedCumulative(TabulatedCumulative.random(k, using: &rng), precision: 24)
-        // Random bytes: exactly the symbols asked for, never a trap.
-        for _ in 0..<500 {
-            let bytes = (0..<Int.random(in: 0..<64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            var decoder = CompactRANS64.Decoder(bytes)
-            let symbols = try (0..<Int.random(in: 0..<100, using: &rng)).map { _ in try decoder.decode(model: model) }
-            #expect(symbols.allSatisfy { (0..<k).contains($0) })
-            _ = try? decoder.finish()
-        }
+        let (model, message, bytes, _) = try CompactRANS64.checkRandomBytesAndARealStream(seed: 320)
         // A damaged real stream fails its final check.
-        let message = (0..<2000).map { _ in model.symbol(atSlot: UInt32.random(in: 0..<(1 << 24), using: &rng)).symbol }
-        var encoder = CompactRANS64.Encoder()
-        for s in message.reversed() { try encoder.push(s, model: model) }
-        let bytes = encoder.finish()
-        func decode(_ bytes: [UInt8]) throws -> [Int] {
-            var decoder = CompactRANS64.Decoder(bytes)
-            let symbols = try message.indices.map { _ in try decoder.decode(model: model) }
-            try decoder.finish()
-            return symbols
-        }
-        #expect(try decode(bytes) == message)
+        func decode(_ bytes: [UInt8]) throws -> [Int] { try CompactRANS64.decode(bytes, count: message.count, model: model) }
         // (Cutting everything is not damage: the empty stream is the message whose every symbol
         // starts at 0, the state never leaving 0.)
         for cut in [1, 2, 3, 4, 5, 8, bytes.count / 2, bytes.count - 1] {

@@ -3,24 +3,6 @@ import Foundation
 import TestSupport
 import Testing
 
-func spreadEncode(_ intervals: [SymbolInterval], precision: Int) -> [UInt8] {
-    var encoder = SpreadCompactRANS64.Encoder()
-    for interval in intervals.reversed() { encoder.push(interval, precision: precision) }
-    return encoder.finish()
-}
-
-/// Decodes by intervals: every slot must fall inside the interval the encoder coded.
-func spreadDecode(_ bytes: [UInt8], _ intervals: [SymbolInterval], precision: Int) throws -> Bool {
-    var decoder = SpreadCompactRANS64.Decoder(bytes)
-    for interval in intervals {
-        let slot = decoder.slot(precision: precision)
-        guard slot >= interval.cumulative, slot - interval.cumulative < interval.frequency else { return false }
-        decoder.consume(interval, precision: precision)
-    }
-    try decoder.finish()
-    return true
-}
-
 @Suite struct SpreadCompactRANS64Tests {
     /// Block 0 against its definition, exhaustively for small precisions: the symbol's x-th state
     /// is the x-th y < 2^p whose reversal lies in its interval, and `rank` inverts `state`.
@@ -56,17 +38,17 @@ func spreadDecode(_ bytes: [UInt8], _ intervals: [SymbolInterval], precision: In
     /// Streams that stay in block 0, and the empty and one-symbol cases: a start at state 0 puts
     /// the first symbol's state near 2^p/(2f), not near c.
     @Test func shortStreams() throws {
-        #expect(spreadEncode([], precision: 24) == [])
+        #expect(SpreadCompactRANS64.encode([], precision: 24) == [])
         try SpreadCompactRANS64.Decoder([UInt8]()).finish()
         // The whole interval [0, 2^p): state 0 stays 0, nothing is written.
-        #expect(spreadEncode([SymbolInterval(cumulative: 0, frequency: 1 << 24)], precision: 24) == [])
+        #expect(SpreadCompactRANS64.encode([SymbolInterval(cumulative: 0, frequency: 1 << 24)], precision: 24) == [])
         // Half the slots: one bit of information, one byte.
-        #expect(spreadEncode([SymbolInterval(cumulative: 1 << 23, frequency: 1 << 23)], precision: 24) == [1])
-        #expect(spreadEncode([SymbolInterval(cumulative: 1 << 23, frequency: 1 << 23)], precision: 24).count
-                < compactEncode([SymbolInterval(cumulative: 1 << 23, frequency: 1 << 23)], precision: 24).count)
+        #expect(SpreadCompactRANS64.encode([SymbolInterval(cumulative: 1 << 23, frequency: 1 << 23)], precision: 24) == [1])
+        #expect(SpreadCompactRANS64.encode([SymbolInterval(cumulative: 1 << 23, frequency: 1 << 23)], precision: 24).count
+                < CompactRANS64.encode([SymbolInterval(cumulative: 1 << 23, frequency: 1 << 23)], precision: 24).count)
         for interval in [SymbolInterval(cumulative: 0, frequency: 1), SymbolInterval(cumulative: 0xFF_FFFF, frequency: 1),
                          SymbolInterval(cumulative: 12345, frequency: 1 << 23)] {
-            #expect(try spreadDecode(spreadEncode([interval], precision: 24), [interval], precision: 24))
+            #expect(try SpreadCompactRANS64.decode(SpreadCompactRANS64.encode([interval], precision: 24), [interval], precision: 24))
         }
     }
 
@@ -75,8 +57,8 @@ func spreadDecode(_ bytes: [UInt8], _ intervals: [SymbolInterval], precision: In
         var rng = SplitMix64(seed: UInt64(410 + precision))
         for trial in 0..<200 {
             let intervals = randomIntervals(trial < 20 ? trial : Int.random(in: 0..<2000, using: &rng), precision: precision, using: &rng)
-            let bytes = spreadEncode(intervals, precision: precision)
-            #expect(try spreadDecode(bytes, intervals, precision: precision), "trial \(trial)")
+            let bytes = SpreadCompactRANS64.encode(intervals, precision: precision)
+            #expect(try SpreadCompactRANS64.decode(bytes, intervals, precision: precision), "trial \(trial)")
             // The final state's leading byte is never 0 (what lets a container store it cheaply).
             if let i = SpreadCompactRANS64.leadingByteIndex(streamLength: bytes.count) { #expect(bytes[i] != 0) }
             #expect((SpreadCompactRANS64.leadingByteIndex(streamLength: bytes.count) == nil) == bytes.isEmpty)
@@ -92,8 +74,8 @@ func spreadDecode(_ bytes: [UInt8], _ intervals: [SymbolInterval], precision: In
         for _ in 0..<300 {
             let intervals = randomIntervals(60, precision: 24, using: &rng)
             information += intervals.reduce(0.0) { $0 + 24 - log2(Double($1.frequency)) }
-            spreadBits += 8 * spreadEncode(intervals, precision: 24).count
-            compactBits += 8 * compactEncode(intervals, precision: 24).count
+            spreadBits += 8 * SpreadCompactRANS64.encode(intervals, precision: 24).count
+            compactBits += 8 * CompactRANS64.encode(intervals, precision: 24).count
         }
         let spreadExcess = Double(spreadBits) / 300 - information / 300
         let compactExcess = Double(compactBits) / 300 - information / 300
@@ -101,39 +83,12 @@ func spreadDecode(_ bytes: [UInt8], _ intervals: [SymbolInterval], precision: In
         #expect(compactExcess > spreadExcess + 4, "compact excess \(compactExcess), spread \(spreadExcess)")
     }
 
-    @Test func modelsRoundTrip() throws {
-        for (model, message) in try RoundTripTests.cases(seed: 430, precisions: 1...24, count: 24) {
-            var encoder = SpreadCompactRANS64.Encoder()
-            for s in message.reversed() { try encoder.push(Int(s), model: model) }
-            var decoder = SpreadCompactRANS64.Decoder(encoder.finish())
-            for s in message { #expect(try decoder.decode(model: model) == Int(s)) }
-            try decoder.finish()
-        }
-    }
+    @Test func modelsRoundTrip() throws { try SpreadCompactRANS64.checkModelsRoundTrip(seed: 430) }
 
     @Test func damagedStreams() throws {
-        var rng = SplitMix64(seed: 440)
-        let k = 300
-        let model = try QuantizedCumulative(TabulatedCumulative.random(k, using: &rng), precision: 24)
-        // Random bytes: exactly the symbols asked for, never a trap.
-        for _ in 0..<500 {
-            let bytes = (0..<Int.random(in: 0..<64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            var decoder = SpreadCompactRANS64.Decoder(bytes)
-            let symbols = try (0..<Int.random(in: 0..<100, using: &rng)).map { _ in try decoder.decode(model: model) }
-            #expect(symbols.allSatisfy { (0..<k).contains($0) })
-            _ = try? decoder.finish()
-        }
-        let message = (0..<2000).map { _ in model.symbol(atSlot: UInt32.random(in: 0..<(1 << 24), using: &rng)).symbol }
-        var encoder = SpreadCompactRANS64.Encoder()
-        for s in message.reversed() { try encoder.push(s, model: model) }
-        let bytes = encoder.finish()
-        func decode(_ bytes: [UInt8]) throws -> [Int] {
-            var decoder = SpreadCompactRANS64.Decoder(bytes)
-            let symbols = try message.indices.map { _ in try decoder.decode(model: model) }
-            try decoder.finish()
-            return symbols
-        }
-        #expect(try decode(bytes) == message)
+        let real = try SpreadCompactRANS64.checkRandomBytesAndARealStream(seed: 440)
+        let (model, message, bytes, k) = (real.model, real.message, real.bytes, real.model.alphabetSize)
+        var rng = real.rng
         // Damage is not reliably reported: block 0 maps a state y to about y·f/2^p, so a wrong
         // state shrinks to 0 within a few symbols once the words run out, and "ends at state 0"
         // no longer tells a damaged stream from a good one (the compact layout's redundant start
