@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        .systemLibrary(name: "CTesseract", pkgConfig: "tesseract", providers: [.apt(["libtesseract-dev"])]),
+        .systemLibrary(name: "CPocketSphinx", pkgConfig: "pocketsphinx", providers: [.apt(["libpocketsphinx-dev"])]),
 
         // Layers, bottom to top (docs/ARCHITECTURE.md).
         .target(name: "MediaIO", dependencies: ["CPNG", "CSndFile"]),
@@ -29,6 +31,8 @@ let package = Package(
         .target(name: "Circuits"),
         .target(name: "Wavelets"),
         .target(name: "CodecKit", dependencies: ["MediaIO", "Container"]),
+        // Machine perception for `codec score` (OCR, speech recognition): no codec depends on it.
+        .target(name: "Perception", dependencies: ["MediaIO", "CTesseract", "CPocketSphinx"]),
 
         // Codecs: one target each, registered in Sources/codec/Registry.swift.
         .target(name: "Store", dependencies: ["CodecKit", "EntropyCoding", "CZlib"]),
@@ -39,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "codec",
             dependencies: [
-                "CodecKit", "Store", "TextLM", "PCCodec", "WaLLoC", "MediaIO", "Container",
+                "CodecKit", "Store", "TextLM", "PCCodec", "WaLLoC", "MediaIO", "Container", "Perception",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -57,6 +61,7 @@ let package = Package(
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "TestSupport"]),
         .testTarget(name: "CodecKitTests", dependencies: ["CodecKit", "Store", "PCCodec", "Circuits", "Container", "MediaIO", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["MediaIO", "Container", "TestSupport"]),
+        .testTarget(name: "PerceptionTests", dependencies: ["Perception", "MediaIO", "TestSupport"]),
         .testTarget(name: "WaveletsTests", dependencies: ["Wavelets"]),
         .testTarget(name: "WaLLoCTests", dependencies: ["WaLLoC", "Wavelets", "Neural", "CodecKit", "Container", "MediaIO", "TestSupport"]),
         .testTarget(name: "TextLMTests", dependencies: ["TextLM", "Neural", "EntropyCoding", "CodecKit", "Container", "MediaIO", "TestSupport"]),

@@ -1,0 +1,101 @@
+import Foundation
+import MediaIO
+
+/// What a perception model says about one input: the text OCR or speech recognition reads.
+/// The classifiers and the feature similarity of issue 19 add their cases here (a label, a
+/// feature vector) with their own `PerceptionTask`.
+public enum Prediction: Sendable, Equatable, Codable {
+    case text(String)
+
+    public var text: String? {
+        switch self {
+        case .text(let t): t
+        }
+    }
+}
+
+/// A task's self-description, for `codec score` and its tables.
+public struct TaskInfo: Sendable, Equatable {
+    /// What `--task` takes: `ocr`, `asr`.
+    public var id: String
+    /// The one media kind the task reads.
+    public var media: MediaKind
+    /// The error measure its `ErrorTally` gives: `CER`, `WER` (a classifier: `error`).
+    public var metric: String
+    public var summary: String
+}
+
+/// A model run on one input at a time. Engines are not thread-safe: make one per thread
+/// (`PerceptionTask.makeEngine`); each is deterministic, so the same input gives the same
+/// prediction on every run and whichever thread runs it.
+public protocol PerceptionEngine: AnyObject {
+    func predict(_ media: Media) throws(PerceptionError) -> Prediction
+}
+
+/// One way of measuring what a machine still perceives in decoded media: the engine that
+/// perceives, where the ground truth of an input lives, and how two predictions compare.
+public protocol PerceptionTask: Sendable {
+    var info: TaskInfo { get }
+    func makeEngine() throws(PerceptionError) -> any PerceptionEngine
+    /// The ground truth for the input at `path`, or nil when the dataset has none (scores are then
+    /// against the prediction on the original only).
+    func reference(for path: String) throws(PerceptionError) -> Prediction?
+    /// The errors of `hypothesis` against `reference` (corpus rates sum the tallies).
+    func errors(of hypothesis: Prediction, against reference: Prediction) -> ErrorTally
+}
+
+extension PerceptionTask {
+    /// Fails unless `media` is the kind this task reads.
+    public func check(_ media: Media) throws(PerceptionError) {
+        guard media.kind == info.media else { throw .wrongMedia(task: info.id, expects: info.media, got: media.kind) }
+    }
+}
+
+/// The tasks this build offers, by `--task` id.
+public enum PerceptionTasks {
+    public static let all: [any PerceptionTask] = [OCRTask(), ASRTask()]
+    /// Tasks issue 19 plans that have not landed; named in the error for an unknown task.
+    public static let planned = ["digits-speech", "digits-image", "cifar10", "similarity"]
+
+    public static func task(_ id: String) throws(PerceptionError) -> any PerceptionTask {
+        if let t = all.first(where: { $0.info.id == id }) { return t }
+        throw .unknownTask(id, available: all.map(\.info.id), planned: planned)
+    }
+}
+
+/// Why a perception task could not run. `exitCode` follows the CLI's convention.
+public enum PerceptionError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownTask(String, available: [String], planned: [String])
+    /// The engine or its model data is missing (a Debian package not installed).
+    case engineUnavailable(String)
+    case wrongMedia(task: String, expects: MediaKind, got: MediaKind)
+    /// The engine refused the input (too large, no samples, ...).
+    case unreadable(String)
+    /// A ground-truth file exists but cannot be read or parsed.
+    case badGroundTruth(String)
+
+    public var description: String {
+        switch self {
+        case .unknownTask(let id, let available, let planned):
+            "unknown task '\(id)'; available: \(available.joined(separator: ", "))"
+                + (planned.isEmpty ? "" : " (planned, not yet built: \(planned.joined(separator: ", ")))")
+        case .engineUnavailable(let why): "perception engine unavailable: \(why)"
+        case .wrongMedia(let task, let expects, let got):
+            "task '\(task)' reads \(expects.rawValue), and this is \(got == .bytes ? "not a PNG image or WAV/FLAC/Ogg audio" : got.rawValue)"
+        case .unreadable(let why): "the engine cannot read it: \(why)"
+        case .badGroundTruth(let why): "bad ground truth: \(why)"
+        }
+    }
+
+    /// 1 usage (unknown task), 2 bad input (wrong media, unreadable, bad ground truth, missing engine data).
+    public var exitCode: Int32 {
+        switch self {
+        case .unknownTask: 1
+        default: 2
+        }
+    }
+}
+
+/// Serialises the setup of the C engines: sphinxbase keeps its log stream in a global, and
+/// neither library documents concurrent initialisation as safe.
+let engineSetupLock = NSLock()

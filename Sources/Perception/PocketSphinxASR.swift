@@ -1,0 +1,78 @@
+import CPocketSphinx
+import Foundation
+import MediaIO
+
+/// Speech recognition through pocketsphinx's C API (Debian `libpocketsphinx-dev` 0.8+5prealpha,
+/// `pocketsphinx-en-us`): the en-us continuous acoustic model, the en-us trigram language model
+/// and the CMU dictionary, decoding one whole utterance at 16 kHz, 16-bit mono.
+///
+/// Input at any rate or channel count is mixed to mono and resampled to 16 kHz
+/// (`SpeechResampler`). Deterministic; not thread-safe: one engine per thread.
+public final class PocketSphinxASR: PerceptionEngine {
+    public static let sampleRate = 16000
+    public static let defaultModelDirectory = "/usr/share/pocketsphinx/model/en-us"
+    private let config: OpaquePointer
+    private let decoder: OpaquePointer
+
+    public init(modelDirectory: String = PocketSphinxASR.defaultModelDirectory) throws(PerceptionError) {
+        let files = ["-hmm": "\(modelDirectory)/en-us", "-lm": "\(modelDirectory)/en-us.lm.bin",
+                     "-dict": "\(modelDirectory)/cmudict-en-us.dict"]
+        for (_, path) in files.sorted(by: { $0.key < $1.key }) where !FileManager.default.fileExists(atPath: path) {
+            throw .engineUnavailable("pocketsphinx model file \(path) is missing (Debian: apt-get install pocketsphinx-en-us)")
+        }
+        engineSetupLock.lock()
+        defer { engineSetupLock.unlock() }
+        err_set_logfp(nil)  // sphinxbase logs every step to stderr otherwise
+        var argv: [UnsafeMutablePointer<CChar>?] = []
+        for (flag, value) in files.sorted(by: { $0.key < $1.key }) { argv += [strdup(flag), strdup(value)] }
+        defer { for p in argv { free(p) } }
+        let parsed = argv.withUnsafeMutableBufferPointer { cmd_ln_parse_r(nil, ps_args(), Int32($0.count), $0.baseAddress, 1) }
+        guard let parsed else { throw .engineUnavailable("pocketsphinx rejected its configuration") }
+        guard let ps = ps_init(parsed) else {
+            cmd_ln_free_r(parsed)
+            throw .engineUnavailable("pocketsphinx could not load its model from \(modelDirectory)")
+        }
+        config = parsed
+        decoder = ps
+    }
+
+    deinit {
+        ps_free(decoder)
+        cmd_ln_free_r(config)
+    }
+
+    public func predict(_ media: Media) throws(PerceptionError) -> Prediction {
+        guard case .audio(let audio) = media else {
+            throw .wrongMedia(task: "asr", expects: .audio, got: media.kind)
+        }
+        return .text(try recognize(audio))
+    }
+
+    /// The words heard, lower case, separated by spaces (empty for silence).
+    public func recognize(_ audio: Audio) throws(PerceptionError) -> String {
+        let pcm = SpeechResampler.pcm16(audio, sampleRate: Self.sampleRate)
+        guard !pcm.isEmpty else { return "" }
+        guard ps_start_utt(decoder) >= 0 else { throw .unreadable("pocketsphinx could not start an utterance") }
+        let processed = pcm.withUnsafeBufferPointer { ps_process_raw(decoder, $0.baseAddress, $0.count, 0, 1) }
+        guard ps_end_utt(decoder) >= 0, processed >= 0 else { throw .unreadable("pocketsphinx could not decode the audio") }
+        guard let hyp = ps_get_hyp(decoder, nil) else { return "" }
+        return String(cString: hyp)
+    }
+}
+
+/// The speech task: pocketsphinx on a clip, word error rate, ground truth from the folder's
+/// `transcripts.tsv` (LibriSpeech) or `metadata.csv` (LJSpeech), or `NAME.txt` beside the clip.
+public struct ASRTask: PerceptionTask {
+    public init() {}
+    public var info: TaskInfo {
+        TaskInfo(id: "asr", media: .audio, metric: "WER",
+                 summary: "pocketsphinx en-us (16 kHz) speech recognition; word error rate; ground truth transcripts.tsv, metadata.csv or NAME.txt")
+    }
+    public func makeEngine() throws(PerceptionError) -> any PerceptionEngine { try PocketSphinxASR() }
+    public func reference(for path: String) throws(PerceptionError) -> Prediction? {
+        try GroundTruth.transcript(for: path).map { .text($0) }
+    }
+    public func errors(of hypothesis: Prediction, against reference: Prediction) -> ErrorTally {
+        ErrorTally.words(hypothesis.text ?? "", reference: reference.text ?? "")
+    }
+}

@@ -1,0 +1,116 @@
+import CTesseract
+import Foundation
+import MediaIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// OCR through libtesseract's C API (Debian `libtesseract-dev` 5.3, `tesseract-ocr-eng`).
+///
+/// Settings, fixed so that scores are reproducible: the LSTM engine with the installed `eng`
+/// model, default page segmentation (automatic, as the `tesseract` command), resolution
+/// estimated from the text as the command does for a PNG without a pHYs chunk, and
+/// `tessedit_do_invert=0` (no second pass looking for white-on-black text, which the pages do
+/// not have; it halves the time and leaves the 20 document pages' text unchanged). Debian builds
+/// tesseract with OpenMP; its parallel regions are switched off (one thread per engine), since
+/// `codec score` runs one engine per core and OpenMP threads on top only contend.
+///
+/// Not thread-safe: one engine per thread.
+public final class TesseractOCR: PerceptionEngine {
+    private let handle: OpaquePointer
+
+    public init(language: String = "eng", dataPath: String? = nil) throws(PerceptionError) {
+        engineSetupLock.lock()
+        defer { engineSetupLock.unlock() }
+        OpenMP.singleThreaded
+        guard let api = TessBaseAPICreate() else { throw .engineUnavailable("TessBaseAPICreate failed") }
+        // Quiet: tesseract writes notes ("Estimating resolution as 280") to its debug file.
+        _ = TessBaseAPISetVariable(api, "debug_file", "/dev/null")
+        guard TessBaseAPIInit3(api, dataPath, language) == 0 else {
+            TessBaseAPIDelete(api)
+            throw .engineUnavailable("tesseract cannot load language '\(language)' from \(dataPath ?? "its default tessdata folder") (Debian: apt-get install tesseract-ocr-\(language))")
+        }
+        _ = TessBaseAPISetVariable(api, "tessedit_do_invert", "0")
+        handle = api
+    }
+
+    deinit {
+        TessBaseAPIEnd(handle)
+        TessBaseAPIDelete(handle)
+    }
+
+    public func predict(_ media: Media) throws(PerceptionError) -> Prediction {
+        guard case .image(let image) = media else {
+            throw .wrongMedia(task: "ocr", expects: .image, got: media.kind)
+        }
+        return .text(try recognize(image))
+    }
+
+    /// The page's text, lines separated by newlines, as tesseract gives it.
+    public func recognize(_ image: Image) throws(PerceptionError) -> String {
+        guard image.width >= 4, image.height >= 4 else { return "" }  // tesseract refuses smaller
+        guard image.width < 32768, image.height < 32768 else {
+            throw .unreadable("\(image.width)x\(image.height) is beyond tesseract's 32767-pixel limit")
+        }
+        let (pixels, bytesPerPixel) = Self.eightBit(image)
+        let text: String? = pixels.withUnsafeBufferPointer { buffer in
+            TessBaseAPISetImage(handle, buffer.baseAddress, Int32(image.width), Int32(image.height),
+                                Int32(bytesPerPixel), Int32(image.width * bytesPerPixel))
+            defer { TessBaseAPIClear(handle) }
+            guard let out = TessBaseAPIGetUTF8Text(handle) else { return nil }
+            defer { TessDeleteText(out) }
+            return String(cString: out)
+        }
+        guard let text else { throw .unreadable("tesseract recognised nothing (GetUTF8Text failed)") }
+        return text
+    }
+
+    /// 8-bit gray or RGB samples: 16-bit reduced to its high byte, alpha composited onto white.
+    static func eightBit(_ image: Image) -> ([UInt8], Int) {
+        let shift = image.bitDepth - 8
+        let maxValue = UInt32(image.maxValue)
+        let colour = image.channels >= 3
+        let outChannels = colour ? 3 : 1
+        let hasAlpha = image.channels == 2 || image.channels == 4
+        var out = [UInt8](repeating: 0, count: image.pixelCount * outChannels)
+        image.samples.withUnsafeBufferPointer { s in
+            for p in 0..<image.pixelCount {
+                let base = p * image.channels
+                let alpha = hasAlpha ? UInt32(s[base + image.channels - 1]) : maxValue
+                for c in 0..<outChannels {
+                    var v = UInt32(s[base + c])
+                    if hasAlpha { v = (v * alpha + maxValue * (maxValue - alpha) + maxValue / 2) / maxValue }
+                    out[p * outChannels + c] = UInt8(v >> UInt32(shift))
+                }
+            }
+        }
+        return (out, outChannels)
+    }
+}
+
+/// The OCR task: tesseract on a page image, character error rate, ground truth in `NAME.txt`.
+public struct OCRTask: PerceptionTask {
+    public init() {}
+    public var info: TaskInfo {
+        TaskInfo(id: "ocr", media: .image, metric: "CER",
+                 summary: "tesseract 5 (eng, LSTM) OCR; character error rate after whitespace normalisation; ground truth NAME.txt")
+    }
+    public func makeEngine() throws(PerceptionError) -> any PerceptionEngine { try TesseractOCR() }
+    public func reference(for path: String) throws(PerceptionError) -> Prediction? {
+        try GroundTruth.text(for: path, sidecars: ["txt", "gt.txt"]).map { .text($0) }
+    }
+    public func errors(of hypothesis: Prediction, against reference: Prediction) -> ErrorTally {
+        ErrorTally.characters(hypothesis.text ?? "", reference: reference.text ?? "")
+    }
+}
+
+/// OpenMP, when the process has it (libgomp, loaded with Debian's libtesseract): max-active-levels
+/// 0 makes every parallel region run on its calling thread. Looked up at run time, so a
+/// tesseract built without OpenMP needs nothing.
+enum OpenMP {
+    static let singleThreaded: Void = {
+        typealias SetLevels = @convention(c) (Int32) -> Void
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_set_max_active_levels") else { return }
+        unsafeBitCast(symbol, to: SetLevels.self)(0)
+    }()
+}

@@ -1,0 +1,153 @@
+import CodecKit
+import Foundation
+import Perception
+
+/// The tables and JSON of `codec score`, computed from the measurements in the state: every
+/// error rate is recomputed from the stored predictions, so a resumed run reports the same
+/// numbers as one that never stopped.
+struct ScoreReport {
+    struct Row: Codable {
+        var file: String
+        var codec: String
+        var setting: String
+        /// Coded bits, and the rate: bits/pixel for images, kbit/s for audio.
+        var bits: Int?
+        var rate: Double?
+        var rateUnit: String
+        /// The original's and the decoded media's errors against the ground truth (nil without one).
+        var originalErrors: ErrorTally?
+        var decodedErrors: ErrorTally?
+        /// The decoded media's errors against the prediction on the original.
+        var errorsVsOriginal: ErrorTally?
+        var fidelity: Fidelity?
+        var prediction: String?
+        var seconds: Double
+    }
+
+    struct Point: Codable {
+        var codec: String
+        var setting: String
+        var files: Int
+        var rate: Double?
+        var rateUnit: String
+        var errors: ErrorTally?
+        var errorsVsOriginal: ErrorTally?
+        /// Means over the files (PSNR: of the per-file values, infinities left out).
+        var psnr: Double?
+        var msssim: Double?
+        var sisdr: Double?
+        var seconds: Double
+    }
+
+    let task: TaskInfo
+    var rows: [Row] = []
+    var points: [Point] = []
+    var groundTruthFailures: [CLIError] = []
+    let seconds: Double
+
+    init(task: any PerceptionTask, files: [String], sizes: [String: MediaSize], variants: [ScoreVariant],
+         state: ScoreState, seconds: Double) throws(CLIError) {
+        self.task = task.info
+        self.seconds = seconds
+        var truths: [String: Prediction] = [:]
+        for file in files {
+            do {
+                if let t = try task.reference(for: file) { truths[file] = t }
+            } catch {
+                groundTruthFailures.append(scoreError(error, context: file))
+            }
+        }
+        let unit = task.info.media == .image ? "bits/pixel" : "kbit/s"
+        for variant in variants {
+            var point = Point(codec: variant.codecName, setting: variant.setting, files: 0, rate: nil, rateUnit: unit,
+                              errors: nil, errorsVsOriginal: nil, seconds: 0)
+            var bits = 0, units = 0.0, allSized = true
+            var psnr: [Double] = [], msssim: [Double] = [], sisdr: [Double] = []
+            for file in files {
+                guard let m = state.lookup(variant, file) else { continue }
+                let original = state.lookup(.original, file)
+                let size = sizes[file]
+                let amount = task.info.media == .image ? size?.pixels.map(Double.init) : size?.seconds.map { $0 * 1000 }
+                var row = Row(file: file, codec: variant.codecName, setting: variant.setting, bits: m.bits,
+                              rate: m.bits.flatMap { b in amount.map { Double(b) / $0 } }, rateUnit: unit,
+                              prediction: m.prediction.text, seconds: m.seconds)
+                if let truth = truths[file] {
+                    row.decodedErrors = task.errors(of: m.prediction, against: truth)
+                    row.originalErrors = original.map { task.errors(of: $0.prediction, against: truth) }
+                    point.errors = (point.errors ?? ErrorTally()) + row.decodedErrors!
+                }
+                if variant != .original, let original {
+                    row.errorsVsOriginal = task.errors(of: m.prediction, against: original.prediction)
+                    point.errorsVsOriginal = (point.errorsVsOriginal ?? ErrorTally()) + row.errorsVsOriginal!
+                }
+                row.fidelity = m.fidelity
+                if let f = m.fidelity {
+                    if let v = f.psnr, v.isFinite { psnr.append(v) }
+                    if let v = f.msssim { msssim.append(v) }
+                    if let v = f.sisdr, v.isFinite { sisdr.append(v) }
+                }
+                if let b = m.bits, let amount { bits += b; units += amount } else { allSized = false }
+                point.files += 1
+                point.seconds += m.seconds
+                rows.append(row)
+            }
+            if allSized && units > 0 { point.rate = Double(bits) / units }
+            point.psnr = psnr.isEmpty ? nil : psnr.reduce(0, +) / Double(psnr.count)
+            point.msssim = msssim.isEmpty ? nil : msssim.reduce(0, +) / Double(msssim.count)
+            point.sisdr = sisdr.isEmpty ? nil : sisdr.reduce(0, +) / Double(sisdr.count)
+            points.append(point)
+        }
+    }
+
+    func json() -> String {
+        struct Output: Codable {
+            var task: String
+            var metric: String
+            var seconds: Double
+            var points: [Point]
+            var rows: [Row]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let data = (try? encoder.encode(Output(task: task.id, metric: task.metric, seconds: seconds, points: points, rows: rows))) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Per file (unless a sweep), then one line per codec setting over all files.
+    func printTables(perFile: Bool) {
+        let metric = task.metric
+        let fidelityName = task.media == .image ? "PSNR dB" : "SI-SDR dB"
+        if perFile {
+            printTable(header: ["file", "codec", "setting", "rate", "\(metric) original", "\(metric) decoded", "\(metric) vs original", fidelityName],
+                       rows: rows.map { r in
+                           let f = task.media == .image ? r.fidelity?.psnr : r.fidelity?.sisdr
+                           return [FileIO.fileName(of: r.file), r.codec, r.setting, Self.rate(r.rate, r.rateUnit),
+                                   Self.percent(r.originalErrors ?? (r.codec == "original" ? r.decodedErrors : nil)),
+                                   r.codec == "original" ? "" : Self.percent(r.decodedErrors),
+                                   Self.percent(r.errorsVsOriginal), f.map { String(format: "%.2f", $0) } ?? ""]
+                       })
+            print("")
+        }
+        printTable(header: ["codec", "setting", "files", "rate", "\(metric) (truth)", "\(metric) vs original", fidelityName, task.media == .image ? "MS-SSIM" : "", "engine s"],
+                   rows: points.map { p in
+                       [p.codec, p.setting, "\(p.files)", Self.rate(p.rate, p.rateUnit), Self.tally(p.errors), Self.tally(p.errorsVsOriginal),
+                        (task.media == .image ? p.psnr : p.sisdr).map { String(format: "%.2f", $0) } ?? "",
+                        task.media == .image ? (p.msssim.map { String(format: "%.4f", $0) } ?? "") : "",
+                        String(format: "%.1f", p.seconds)]
+                   })
+    }
+
+    static func rate(_ r: Double?, _ unit: String) -> String {
+        guard let r else { return "-" }
+        return String(format: unit == "kbit/s" ? "%.2f %@" : "%.4f %@", r, unit == "kbit/s" ? "kbit/s" : "b/px")
+    }
+
+    static func percent(_ t: ErrorTally?) -> String {
+        t.map { String(format: "%.2f%%", 100 * $0.rate) } ?? "-"
+    }
+
+    static func tally(_ t: ErrorTally?) -> String {
+        t.map { String(format: "%.2f%% (%d/%d)", 100 * $0.rate, $0.edits, $0.length) } ?? "-"
+    }
+}
