@@ -14,7 +14,7 @@ import Testing
 
     @Test func characterErrorsIgnoreOnlyWhitespaceLayout() {
         let truth = "“My dear Mr. Bennet,”\nsaid his lady\n\nto him"
-        #expect(ErrorTally.characters("“My dear Mr. Bennet,” said  his lady to him\n", reference: truth) == ErrorTally(edits: 0, length: 41))
+        #expect(ErrorTally.characters("“My dear Mr. Bennet,” said  his lady to him\n", reference: truth) == ErrorTally(edits: 0, length: 42))
         // Case, punctuation and quotes count.
         #expect(ErrorTally.characters("\"My dear Mr. Bennet,\" said his lady to him", reference: truth).edits == 2)
         #expect(ErrorTally.characters("“my dear Mr Bennet,” said his lady to him", reference: truth).edits == 2)
@@ -63,7 +63,7 @@ import Testing
         #expect(try ASRTask().reference(for: "\(dir)/loose.wav") == nil)
     }
 
-    @Test func unknownTaskNamesTheAvailableAndPlannedOnes() {
+    @Test func unknownTaskNamesTheAvailableAndPlannedOnes() throws {
         #expect(throws: PerceptionError.self) { try PerceptionTasks.task("mnist") }
         do { _ = try PerceptionTasks.task("mnist") } catch {
             #expect(error.description.contains("ocr, asr") && error.description.contains("digits-image") && error.exitCode == 1)
