@@ -55,7 +55,7 @@ def main():
             print("| ... | | | |")
             continue
         t = r["decodedErrors"]
-        print(f"| {os.path.basename(r['file'])} | {pct(t)} | {t['length']} | {r['prediction'][:70]} |")
+        print(f"| {os.path.basename(r['file'])} | {pct(t)} | {t['length']} | {r['measurement']['prediction'][:70]} |")
     print("\n(the clips with the highest WER first)")
 
     print(f"\n## Rate sweep over the document pages\n\n`codec score --sweep --task ocr --codec "

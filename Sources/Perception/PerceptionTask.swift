@@ -12,6 +12,18 @@ public enum Prediction: Sendable, Equatable, Codable {
         case .text(let t): t
         }
     }
+
+    /// In JSON (`codec score --json`, sweep state files) a text prediction is a plain string.
+    public init(from decoder: any Decoder) throws {
+        self = .text(try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .text(let t): try container.encode(t)
+        }
+    }
 }
 
 /// A task's self-description, for `codec score` and its tables.
@@ -93,6 +105,20 @@ public enum PerceptionError: Error, Sendable, Equatable, CustomStringConvertible
         case .unknownTask: 1
         default: 2
         }
+    }
+}
+
+extension Media {
+    /// The image an image task reads, or the error naming the task.
+    func image(for task: String) throws(PerceptionError) -> Image {
+        if case .image(let image) = self { return image }
+        throw .wrongMedia(task: task, expects: .image, got: kind)
+    }
+
+    /// The audio a speech task reads, or the error naming the task.
+    func audio(for task: String) throws(PerceptionError) -> Audio {
+        if case .audio(let audio) = self { return audio }
+        throw .wrongMedia(task: task, expects: .audio, got: kind)
     }
 }
 

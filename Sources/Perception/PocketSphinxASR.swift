@@ -42,10 +42,7 @@ public final class PocketSphinxASR: PerceptionEngine {
     }
 
     public func predict(_ media: Media) throws(PerceptionError) -> Prediction {
-        guard case .audio(let audio) = media else {
-            throw .wrongMedia(task: "asr", expects: .audio, got: media.kind)
-        }
-        return .text(try recognize(audio))
+        .text(try recognize(media.audio(for: "asr")))
     }
 
     /// The words heard, lower case, separated by spaces (empty for silence).

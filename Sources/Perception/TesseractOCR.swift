@@ -40,10 +40,7 @@ public final class TesseractOCR: PerceptionEngine {
     }
 
     public func predict(_ media: Media) throws(PerceptionError) -> Prediction {
-        guard case .image(let image) = media else {
-            throw .wrongMedia(task: "ocr", expects: .image, got: media.kind)
-        }
-        return .text(try recognize(image))
+        .text(try recognize(media.image(for: "ocr")))
     }
 
     /// The page's text, lines separated by newlines, as tesseract gives it.

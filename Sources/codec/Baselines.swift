@@ -8,15 +8,12 @@ import Perception
 /// to fail; JPEG XL runs at effort 5 and AVIF at speed 8 (the tools' defaults, 7 and 6, take
 /// 2.5x the CPU and would put a 20-page sweep past 10 minutes on 2 shared cores).
 struct Baseline: Sendable {
-    var name: String
-    var media: MediaKind
-    /// What a quality value means (`q`, `d`, `kbps`, `mode`).
-    var qualityName: String
-    /// The sweep's values, best quality last.
+    /// Its name in tables, what it codes, and what a quality value means (`q`, `d`, `kbps`, `mode`).
+    var name: String, media: MediaKind, qualityName: String
+    /// The sweep's values, lowest rate first.
     var qualities: [String]
     /// The tools it needs, and the Debian package that has them.
-    var tools: [String]
-    var package: String
+    var tools: [String], package: String
     /// The file extensions of the tool's input, coded and output files.
     var files: (input: String, coded: String, output: String)
     /// The encode and decode command lines for (input, coded, output) paths and a quality.
@@ -63,9 +60,14 @@ struct Baseline: Sendable {
                 throw .internalFailure("\(self.name) did not decode an image for \(name)")
             }
             decoded = .image(Baselines.conform(image, toChannelsOf: a))
-        case (.audio, "raw"):
+        case (.audio(let a), "raw"):
             let samples = out.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
-            decoded = .audio(Audio(sampleRate: 8000, channels: 1, samples: .integer(bits: 16, samples.map { Int32($0) << 16 })))
+            decoded = .audio(Baselines.conform(Audio(sampleRate: 8000, channels: 1, samples: .integer(bits: 16, samples.map { Int32($0) << 16 })), to: a))
+        case (.audio(let a), _):
+            guard case .audio(let audio) = try ScoreInputs.decodeMedia([UInt8](out), path: output) else {
+                throw .internalFailure("\(self.name) did not decode audio for \(name)")
+            }
+            decoded = .audio(Baselines.conform(audio, to: a))
         default:
             decoded = try ScoreInputs.decodeMedia([UInt8](out), path: output)
         }
@@ -134,6 +136,16 @@ enum Baselines {
             throw .badInput("--baselines needs \(missing.flatMap(\.tools).joined(separator: ", ")): apt-get install \(missing.map(\.package).joined(separator: " "))")
         }
         return wanted
+    }
+
+    /// Mono decoded audio back at the original's rate and length (the tools pad, and Codec2 runs
+    /// at 8 kHz), so fidelity compares sample for sample; a stereo original gets the mono mix twice.
+    static func conform(_ audio: Audio, to like: Audio) -> Audio {
+        var mono = audio.sampleRate == like.sampleRate ? SpeechResampler.mixToMono(audio)
+            : SpeechResampler.resample(SpeechResampler.mixToMono(audio), from: audio.sampleRate, to: like.sampleRate)
+        mono = Array(mono.prefix(like.frames)) + [Double](repeating: 0, count: max(0, like.frames - mono.count))
+        let floats = mono.flatMap { [Float](repeating: Float($0), count: like.channels) }
+        return Audio(sampleRate: like.sampleRate, channels: like.channels, floats: floats)
     }
 
     /// `image` with the channel layout of `like`: colour to gray by BT.601 luma (what the tools

@@ -33,26 +33,11 @@ struct Score: ParsableCommand {
     @Argument(help: "Input files, or folders of them (a sweep's dataset).")
     var inputs: [String]
 
-    @Option(help: ArgumentHelp("A codec or model id from `codec list`: score its decoded output.", valueName: "id"))
-    var codec: String?
+    @OptionGroup(title: "What the engine sees decoded")
+    var source: ScoreSource
 
-    @Option(name: [.customShort("p"), .customLong("param")], help: ArgumentHelp("A codec option, name=value (repeatable).", valueName: "name=value"))
-    var params: [String] = []
-
-    @Option(help: ArgumentHelp("A folder of files already decoded, named as the inputs (same name or same stem).", valueName: "dir"))
-    var decoded: String?
-
-    @Flag(help: "Sweep the codec's settings (see --grid) and, with --baselines, classical codecs.")
-    var sweep = false
-
-    @Option(name: [.customShort("g"), .customLong("grid")], help: ArgumentHelp("Sweep: a codec option's values, name=v1,v2,... (repeatable; every combination is scored).", valueName: "name=values"))
-    var grid: [String] = []
-
-    @Flag(help: "Sweep: add the classical codecs through their Debian tools.")
-    var baselines = false
-
-    @Option(help: ArgumentHelp("Record measurements here as they complete, and skip those already recorded (default for a sweep: TASK-CODEC.sweep.jsonl in the current folder).", valueName: "file"))
-    var state: String?
+    @OptionGroup(title: "Sweeps")
+    var sweeping: ScoreSweepOptions
 
     @Option(help: ArgumentHelp("Score only the first N inputs (after expanding folders).", valueName: "n"))
     var limit: Int?
@@ -60,11 +45,19 @@ struct Score: ParsableCommand {
     @Option(help: ArgumentHelp("Threads, each with its own engine (default: one per core).", valueName: "n"))
     var jobs: Int?
 
-    @Flag(help: "Print machine-readable JSON instead of a table.")
+    @Flag(help: "Print machine-readable JSON (per point and per file) instead of tables.")
     var json = false
 
     @Flag(name: .shortAndLong, help: "No progress.")
     var quiet = false
+
+    var codec: String? { source.codec }
+    var params: [String] { source.params }
+    var decoded: String? { source.decoded }
+    var sweep: Bool { sweeping.sweep }
+    var grid: [String] { sweeping.grid }
+    var baselines: Bool { sweeping.baselines }
+    var state: String? { sweeping.state }
 
     func run() throws {
         let task = try perceptionCall { () throws(PerceptionError) in try PerceptionTasks.task(self.task) }
@@ -177,6 +170,33 @@ struct Score: ParsableCommand {
         }
         return points
     }
+}
+
+/// `--codec ID [-p name=value]` or `--decoded DIR`.
+struct ScoreSource: ParsableArguments {
+    @Option(help: ArgumentHelp("A codec or model id from `codec list`: score its decoded output.", valueName: "id"))
+    var codec: String?
+
+    @Option(name: [.customShort("p"), .customLong("param")], help: ArgumentHelp("A codec option, name=value (repeatable).", valueName: "name=value"))
+    var params: [String] = []
+
+    @Option(help: ArgumentHelp("A folder of files already decoded, named as the inputs (same name or same stem).", valueName: "dir"))
+    var decoded: String?
+}
+
+/// `--sweep [-g name=v1,v2] [--baselines] [--state FILE]`.
+struct ScoreSweepOptions: ParsableArguments {
+    @Flag(help: "Sweep the codec's settings (see --grid) and, with --baselines, classical codecs.")
+    var sweep = false
+
+    @Option(name: [.customShort("g"), .customLong("grid")], help: ArgumentHelp("A codec option's values, name=v1,v2,... (repeatable; every combination is scored).", valueName: "name=values"))
+    var grid: [String] = []
+
+    @Flag(help: "Add the classical codecs through their Debian tools.")
+    var baselines = false
+
+    @Option(help: ArgumentHelp("Record measurements here as they complete, and skip those already recorded (default for a sweep: TASK-CODEC.sweep.jsonl in the current folder).", valueName: "file"))
+    var state: String?
 }
 
 /// Runs a Perception call, mapping its error to the CLI's.

@@ -6,40 +6,32 @@ import Perception
 /// error rate is recomputed from the stored predictions, so a resumed run reports the same
 /// numbers as one that never stopped.
 struct ScoreReport {
+    /// One file through one variant.
     struct Row: Codable {
-        var file: String
-        var codec: String
-        var setting: String
-        /// Coded bits, and the rate: bits/pixel for images, kbit/s for audio.
-        var bits: Int?
+        var file, codec, setting: String
+        /// This file's rate in the report's unit (bits/pixel for images, kbit/s for audio).
         var rate: Double?
-        var rateUnit: String
-        /// The original's and the decoded media's errors against the ground truth (nil without one).
-        var originalErrors: ErrorTally?
-        var decodedErrors: ErrorTally?
-        /// The decoded media's errors against the prediction on the original.
-        var errorsVsOriginal: ErrorTally?
-        var fidelity: Fidelity?
-        var prediction: String?
-        var seconds: Double
+        /// Against the ground truth (nil without one): the original's and the decoded media's
+        /// errors; and the decoded media's errors against the prediction on the original.
+        var originalErrors, decodedErrors, errorsVsOriginal: ErrorTally?
+        /// The prediction, coded bits, fidelity and seconds, as recorded.
+        var measurement: ScoreMeasurement
     }
 
+    /// One variant over every file: a point of the rate sweep.
     struct Point: Codable {
-        var codec: String
-        var setting: String
+        var codec, setting: String
         var files: Int
+        /// All coded bits over all pixels or milliseconds; nil unless every file has a size.
         var rate: Double?
-        var rateUnit: String
-        var errors: ErrorTally?
-        var errorsVsOriginal: ErrorTally?
-        /// Means over the files (PSNR: of the per-file values, infinities left out).
-        var psnr: Double?
-        var msssim: Double?
-        var sisdr: Double?
+        var errors, errorsVsOriginal: ErrorTally?
+        /// Means over the files (PSNR and SI-SDR: of the finite per-file values).
+        var psnr, msssim, sisdr: Double?
         var seconds: Double
     }
 
     let task: TaskInfo
+    let rateUnit: String
     var rows: [Row] = []
     var points: [Point] = []
     var groundTruthFailures: [CLIError] = []
@@ -57,10 +49,9 @@ struct ScoreReport {
                 groundTruthFailures.append(scoreError(error, context: file))
             }
         }
-        let unit = task.info.media == .image ? "bits/pixel" : "kbit/s"
+        rateUnit = task.info.media == .image ? "bits/pixel" : "kbit/s"
         for variant in variants {
-            var point = Point(codec: variant.codecName, setting: variant.setting, files: 0, rate: nil, rateUnit: unit,
-                              errors: nil, errorsVsOriginal: nil, seconds: 0)
+            var point = Point(codec: variant.codecName, setting: variant.setting, files: 0, seconds: 0)
             var bits = 0, units = 0.0, allSized = true
             var psnr: [Double] = [], msssim: [Double] = [], sisdr: [Double] = []
             for file in files {
@@ -68,9 +59,8 @@ struct ScoreReport {
                 let original = state.lookup(.original, file)
                 let size = sizes[file]
                 let amount = task.info.media == .image ? size?.pixels.map(Double.init) : size?.seconds.map { $0 * 1000 }
-                var row = Row(file: file, codec: variant.codecName, setting: variant.setting, bits: m.bits,
-                              rate: m.bits.flatMap { b in amount.map { Double(b) / $0 } }, rateUnit: unit,
-                              prediction: m.prediction.text, seconds: m.seconds)
+                var row = Row(file: file, codec: variant.codecName, setting: variant.setting,
+                              rate: m.bits.flatMap { b in amount.map { Double(b) / $0 } }, measurement: m)
                 if let truth = truths[file] {
                     row.decodedErrors = task.errors(of: m.prediction, against: truth)
                     row.originalErrors = original.map { task.errors(of: $0.prediction, against: truth) }
@@ -80,7 +70,6 @@ struct ScoreReport {
                     row.errorsVsOriginal = task.errors(of: m.prediction, against: original.prediction)
                     point.errorsVsOriginal = (point.errorsVsOriginal ?? ErrorTally()) + row.errorsVsOriginal!
                 }
-                row.fidelity = m.fidelity
                 if let f = m.fidelity {
                     if let v = f.psnr, v.isFinite { psnr.append(v) }
                     if let v = f.msssim { msssim.append(v) }
@@ -101,16 +90,14 @@ struct ScoreReport {
 
     func json() -> String {
         struct Output: Codable {
-            var task: String
-            var metric: String
+            var task, metric, rateUnit: String
             var seconds: Double
-            var points: [Point]
-            var rows: [Row]
+            var points: [Point], rows: [Row]
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let data = (try? encoder.encode(Output(task: task.id, metric: task.metric, seconds: seconds, points: points, rows: rows))) ?? Data()
+        let data = (try? encoder.encode(Output(task: task.id, metric: task.metric, rateUnit: rateUnit, seconds: seconds, points: points, rows: rows))) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -121,8 +108,8 @@ struct ScoreReport {
         if perFile {
             printTable(header: ["file", "codec", "setting", "rate", "\(metric) original", "\(metric) decoded", "\(metric) vs original", fidelityName],
                        rows: rows.map { r in
-                           let f = task.media == .image ? r.fidelity?.psnr : r.fidelity?.sisdr
-                           return [FileIO.fileName(of: r.file), r.codec, r.setting, Self.rate(r.rate, r.rateUnit),
+                           let f = task.media == .image ? r.measurement.fidelity?.psnr : r.measurement.fidelity?.sisdr
+                           return [FileIO.fileName(of: r.file), r.codec, r.setting, Self.rate(r.rate, rateUnit),
                                    Self.percent(r.originalErrors ?? (r.codec == "original" ? r.decodedErrors : nil)),
                                    r.codec == "original" ? "" : Self.percent(r.decodedErrors),
                                    Self.percent(r.errorsVsOriginal), f.map { String(format: "%.2f", $0) } ?? ""]
@@ -131,7 +118,7 @@ struct ScoreReport {
         }
         printTable(header: ["codec", "setting", "files", "rate", "\(metric) (truth)", "\(metric) vs original", fidelityName, task.media == .image ? "MS-SSIM" : "", "engine s"],
                    rows: points.map { p in
-                       [p.codec, p.setting, "\(p.files)", Self.rate(p.rate, p.rateUnit), Self.tally(p.errors), Self.tally(p.errorsVsOriginal),
+                       [p.codec, p.setting, "\(p.files)", Self.rate(p.rate, rateUnit), Self.tally(p.errors), Self.tally(p.errorsVsOriginal),
                         (task.media == .image ? p.psnr : p.sisdr).map { String(format: "%.2f", $0) } ?? "",
                         task.media == .image ? (p.msssim.map { String(format: "%.4f", $0) } ?? "") : "",
                         String(format: "%.1f", p.seconds)]

@@ -48,8 +48,7 @@ enum ScoreVariant: Hashable, Sendable {
 
 /// What one engine run gave: the prediction, the coded size, the fidelity beside it.
 struct ScoreMeasurement: Codable, Sendable {
-    var variant: String
-    var file: String
+    var variant, file: String
     var prediction: Prediction
     /// Coded size in bits (nil for the original and for --decoded files).
     var bits: Int?
@@ -59,8 +58,7 @@ struct ScoreMeasurement: Codable, Sendable {
 
 /// A failure tied to one file and variant, reported and counted, never fatal to the others.
 struct ScoreFailure: Sendable {
-    var file: String
-    var variant: String
+    var file, variant: String
     var error: CLIError
 }
 
