@@ -55,7 +55,9 @@ export-eiw-m1:
 
 .PHONY: bench-text
 # Benchmarks/results/text.md. TEXT_BENCH_MODES / TEXT_BENCH_FILES select (comma-separated),
-# TEXT_BENCH_LM_PREFIX=N limits the M1 modes to each file's first N bytes (see the script).
+# TEXT_BENCH_LM_PREFIX=N limits the M1 modes to each file's first N bytes (see the script). Every
+# M1 row carries the weights hash it was measured with; NEURALCODECS_MODELS=Training/exports/ID
+# measures an export (its rows, and Benchmarks/results/eiw-m1-card.md, then carry its hash).
 bench-text:
 	$(SWIFT) build -c release --product TextBench
 	$(PYTHON) Benchmarks/text_bench.py
