@@ -197,8 +197,7 @@ def fit(model: torch.nn.Module, cfg: TrainConfig,
             state.schedules.append({"from_step": state.step, **schedule})
         if rank == 0 and state.elapsed >= cfg.budget_seconds:
             log(run_dir, f"budget already spent at step {state.step} ({state.elapsed:.0f} s of "
-                         f"{cfg.budget_seconds:.0f} s); raise {cfg.budget_hint} to continue, or start "
-                         "afresh (nothing trained)")
+                         f"{cfg.budget_seconds:.0f} s), nothing to train; raise {cfg.budget_hint} to continue")
     else:
         state.schedules.append({"from_step": 0, **schedule})
         if rank == 0:

@@ -28,7 +28,7 @@ from neuralcodecs import data  # noqa: E402
 from neuralcodecs.byte_lm import ByteLM, ByteLMConfig  # noqa: E402
 from neuralcodecs.export import ExportRefused, export_dest, export_model, model_card, write_card  # noqa: E402
 from neuralcodecs.paths import REPO, RUNS  # noqa: E402
-from neuralcodecs.train import TrainConfig, fit  # noqa: E402
+from neuralcodecs.train import TrainConfig, fit, log  # noqa: E402
 
 MODEL_ID = "eiw-m1"
 RUN_DIR = RUNS / MODEL_ID
@@ -78,13 +78,13 @@ def train(args) -> None:
         was = json.loads((stage2_dir / "stage1.json").read_text())["step"]
         now = torch.load(stage1_dir / "latest.pt", map_location="cpu", weights_only=False)["state"]["step"]
         if now != was and args.restart_if_stage1_moved:
-            print(f"stage 1 moved (step {was} when stage 2 started from it, now {now}): restarting stage 2 "
-                  "from stage 1's new weights", flush=True)
+            log(stage2_dir, f"stage 1 moved (step {was} when stage 2 started from it, now {now}): restarting "
+                            "stage 2 from stage 1's new weights")
             fresh = True
         elif now != was:
-            print(f"note: stage 1 moved (step {was} when stage 2 started from it, now {now}); stage 2 resumes "
-                  "its own run, still built on the older stage 1. To start stage 2 again from the new stage-1 "
-                  "weights: EIW_M1_STAGE2_RESTART=1 (train --restart-if-stage1-moved).", flush=True)
+            log(stage2_dir, f"note: stage 1 moved (step {was} when stage 2 started from it, now {now}); stage 2 "
+                            "resumes its own run, still built on the older stage 1. To start stage 2 again from "
+                            "the new stage-1 weights: EIW_M1_STAGE2_RESTART=1 (train --restart-if-stage1-moved).")
     corpus = data.TextCorpus.load()
     cfg = model_config()
     model = ByteLM(cfg)
