@@ -17,7 +17,7 @@
 #                     model.safetensors, codec.json, training-log.csv and a MODEL_CARD.md generated
 #                     from the run; use it with NEURALCODECS_MODELS=Training/exports/$(EXPORT_ID).
 #                     REPLACE=1 replaces the released Codecs/pc-mnist/ instead.
-# make train-pc-mnist SMOKE=1   about a minute once pc-tool is built: M = 4, one epoch of each kind
+# make train-pc-mnist SMOKE=1   about 25 s once pc-tool is built: M = 4, one epoch of each kind
 #                     on 500 images, in Training/runs/smoke/pc-mnist (fresh each time), exported to
 #                     Training/exports/smoke/pc-mnist/, then the training tests (need PyTorch).
 
