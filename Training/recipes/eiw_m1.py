@@ -75,13 +75,15 @@ def train(args) -> None:
     if stage2 and not (stage1_dir / "latest.pt").exists():
         sys.exit(f"stage 2 starts from stage 1's weights, and {stage1_dir}/latest.pt does not exist: train stage 1 first")
     if stage2 and not fresh and (stage2_dir / "latest.pt").exists() and (stage2_dir / "stage1.json").exists():
-        was = json.loads((stage2_dir / "stage1.json").read_text())["step"]
-        now = torch.load(stage1_dir / "latest.pt", map_location="cpu", weights_only=False)["state"]["step"]
-        if now != was and args.restart_if_stage1_moved:
+        started = json.loads((stage2_dir / "stage1.json").read_text())["state"]
+        current = torch.load(stage1_dir / "latest.pt", map_location="cpu", weights_only=False)["state"]
+        was, now = started["step"], current["step"]
+        moved = (was, started["elapsed"]) != (now, current["elapsed"])  # trained on, or retrained afresh
+        if moved and args.restart_if_stage1_moved:
             log(stage2_dir, f"stage 1 moved (step {was} when stage 2 started from it, now {now}): restarting "
                             "stage 2 from stage 1's new weights")
             fresh = True
-        elif now != was:
+        elif moved:
             log(stage2_dir, f"note: stage 1 moved (step {was} when stage 2 started from it, now {now}); stage 2 "
                             "resumes its own run, still built on the older stage 1. To start stage 2 again from "
                             "the new stage-1 weights: EIW_M1_STAGE2_RESTART=1 (train --restart-if-stage1-moved).")
