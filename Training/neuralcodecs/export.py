@@ -83,6 +83,24 @@ def export_dest(model_id: str, export_id: str | None = None, replace: bool = Fal
     return (Path(exports) / export_id / model_id).resolve()
 
 
+def add_export_args(parser, model_id: str) -> None:
+    """The export flags every recipe takes: --export-id, --dest, --replace (see `export_dest`)."""
+    parser.add_argument("--export-id", help=f"export to Training/exports/ID/{model_id}/ "
+                                            "(default: $EXPORT_ID, else 'local')")
+    parser.add_argument("--dest", help="export to this folder instead (never inside Codecs/ without --replace)")
+    parser.add_argument("--replace", action="store_true",
+                        help=f"replace the released Codecs/{model_id}/ (files encoded with the released "
+                             "weights stop decoding)")
+
+
+def dest_from_args(model_id: str, args) -> Path:
+    """`export_dest` from the flags of `add_export_args`; exits with the reason when refused."""
+    try:
+        return export_dest(model_id, args.export_id, args.replace, args.dest)
+    except (ExportRefused, ValueError) as e:
+        raise SystemExit(f"export refused: {e}")
+
+
 def finish_files(dest: Path) -> list[Path]:
     """Gives every file of an export mode 644 (and the folder 755), like the committed models."""
     dest = Path(dest)

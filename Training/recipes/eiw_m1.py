@@ -26,7 +26,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from neuralcodecs import data  # noqa: E402
 from neuralcodecs.byte_lm import ByteLM, ByteLMConfig  # noqa: E402
-from neuralcodecs.export import ExportRefused, export_dest, export_model, model_card, write_card  # noqa: E402
+from neuralcodecs.export import add_export_args, dest_from_args, export_model, model_card, write_card  # noqa: E402
 from neuralcodecs.paths import REPO, RUNS  # noqa: E402
 from neuralcodecs.train import TrainConfig, fit, log  # noqa: E402
 
@@ -128,10 +128,7 @@ def train(args) -> None:
 def export(args) -> None:
     stage1_dir, stage2_dir = stage_dirs(args.run_dir)
     run_dir = stage2_dir if args.stage == 2 else stage1_dir
-    try:
-        dest = export_dest(MODEL_ID, args.export_id, args.replace, args.dest)
-    except ExportRefused as e:
-        sys.exit(f"export refused: {e}")
+    dest = dest_from_args(MODEL_ID, args)
     ck = torch.load(run_dir / f"{args.checkpoint}.pt", map_location="cpu", weights_only=False)
     cfg = ByteLMConfig(**ck["model_config"])
     model = ByteLM(cfg)
@@ -273,10 +270,7 @@ def main() -> None:
                                          "stage 2's is the same with -stage2)")
     e.add_argument("--checkpoint", default="latest", choices=["latest", "best"])
     e.add_argument("--stage", type=int, default=2, choices=[1, 2], help="the stage whose checkpoint to export")
-    e.add_argument("--export-id", help="export to Training/exports/ID/eiw-m1/ (default: $EXPORT_ID, else 'local')")
-    e.add_argument("--dest", help="export to this folder instead (never inside Codecs/ without --replace)")
-    e.add_argument("--replace", action="store_true",
-                   help="replace the released Codecs/eiw-m1/ (files encoded with the released weights stop decoding)")
+    add_export_args(e, MODEL_ID)
     e.add_argument("--results", help="markdown with measured codec results (kept only if it names the exported hash)")
     e.add_argument("--notes", help="markdown notes on the run for the model card")
     args = p.parse_args()

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from neuralcodecs.export import ExportRefused, export_dest, finish_files, model_card, weights_facts  # noqa: E402
+from neuralcodecs.export import add_export_args, dest_from_args, finish_files, model_card, weights_facts  # noqa: E402
 
 MODEL_ID = "pc-mnist"
 PRECISION = 24
@@ -43,20 +43,14 @@ def main() -> None:
     sub = p.add_subparsers(dest="command", required=True)
     e = sub.add_parser("export")
     e.add_argument("--run", default="Training/runs/pc-mnist", help="the run folder (stage1/ and stage2/ inside)")
-    e.add_argument("--export-id", help="export to Training/exports/ID/pc-mnist/ (default: $EXPORT_ID, else 'local')")
-    e.add_argument("--dest", help="export to this folder instead (never inside Codecs/ without --replace)")
-    e.add_argument("--replace", action="store_true",
-                   help="replace the released Codecs/pc-mnist/ (files encoded with the released weights stop decoding)")
+    add_export_args(e, MODEL_ID)
     e.add_argument("--stage1-args", default="", help="the pc-tool arguments stage 1 ran with (for the card)")
     e.add_argument("--stage2-args", default="", help="the pc-tool arguments stage 2 ran with (for the card)")
     e.add_argument("--results", help="markdown with measured results (kept only if it names the exported hash)")
     args = p.parse_args()
 
     run = Path(args.run)
-    try:
-        dest = export_dest(MODEL_ID, args.export_id, args.replace, args.dest)
-    except ExportRefused as err:
-        sys.exit(f"export refused: {err}")
+    dest = dest_from_args(MODEL_ID, args)
     weights = run / "stage2" / "model.safetensors"
     if not weights.exists():
         sys.exit(f"{weights} does not exist: run make train-pc-mnist first")
