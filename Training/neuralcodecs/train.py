@@ -96,7 +96,7 @@ def lr_at(cfg: TrainConfig, step: int, elapsed: float) -> float:
 def save_checkpoint(path: Path, model, opt, state: TrainState, rng: np.random.Generator, extra: dict,
                     cfg: TrainConfig | None = None) -> None:
     tmp = path.with_suffix(".tmp")
-    more = {"config": asdict(cfg), "schedule": schedule_of(cfg)} if cfg is not None else {}
+    more = {"train_config": asdict(cfg), "schedule": schedule_of(cfg)} if cfg is not None else {}
     torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "state": asdict(state),
                 "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(), **more, **extra}, tmp)
     os.replace(tmp, path)

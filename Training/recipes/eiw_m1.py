@@ -136,12 +136,12 @@ def export(args) -> None:
     model.eval()
     state = ck["state"]
     stages = [state]
-    configs = [ck.get("config")]
+    configs = [ck.get("train_config")]
     if args.stage == 2:  # stage 1 as it was when stage 2 started from it
         stages = [json.loads((stage2_dir / "stage1.json").read_text())["state"], state]
         s1 = stage1_dir / "latest.pt"
-        configs = [torch.load(s1, map_location="cpu", weights_only=False).get("config") if s1.exists() else None,
-                   ck.get("config")]
+        configs = [torch.load(s1, map_location="cpu", weights_only=False).get("train_config") if s1.exists() else None,
+                   ck.get("train_config")]
     sources = json.loads((run_dir / "sources.json").read_text())
     tokens = torch.tensor([[cfg.bos] + list(GOLDEN_TEXT)], dtype=torch.int64)
     export_id = None if args.replace else dest.parent.name

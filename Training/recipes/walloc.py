@@ -1,7 +1,14 @@
 """Recipes for the four WaLLoC models (Sources/WaLLoC runs them).
 
-  python3 Training/recipes/walloc.py train  --model walloc-rgb-16x --budget 5400
-  python3 Training/recipes/walloc.py export --model walloc-rgb-16x [--id ID] [--replace]
+  python3 Training/recipes/walloc.py train  --model walloc-rgb-16x --budget 5400   # Training/runs/walloc-rgb-16x
+  python3 Training/recipes/walloc.py export --model walloc-rgb-16x [--export-id ID | --replace]
+      # Training/exports/ID/walloc-rgb-16x/ (ID: $EXPORT_ID, else local); --replace: Codecs/walloc-rgb-16x/
+
+A smoke run (a few steps, a checkpoint, an export to a scratch id), apart from the real run:
+  python3 Training/recipes/walloc.py train --model walloc-rgb-16x --budget 20 --threads 1 \
+      --checkpoint-seconds 10 --run-dir Training/runs/smoke/walloc-rgb-16x --fresh
+  python3 Training/recipes/walloc.py export --model walloc-rgb-16x --run-dir Training/runs/smoke/walloc-rgb-16x \
+      --export-id smoke
 
 Images: ../shared/data/images/train only (random crops at several scales, flips); the last
 VAL_PHOTOS photos (sorted by name) are held out for the validation figures that pick nothing but
@@ -29,8 +36,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from neuralcodecs import media_data  # noqa: E402
-from neuralcodecs.export import export_model  # noqa: E402
-from neuralcodecs.paths import CODECS, RUNS  # noqa: E402
+from neuralcodecs.export import add_export_args  # noqa: E402
+from neuralcodecs.paths import RUNS  # noqa: E402
 from neuralcodecs.train import TrainConfig, fit  # noqa: E402
 from neuralcodecs.walloc import LATENT_MAX, WaLLoC, WaLLoCConfig  # noqa: E402
 
@@ -216,14 +223,19 @@ def train(args) -> None:
         per_batch = args.batch * AUDIO_SEGMENT
         sources = {"train": [str(f) for f in files], "frames": data.frames,
                    "excluded": sorted(eval_track_sources())}
-    run_dir = RUNS / args.model
+    run_dir = run_dir_of(args)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "sources.json").write_text(json.dumps(sources, indent=1))
+    # Warm-up: 200 steps or 5% of the budget, whichever ends first (TrainConfig.warmup_fraction).
     tc = TrainConfig(run_dir=str(run_dir), budget_seconds=args.budget, peak_lr=args.lr, threads=args.threads,
                      checkpoint_seconds=args.checkpoint_seconds, warmup_steps=200, weight_decay=0.0,
-                     log_every_steps=25)
+                     log_every_steps=25, budget_hint="--budget")
     fit(model, tc, loss_fn_for(target), batch_fn, per_batch, evaluate_fn(model, val),
-        extra={"model_id": args.model, "config": cfg.to_json(), "target_rate": target})
+        extra={"model_id": args.model, "config": cfg.to_json(), "target_rate": target}, resume=not args.fresh)
+
+
+def run_dir_of(args) -> Path:
+    return Path(args.run_dir).resolve() if args.run_dir else RUNS / args.model
 
 
 def main() -> None:
@@ -235,12 +247,15 @@ def main() -> None:
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--batch", type=int, default=BATCH)
     t.add_argument("--threads", type=int, default=2)
-    t.add_argument("--checkpoint-seconds", type=float, default=120.0)
+    t.add_argument("--checkpoint-seconds", type=float, default=120.0,
+                   help="evaluate and checkpoint every N s of training (and always on SIGINT/SIGTERM)")
+    t.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     e = sub.add_parser("export")
     e.add_argument("--model", required=True, choices=list(MODELS))
     e.add_argument("--checkpoint", default="latest", choices=["latest", "best"])
-    e.add_argument("--id", help="model id to export as (default: MODEL-scratch)")
-    e.add_argument("--replace", action="store_true", help="overwrite the released Codecs/MODEL")
+    add_export_args(e, "MODEL")
+    for q in (t, e):
+        q.add_argument("--run-dir", help="the run folder (default Training/runs/MODEL)")
     args = p.parse_args()
     if args.cmd == "train":
         train(args)
