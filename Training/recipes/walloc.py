@@ -254,6 +254,7 @@ def main() -> None:
     e.add_argument("--model", required=True, choices=list(MODELS))
     e.add_argument("--checkpoint", default="latest", choices=["latest", "best"])
     add_export_args(e, "MODEL")
+    e.add_argument("--id", dest="export_id", help="the older spelling of --export-id")
     for q in (t, e):
         q.add_argument("--run-dir", help="the run folder (default Training/runs/MODEL)")
     args = p.parse_args()
