@@ -136,10 +136,12 @@ public enum WaveletPacket {
         let m = n / 2
         for o in 0..<outer {
             let src = x + o * n * inner, s = low + o * m * inner, d = high + o * m * inner
-            for k in 0..<m {
-                for i in 0..<inner {
-                    s[k * inner + i] = src[2 * k * inner + i]
-                    d[k * inner + i] = src[(2 * k + 1) * inner + i]
+            if inner == 1 {
+                for k in 0..<m { s[k] = src[2 * k]; d[k] = src[2 * k + 1] }
+            } else {
+                for k in 0..<m {
+                    (s + k * inner).update(from: src + 2 * k * inner, count: inner)
+                    (d + k * inner).update(from: src + (2 * k + 1) * inner, count: inner)
                 }
             }
             predict(d, from: s, m: m, inner: inner, alpha)
@@ -171,30 +173,45 @@ public enum WaveletPacket {
             update(s, from: d, m: m, inner: inner, -beta)
             predict(d, from: s, m: m, inner: inner, -alpha)
             let dst = out + o * n * inner
-            for k in 0..<m {
-                for i in 0..<inner {
-                    dst[2 * k * inner + i] = s[k * inner + i]
-                    dst[(2 * k + 1) * inner + i] = d[k * inner + i]
+            if inner == 1 {
+                for k in 0..<m { dst[2 * k] = s[k]; dst[2 * k + 1] = d[k] }
+            } else {
+                for k in 0..<m {
+                    (dst + 2 * k * inner).update(from: s + k * inner, count: inner)
+                    (dst + (2 * k + 1) * inner).update(from: d + k * inner, count: inner)
                 }
             }
         }
     }
 
-    /// d[k] += c·(s[k] + s[k+1]), periodic.
+    /// d[k] += c·(s[k] + s[k+1]), periodic. Rows of `inner` values; the interior rows run as plain
+    /// pointer loops that the compiler vectorizes (element by element, so no reordering of sums).
     @inline(__always)
     static func predict(_ d: UnsafeMutablePointer<Float>, from s: UnsafeMutablePointer<Float>, m: Int, inner: Int, _ c: Float) {
-        for k in 0..<m {
-            let next = (k + 1 == m ? 0 : k + 1) * inner
-            for i in 0..<inner { d[k * inner + i] += c * (s[k * inner + i] + s[next + i]) }
+        if inner == 1 {
+            for k in 0..<(m - 1) { d[k] += c * (s[k] + s[k + 1]) }
+        } else {
+            for k in 0..<(m - 1) {
+                let a = s + k * inner, b = a + inner, out = d + k * inner
+                for i in 0..<inner { out[i] += c * (a[i] + b[i]) }
+            }
         }
+        let a = s + (m - 1) * inner, out = d + (m - 1) * inner
+        for i in 0..<inner { out[i] += c * (a[i] + s[i]) }
     }
 
     /// s[k] += c·(d[k−1] + d[k]), periodic.
     @inline(__always)
     static func update(_ s: UnsafeMutablePointer<Float>, from d: UnsafeMutablePointer<Float>, m: Int, inner: Int, _ c: Float) {
-        for k in 0..<m {
-            let previous = (k == 0 ? m - 1 : k - 1) * inner
-            for i in 0..<inner { s[k * inner + i] += c * (d[previous + i] + d[k * inner + i]) }
+        let last = d + (m - 1) * inner
+        for i in 0..<inner { s[i] += c * (last[i] + d[i]) }
+        if inner == 1 {
+            for k in 1..<max(1, m) { s[k] += c * (d[k - 1] + d[k]) }
+        } else {
+            for k in 1..<max(1, m) {
+                let a = d + (k - 1) * inner, b = a + inner, out = s + k * inner
+                for i in 0..<inner { out[i] += c * (a[i] + b[i]) }
+            }
         }
     }
 }

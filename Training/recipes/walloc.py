@@ -104,45 +104,63 @@ def image_split() -> tuple[list[Path], list[Path]]:
 
 # ---------------------------------------------------------------- audio
 
-EVAL_TRACKS_NOTE = "music/eval's ten source tracks, read from clips.tsv"
+def _track_key(path: str) -> str:
+    """A track's identity whatever the spelling of its folder (clips.tsv says "chaos god", the
+    package installs "chaos_god"): lower case, no spaces, underscores or dashes."""
+    return "".join(ch for ch in path.lower() if ch not in " _-")
 
 
-def eval_track_sources() -> set[str]:
-    """The Debian paths of the tracks music/eval was cut from (clips.tsv, split == eval)."""
+def eval_track_keys() -> set[str]:
+    """Keys of the tracks music/eval was cut from (clips.tsv, split == eval). A Frets on Fire
+    source is a mix ("song.ogg+guitar.ogg"): its whole song folder is evaluation material."""
     rows = (media_data.AUDIO / "music" / "clips.tsv").read_text().splitlines()
     head = rows[0].split("\t")
-    out = set()
+    keys = set()
     for row in rows[1:]:
         cols = dict(zip(head, row.split("\t")))
-        if cols.get("split") == "eval":
-            out.add("/" + cols["source"].lstrip("/"))
-    if len(out) != 10:
-        raise SystemExit(f"expected 10 evaluation tracks in clips.tsv, found {len(out)}")
-    return out
+        if cols.get("split") != "eval":
+            continue
+        source = "/" + cols["source"].lstrip("/")
+        keys.add(_track_key(source.rsplit("/", 1)[0] + "/") if "+" in source else _track_key(source))
+    if len(keys) != 10:
+        raise SystemExit(f"expected 10 evaluation tracks in clips.tsv, found {len(keys)}")
+    return keys
+
+
+def is_eval_track(path: Path, keys: set[str]) -> bool:
+    k = _track_key(str(path))
+    return k in keys or any(key.endswith("/") and k.startswith(key) for key in keys)
 
 
 DEBIAN_MUSIC = ["/usr/share/games/wesnoth/1.16/data/core/music", "/usr/share/games/xmoto/Textures/Musics",
-                "/usr/share/games/extremetuxracer/music", "/usr/share/games/fretsonfire/data/songs"]
+                "/usr/share/games/etr/music", "/usr/share/games/fretsonfire/data/songs"]
 
 
 def music_train_files() -> list[Path]:
-    """music/train clips plus every Debian track present, less the ten evaluation tracks."""
-    excluded = eval_track_sources()
+    """music/train clips plus every Debian track present, less the ten evaluation tracks; fails if
+    an evaluation track is in the list (a check independent of the filter that removed them)."""
+    keys = eval_track_keys()
     files = list(media_data.audio_train_files("music"))
     for root in DEBIAN_MUSIC:
-        files += sorted(p for p in Path(root).rglob("*.ogg") if str(p) not in excluded) if Path(root).exists() else []
-    slipped = [str(p) for p in files if str(p) in excluded]
+        if Path(root).exists():
+            files += sorted(p for p in Path(root).rglob("*.ogg") if not is_eval_track(p, keys))
+    names = {_track_key(k.rstrip("/").rsplit("/", 1)[-1].removesuffix(".ogg")) for k in keys}
+    slipped = [str(p) for p in files if p.suffix == ".ogg"
+               and _track_key(p.stem if p.stem not in ("song", "guitar", "rhythm") else p.parent.name) in names]
     if slipped:
         raise SystemExit(f"evaluation tracks in the training list: {slipped}")
     return files
 
 
 class MusicSegments:
+    """Stereo tracks at the model's rate held as 16-bit integers (the Debian tracks decode to a few
+    GB as float32); segments are scaled as the codec scales its input."""
+
     def __init__(self, files: list[Path], rate: int):
         import soundfile
         self.tracks = []
         for f in files:
-            audio, sr = soundfile.read(str(f), dtype="float32", always_2d=True)
+            audio, sr = soundfile.read(str(f), dtype="int16", always_2d=True)
             if sr != rate or audio.shape[1] != 2 or audio.shape[0] < AUDIO_SEGMENT:
                 continue
             self.tracks.append(torch.from_numpy(audio.T.copy()))
@@ -155,7 +173,7 @@ class MusicSegments:
         for i in range(count):
             t = self.tracks[rng.integers(len(self.tracks))]
             s = int(rng.integers(t.shape[1] - AUDIO_SEGMENT + 1))
-            seg = t[:, s:s + AUDIO_SEGMENT]
+            seg = t[:, s:s + AUDIO_SEGMENT].float() / 32768
             out[i] = scale_audio(seg)[0]
         return out
 
@@ -222,14 +240,14 @@ def train(args) -> None:
         batch_fn = lambda rng: data.batch(rng, args.batch)  # noqa: E731
         per_batch = args.batch * AUDIO_SEGMENT
         sources = {"train": [str(f) for f in files], "frames": data.frames,
-                   "excluded": sorted(eval_track_sources())}
+                   "excluded": sorted(eval_track_keys())}
     run_dir = run_dir_of(args)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "sources.json").write_text(json.dumps(sources, indent=1))
     # Warm-up: 200 steps or 5% of the budget, whichever ends first (TrainConfig.warmup_fraction).
     tc = TrainConfig(run_dir=str(run_dir), budget_seconds=args.budget, peak_lr=args.lr, threads=args.threads,
                      checkpoint_seconds=args.checkpoint_seconds, warmup_steps=200, weight_decay=0.0,
-                     log_every_steps=25, budget_hint="--budget")
+                     log_every_steps=25, budget_hint=args.budget_hint)
     fit(model, tc, loss_fn_for(target), batch_fn, per_batch, evaluate_fn(model, val),
         extra={"model_id": args.model, "config": cfg.to_json(), "target_rate": target}, resume=not args.fresh)
 
@@ -250,6 +268,7 @@ def main() -> None:
     t.add_argument("--checkpoint-seconds", type=float, default=120.0,
                    help="evaluate and checkpoint every N s of training (and always on SIGINT/SIGTERM)")
     t.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    t.add_argument("--budget-hint", default="--budget", help="what to raise to train longer (shown when the budget is spent)")
     e = sub.add_parser("export")
     e.add_argument("--model", required=True, choices=list(MODELS))
     e.add_argument("--checkpoint", default="latest", choices=["latest", "best"])

@@ -113,7 +113,7 @@ def training_latents(model: recipe.WaLLoC) -> tuple[list[np.ndarray], int]:
             seg = 1 << 18
             for t in data.tracks:
                 for s in range(0, t.shape[1] - seg + 1, seg):
-                    x, _ = recipe.scale_audio(t[:, s:s + seg])
+                    x, _ = recipe.scale_audio(t[:, s:s + seg].float() / 32768)
                     out.append(torch.round(model.encode(x.unsqueeze(0)))[0].numpy().astype(np.int8)[:, None, :])
                     units += seg
     return out, units
