@@ -27,17 +27,19 @@ let package = Package(
         .target(name: "EntropyCoding"),
         .target(name: "Neural", dependencies: ["COpenBLAS"]),
         .target(name: "Circuits"),
+        .target(name: "Wavelets"),
         .target(name: "CodecKit", dependencies: ["MediaIO", "Container"]),
 
         // Codecs: one target each, registered in Sources/codec/Registry.swift.
         .target(name: "Store", dependencies: ["CodecKit", "EntropyCoding", "CZlib"]),
         .target(name: "TextLM", dependencies: ["CodecKit", "Neural", "EntropyCoding"]),
         .target(name: "PCCodec", dependencies: ["CodecKit", "Circuits", "EntropyCoding"]),
+        .target(name: "WaLLoC", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding", "Wavelets", "CZlib"]),
 
         .executableTarget(
             name: "codec",
             dependencies: [
-                "CodecKit", "Store", "TextLM", "PCCodec", "MediaIO", "Container",
+                "CodecKit", "Store", "TextLM", "PCCodec", "WaLLoC", "MediaIO", "Container",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -55,6 +57,8 @@ let package = Package(
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "TestSupport"]),
         .testTarget(name: "CodecKitTests", dependencies: ["CodecKit", "Store", "PCCodec", "Circuits", "Container", "MediaIO", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["MediaIO", "Container", "TestSupport"]),
+        .testTarget(name: "WaveletsTests", dependencies: ["Wavelets"]),
+        .testTarget(name: "WaLLoCTests", dependencies: ["WaLLoC", "Wavelets", "Neural", "CodecKit", "Container", "MediaIO", "TestSupport"]),
         .testTarget(name: "TextLMTests", dependencies: ["TextLM", "Neural", "EntropyCoding", "CodecKit", "Container", "MediaIO", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
