@@ -236,7 +236,10 @@ def main() -> None:
     plot(rows, RESULTS / "walloc-rd.png")
     hashes = {}
     for m in models:
-        cfg = json.loads((REPO / "Codecs" / m / "codec.json").read_text())
+        # The folder the Swift side loads (NEURALCODECS_MODELS first, as CodecKit.ModelStore searches),
+        # so the figures carry the hash of the weights they were measured with.
+        found = [Path(b) / m / "codec.json" for b in (os.environ.get("NEURALCODECS_MODELS"), REPO / "Codecs") if b]
+        cfg = json.loads(next((f for f in found if f.exists()), found[-1]).read_text())
         hashes[m] = cfg["weights"]["fnv1a64"]
     cpu = platform.processor() or "x86-64"
     try:

@@ -99,10 +99,11 @@ public enum PerceptionError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 
-    /// 1 usage (unknown task), 2 bad input (wrong media, unreadable, bad ground truth, missing engine data).
+    /// 1 usage (an unknown task, or one given media of the other kind, as the CLI treats a codec
+    /// of the wrong media kind), 2 bad input (unreadable, bad ground truth, missing engine data).
     public var exitCode: Int32 {
         switch self {
-        case .unknownTask: 1
+        case .unknownTask, .wrongMedia: 1
         default: 2
         }
     }

@@ -22,9 +22,9 @@ struct Score: ParsableCommand {
             with --baselines, JPEG/WebP/JPEG XL/AVIF or Opus/MP3/Codec2 at three qualities each, \
             giving rate against task error. It records each measurement in --state as it completes \
             and skips those already there when run again: an interrupted sweep resumes where it stopped. \
-            Exit codes: 1 usage; 2 bad input (unreadable file, a file that does not fit the task, \
-            missing or mismatched decoded files, missing engine data or tools); rows measured are \
-            printed whatever failed.
+            Exit codes: 1 usage (including a file or codec that does not fit the task's media); \
+            2 bad input (a file that cannot be decoded, missing or mismatched decoded files, \
+            missing engine data or tools); rows measured are printed whatever failed.
             """)
 
     @Option(help: ArgumentHelp("The perception task: ocr (images) or asr (audio).", valueName: "task"))

@@ -210,7 +210,7 @@ enum ScoreInputs {
                 let wanted: Set<String> = task.info.media == .image ? ["png"] : ["wav", "flac", "ogg"]
                 let found = names.filter { wanted.contains(URL(fileURLWithPath: $0).pathExtension.lowercased()) }
                 guard !found.isEmpty else {
-                    throw .badInput("\(arg) holds no \(task.info.media.rawValue) files (\(wanted.sorted().map { "." + $0 }.joined(separator: ", "))) for task '\(task.info.id)'")
+                    throw .usage("\(arg) holds no \(task.info.media.rawValue) files (\(wanted.sorted().map { "." + $0 }.joined(separator: ", "))) for task '\(task.info.id)'")
                 }
                 files += found.map { (arg.hasSuffix("/") ? arg : arg + "/") + $0 }
             } else {

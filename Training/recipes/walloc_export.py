@@ -1,10 +1,12 @@
-"""Export of a WaLLoC run to Codecs/<id>/ (called by `walloc.py export`).
+"""Export of a WaLLoC run (called by `walloc.py export`) to Training/exports/<export-id>/<model>/,
+or with --replace to the released Codecs/<model>/ (neuralcodecs.export.dest_from_args).
 
 Writes model.safetensors (float16 network weights plus `prior.frequencies`, the latent coder's
 integer tables as I32), codec.json, golden.safetensors (a fixed input, its wavelet bands, its
 latents and the decoder's output, all computed from the float16-rounded weights that Swift loads)
 and MODEL_CARD.md generated from the run's own facts. A released model (Codecs/<model>) is only
-overwritten with --replace; by default the export goes to <model>-scratch.
+overwritten with --replace; by default the export goes to a models folder of its own, which Swift
+uses with NEURALCODECS_MODELS=Training/exports/<export-id>. Every file gets mode 644.
 
 The latent tables mirror Sources/WaLLoC/LatentCoder.swift exactly: the context of a latent is
 |left| + |top| (images) or |q[t-1]| + |q[t-2]| (audio) in its own channel, in LatentCoder's
@@ -13,10 +15,8 @@ marginal so that rare contexts still get sensible tables.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -27,8 +27,7 @@ from safetensors.torch import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from neuralcodecs.export import fnv1a64  # noqa: E402
-from neuralcodecs.paths import CODECS, RUNS  # noqa: E402
+from neuralcodecs.export import dest_from_args, finish_files, results_for, weights_facts  # noqa: E402
 import walloc as recipe  # noqa: E402
 
 from neuralcodecs.walloc import CONTEXT_BOUNDS as BUCKET_BOUNDS  # noqa: E402  (LatentCoder.bucketBounds)
@@ -114,7 +113,7 @@ def training_latents(model: recipe.WaLLoC) -> tuple[list[np.ndarray], int]:
             seg = 1 << 18
             for t in data.tracks:
                 for s in range(0, t.shape[1] - seg + 1, seg):
-                    x, _ = recipe.scale_audio(t[:, s:s + seg])
+                    x, _ = recipe.scale_audio(t[:, s:s + seg].float() / 32768)
                     out.append(torch.round(model.encode(x.unsqueeze(0)))[0].numpy().astype(np.int8)[:, None, :])
                     units += seg
     return out, units
@@ -135,7 +134,18 @@ def golden(model: recipe.WaLLoC) -> dict[str, torch.Tensor]:
     return {"input": x, "bands": bands, "latents": q, "output": y}
 
 
-def card(model_id: str, source_model: str, cfg, ck: dict, config: dict, rate: dict, sources: dict) -> str:
+def run_setup(ck: dict) -> str:
+    """Budget, threads and schedule as the checkpoint recorded them (neuralcodecs.train)."""
+    tc = ck.get("train_config")
+    if not tc:
+        return "run settings not recorded in this checkpoint"
+    warm = f"{tc['warmup_fraction']:.0%} of the budget or " if tc.get("warmup_fraction") else ""
+    return (f"budget {tc['budget_seconds']:.0f} s, {tc['threads']} PyTorch thread{'s' if tc['threads'] != 1 else ''}, "
+            f"peak learning rate {tc['peak_lr']:g}, warm-up over {warm}{tc['warmup_steps']} steps")
+
+
+def card(model_id: str, source_model: str, cfg, ck: dict, config: dict, rate: dict, sources: dict,
+         export_id: str | None = None, results: str | None = None) -> str:
     st = ck["state"]
     last = st["history"][-1] if st["history"] else {}
     w = config["weights"]
@@ -160,29 +170,31 @@ resolution), latents coded with rANS under per-channel context tables (`prior.fr
 Recipe: `Training/recipes/walloc.py` (trained as `{source_model}`).
 
 ## This export
-- weights: {w['parameters']:,} parameters, float16, {w['bytes']:,} bytes, FNV-1a 64 `{w['fnv1a64']}`
+- export id: `{export_id or 'released'}` (model id `{model_id}`)
+- weights: {w['parameters']:,} parameters, float16, {w['bytes']:,} bytes, FNV-1a 64 `{w['fnv1a64']}`,
+  SHA-256 `{w['sha256']}`
 - exported {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} from `{ck.get('_checkpoint', 'latest')}.pt`
 
 ## Training run (facts of this run)
 - data: {data}
 - loss: MSE plus λ·rate, λ adapted every step to hold the estimated rate at {ck['target_rate']} {unit} on
   training data (the published codec trains on MSE alone); final λ {last.get('lambda', 'n/a')}
-- steps: {st['step']:,}, wall-clock training time {st['elapsed'] / 60:.1f} min on the CPU (2 cores shared with
-  builds; 1 PyTorch thread), {st['units_seen']:,} {'pixels' if cfg.kind == 'image' else 'frames'} seen
+- steps: {st['step']:,}, wall-clock training time {st['elapsed'] / 60:.1f} min ({run_setup(ck)}),
+  {st['units_seen']:,} {'pixels' if cfg.kind == 'image' else 'frames'} seen
 - final validation (held-out training photos / segments): {json.dumps(last)}
 - latent tables: counted on {rate['units']:,} {'pixels' if cfg.kind == 'image' else 'frames'} of training data;
   ideal code length there {rate['bits_per_unit']:.4f} {unit}
 
 ## Measured results
-Measured by `make bench-walloc` into `Benchmarks/results/walloc.md`, each row marked with the weights
-hash it was measured with.
+{results_for(w['fnv1a64'], results).strip()} Measured results come from the benchmark, each row
+marked with the weights hash it was measured with; only rows naming `{w['fnv1a64']}` belong here.
 """
 
 
 def export(args) -> None:
     model, target = recipe.model_for(args.model)
     cfg = model.cfg
-    run_dir = RUNS / args.model
+    run_dir = recipe.run_dir_of(args)
     path = run_dir / f"{args.checkpoint}.pt"
     if not path.exists():
         raise SystemExit(f"no checkpoint {path}: train first (`walloc.py train --model {args.model}`)")
@@ -190,11 +202,10 @@ def export(args) -> None:
     ck["_checkpoint"] = args.checkpoint
     model.load_state_dict(ck["model"])
     model.eval()
-    model_id = args.id or f"{args.model}-scratch"
-    dest = CODECS / model_id
-    if model_id == args.model and dest.exists() and not args.replace:
-        raise SystemExit(f"{dest} is a released model: files encoded with it would stop decoding. "
-                         "Export under another --id, or pass --replace to overwrite it on purpose.")
+    # The folder keeps the model id (Swift finds models by id); the export id names the folder above it.
+    model_id = args.model
+    dest = dest_from_args(model_id, args)
+    export_id = None if args.replace else dest.parent.name
     # The network as Swift loads it: float16 weights, used (as float32) for everything below.
     keep = {k: v for k, v in model.state_dict().items() if k.startswith(("encoder.", "decoder."))}
     half = {k: v.to(torch.float16) for k, v in keep.items()}
@@ -209,23 +220,25 @@ def export(args) -> None:
     tensors = {k: v.contiguous() for k, v in half.items()}
     tensors["prior.frequencies"] = torch.from_numpy(tables).contiguous()
     save_file(tensors, str(dest / "model.safetensors"), metadata={"format": "pt"})
-    blob = (dest / "model.safetensors").read_bytes()
+    facts = weights_facts(dest / "model.safetensors")
     gold = golden(model)
     save_file({k: v.float().contiguous() for k, v in gold.items()}, str(dest / "golden.safetensors"))
     st = ck["state"]
     config = {
-        "codec": "walloc", "id": model_id, "architecture": cfg.to_json(),
+        "codec": "walloc", "id": model_id, **({"export_id": export_id} if export_id else {}),
+        "architecture": cfg.to_json(),
         "training": {"recipe": "Training/recipes/walloc.py", "trained_as": args.model, "steps": st["step"],
                      "seconds": round(st["elapsed"], 1), "target_rate": target,
                      "final": st["history"][-1] if st["history"] else None},
-        "weights": {"file": "model.safetensors", "dtype": "float16 (prior.frequencies: int32)", "bytes": len(blob),
-                    "fnv1a64": f"{fnv1a64(blob):016x}", "sha256": hashlib.sha256(blob).hexdigest(),
+        "weights": {**facts, "dtype": "float16 (prior.frequencies: int32)",
                     "parameters": sum(v.numel() for v in half.values())},
         "golden": {"file": "golden.safetensors", "tensors": {k: list(v.shape) for k, v in gold.items()}},
     }
     (dest / "codec.json").write_text(json.dumps(config, indent=2) + "\n")
     sources = json.loads((run_dir / "sources.json").read_text())
-    (dest / "MODEL_CARD.md").write_text(card(model_id, args.model, cfg, ck, config, rate, sources))
-    for f in dest.iterdir():
-        os.chmod(f, 0o644)
-    print(f"exported {dest} ({len(blob):,} bytes, hash {config['weights']['fnv1a64']})")
+    (dest / "MODEL_CARD.md").write_text(card(model_id, args.model, cfg, ck, config, rate, sources, export_id))
+    finish_files(dest)
+    print(f"exported {dest} ({facts['bytes']:,} bytes, hash {facts['fnv1a64']})")
+    if export_id:
+        print(f"use it from Swift with NEURALCODECS_MODELS={dest.parent} (the released Codecs/{model_id}, if any, "
+              "is untouched; files encoded with these weights decode only with them)")
