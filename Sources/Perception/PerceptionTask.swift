@@ -63,9 +63,28 @@ extension PerceptionTask {
     }
 }
 
+/// A task whose engine reads text (OCR, speech recognition), scored by an edit distance against
+/// a text ground truth: `TextRecognitionTask.ocr` and `.asr`.
+public struct TextRecognitionTask: PerceptionTask {
+    public let info: TaskInfo
+    let engine: @Sendable () throws(PerceptionError) -> any PerceptionEngine
+    let groundTruth: @Sendable (String) throws(PerceptionError) -> String?
+    let measure: @Sendable (String, String) -> ErrorTally
+
+    public func makeEngine() throws(PerceptionError) -> any PerceptionEngine { try engine() }
+
+    public func reference(for path: String) throws(PerceptionError) -> Prediction? {
+        try groundTruth(path).map { .text($0) }
+    }
+
+    public func errors(of hypothesis: Prediction, against reference: Prediction) -> ErrorTally {
+        measure(hypothesis.text ?? "", reference.text ?? "")
+    }
+}
+
 /// The tasks this build offers, by `--task` id.
 public enum PerceptionTasks {
-    public static let all: [any PerceptionTask] = [OCRTask(), ASRTask()]
+    public static let all: [any PerceptionTask] = [TextRecognitionTask.ocr, TextRecognitionTask.asr]
     /// Tasks issue 19 plans that have not landed; named in the error for an unknown task.
     public static let planned = ["digits-speech", "digits-image", "cifar10", "similarity"]
 

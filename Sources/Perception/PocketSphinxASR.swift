@@ -36,11 +36,6 @@ public final class PocketSphinxASR: PerceptionEngine {
         decoder = ps
     }
 
-    deinit {
-        ps_free(decoder)
-        cmd_ln_free_r(config)
-    }
-
     public func predict(_ media: Media) throws(PerceptionError) -> Prediction {
         .text(try recognize(media.audio(for: "asr")))
     }
@@ -55,21 +50,20 @@ public final class PocketSphinxASR: PerceptionEngine {
         guard let hyp = ps_get_hyp(decoder, nil) else { return "" }
         return String(cString: hyp)
     }
+
+    deinit {
+        ps_free(decoder)
+        cmd_ln_free_r(config)
+    }
 }
 
-/// The speech task: pocketsphinx on a clip, word error rate, ground truth from the folder's
-/// `transcripts.tsv` (LibriSpeech) or `metadata.csv` (LJSpeech), or `NAME.txt` beside the clip.
-public struct ASRTask: PerceptionTask {
-    public init() {}
-    public var info: TaskInfo {
-        TaskInfo(id: "asr", media: .audio, metric: "WER",
-                 summary: "pocketsphinx en-us (16 kHz) speech recognition; word error rate; ground truth transcripts.tsv, metadata.csv or NAME.txt")
-    }
-    public func makeEngine() throws(PerceptionError) -> any PerceptionEngine { try PocketSphinxASR() }
-    public func reference(for path: String) throws(PerceptionError) -> Prediction? {
-        try GroundTruth.transcript(for: path).map { .text($0) }
-    }
-    public func errors(of hypothesis: Prediction, against reference: Prediction) -> ErrorTally {
-        ErrorTally.words(hypothesis.text ?? "", reference: reference.text ?? "")
-    }
+extension TextRecognitionTask {
+    /// The speech task: pocketsphinx on a clip, word error rate, ground truth from the folder's
+    /// `transcripts.tsv` (LibriSpeech) or `metadata.csv` (LJSpeech), or `NAME.txt` beside the clip.
+    public static let asr = TextRecognitionTask(
+        info: TaskInfo(id: "asr", media: .audio, metric: "WER",
+                       summary: "pocketsphinx en-us (16 kHz) speech recognition; word error rate; ground truth transcripts.tsv, metadata.csv or NAME.txt"),
+        engine: { () throws(PerceptionError) in try PocketSphinxASR() },
+        groundTruth: { (path) throws(PerceptionError) in try GroundTruth.transcript(for: path) },
+        measure: { ErrorTally.words($0, reference: $1) })
 }

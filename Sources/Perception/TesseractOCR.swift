@@ -85,20 +85,14 @@ public final class TesseractOCR: PerceptionEngine {
     }
 }
 
-/// The OCR task: tesseract on a page image, character error rate, ground truth in `NAME.txt`.
-public struct OCRTask: PerceptionTask {
-    public init() {}
-    public var info: TaskInfo {
-        TaskInfo(id: "ocr", media: .image, metric: "CER",
-                 summary: "tesseract 5 (eng, LSTM) OCR; character error rate after whitespace normalisation; ground truth NAME.txt")
-    }
-    public func makeEngine() throws(PerceptionError) -> any PerceptionEngine { try TesseractOCR() }
-    public func reference(for path: String) throws(PerceptionError) -> Prediction? {
-        try GroundTruth.text(for: path, sidecars: ["txt", "gt.txt"]).map { .text($0) }
-    }
-    public func errors(of hypothesis: Prediction, against reference: Prediction) -> ErrorTally {
-        ErrorTally.characters(hypothesis.text ?? "", reference: reference.text ?? "")
-    }
+extension TextRecognitionTask {
+    /// The OCR task: tesseract on a page image, character error rate, ground truth in `NAME.txt`.
+    public static let ocr = TextRecognitionTask(
+        info: TaskInfo(id: "ocr", media: .image, metric: "CER",
+                       summary: "tesseract 5 (eng, LSTM) OCR; character error rate after whitespace normalisation; ground truth NAME.txt"),
+        engine: { () throws(PerceptionError) in try TesseractOCR() },
+        groundTruth: { (path) throws(PerceptionError) in try GroundTruth.text(for: path, sidecars: ["txt", "gt.txt"]) },
+        measure: { ErrorTally.characters($0, reference: $1) })
 }
 
 /// OpenMP, when the process has it (libgomp, loaded with Debian's libtesseract): max-active-levels

@@ -127,9 +127,14 @@ enum Baselines {
 
     static func find(_ name: String) -> Baseline? { all.first { $0.name == name } }
 
-    /// The baselines for a media kind, failing with the apt-get line when a tool is missing.
-    static func available(for kind: MediaKind) throws(CLIError) -> [Baseline] {
-        let wanted = all.filter { $0.media == kind }
+    /// The baselines for a media kind (those named in `only`, when given), failing with the
+    /// apt-get line when a tool is missing.
+    static func available(for kind: MediaKind, only: [String] = []) throws(CLIError) -> [Baseline] {
+        let ofKind = all.filter { $0.media == kind }
+        for name in only where !ofKind.contains(where: { $0.name == name }) {
+            throw .usage("no \(kind.rawValue) baseline '\(name)'; there are \(ofKind.map(\.name).joined(separator: ", "))")
+        }
+        let wanted = ofKind.filter { only.isEmpty || only.contains($0.name) }
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         let missing = wanted.filter { b in !b.tools.allSatisfy { t in path.contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(t)") } } }
         guard missing.isEmpty else {

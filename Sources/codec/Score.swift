@@ -45,6 +45,9 @@ struct Score: ParsableCommand {
     @Option(help: ArgumentHelp("Threads, each with its own engine (default: one per core).", valueName: "n"))
     var jobs: Int?
 
+    @Flag(help: "Also measure fidelity beside each task score: PSNR and MS-SSIM for images, SNR and SI-SDR for audio (MS-SSIM costs about twice the OCR of a 1700x2200 page).")
+    var fidelity = false
+
     @Flag(help: "Print machine-readable JSON (per point and per file) instead of tables.")
     var json = false
 
@@ -56,7 +59,7 @@ struct Score: ParsableCommand {
     var decoded: String? { source.decoded }
     var sweep: Bool { sweeping.sweep }
     var grid: [String] { sweeping.grid }
-    var baselines: Bool { sweeping.baselines }
+    var baselines: Bool { sweeping.baselines || !sweeping.only.isEmpty }
     var state: String? { sweeping.state }
 
     func run() throws {
@@ -67,7 +70,7 @@ struct Score: ParsableCommand {
             guard codec != nil || baselines else { throw CLIError.usage("a sweep needs --codec ID, --baselines or both") }
             guard decoded == nil else { throw CLIError.usage("a sweep codes the inputs itself; --decoded does not apply") }
         } else {
-            guard grid.isEmpty, !baselines else { throw CLIError.usage("--grid and --baselines belong to --sweep") }
+            guard grid.isEmpty, !baselines else { throw CLIError.usage("--grid, --baselines and --baseline belong to --sweep") }
         }
         guard (jobs ?? 1) >= 1, (limit ?? 1) >= 1 else { throw CLIError.usage("--jobs and --limit take a positive number") }
         if let decoded {
@@ -94,7 +97,7 @@ struct Score: ParsableCommand {
         }
         if let decoded { variants.append(.decoded(dir: decoded)) }
         if baselines {
-            for b in try Baselines.available(for: task.info.media) {
+            for b in try Baselines.available(for: task.info.media, only: sweeping.only) {
                 variants += b.qualities.map { .baseline(name: b.name, quality: $0) }
             }
         }
@@ -128,7 +131,7 @@ struct Score: ParsableCommand {
         let showPoints = sweep && !quiet && !tty
         let runner = ScoreRunner(
             task: task, inputs: usable, variants: variants, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-            state: store,
+            state: store, fidelity: fidelity,
             onVariantDone: { v, n in
                 let k = finishedPoints.withValue { (c: inout Int) -> Int in c += 1; return c }
                 if showPoints {
@@ -151,7 +154,7 @@ struct Score: ParsableCommand {
         if json {
             print(report.json())
         } else {
-            report.printTables(perFile: !sweep)
+            report.printTables(perFile: !sweep, fidelity: fidelity)
         }
         if worst != 0 { throw ExitCode(worst) }
     }
@@ -186,14 +189,16 @@ struct ScoreSource: ParsableArguments {
 
 /// `--sweep [-g name=v1,v2] [--baselines] [--state FILE]`.
 struct ScoreSweepOptions: ParsableArguments {
-    @Flag(help: "Sweep the codec's settings (see --grid) and, with --baselines, classical codecs.")
-    var sweep = false
+    @Flag(help: "Sweep the codec's settings (see --grid) and, with --baselines, classical codecs.") var sweep = false
 
     @Option(name: [.customShort("g"), .customLong("grid")], help: ArgumentHelp("A codec option's values, name=v1,v2,... (repeatable; every combination is scored).", valueName: "name=values"))
     var grid: [String] = []
 
-    @Flag(help: "Add the classical codecs through their Debian tools.")
+    @Flag(help: "Add the classical codecs of the task's media through their Debian tools.")
     var baselines = false
+
+    @Option(name: .customLong("baseline"), help: ArgumentHelp("Add one classical codec: jpeg, webp, jxl, avif; opus, mp3, codec2 (repeatable).", valueName: "name"))
+    var only: [String] = []
 
     @Option(help: ArgumentHelp("Record measurements here as they complete, and skip those already recorded (default for a sweep: TASK-CODEC.sweep.jsonl in the current folder).", valueName: "file"))
     var state: String?

@@ -26,7 +26,7 @@ struct ScoreReport {
         var rate: Double?
         var errors, errorsVsOriginal: ErrorTally?
         /// Means over the files (PSNR and SI-SDR: of the finite per-file values).
-        var psnr, msssim, sisdr: Double?
+        var psnr, msssim, snr, sisdr: Double?
         var seconds: Double
     }
 
@@ -53,7 +53,7 @@ struct ScoreReport {
         for variant in variants {
             var point = Point(codec: variant.codecName, setting: variant.setting, files: 0, seconds: 0)
             var bits = 0, units = 0.0, allSized = true
-            var psnr: [Double] = [], msssim: [Double] = [], sisdr: [Double] = []
+            var psnr: [Double] = [], msssim: [Double] = [], snr: [Double] = [], sisdr: [Double] = []
             for file in files {
                 guard let m = state.lookup(variant, file) else { continue }
                 let original = state.lookup(.original, file)
@@ -73,6 +73,7 @@ struct ScoreReport {
                 if let f = m.fidelity {
                     if let v = f.psnr, v.isFinite { psnr.append(v) }
                     if let v = f.msssim { msssim.append(v) }
+                    if let v = f.snr, v.isFinite { snr.append(v) }
                     if let v = f.sisdr, v.isFinite { sisdr.append(v) }
                 }
                 if let b = m.bits, let amount { bits += b; units += amount } else { allSized = false }
@@ -81,9 +82,8 @@ struct ScoreReport {
                 rows.append(row)
             }
             if allSized && units > 0 { point.rate = Double(bits) / units }
-            point.psnr = psnr.isEmpty ? nil : psnr.reduce(0, +) / Double(psnr.count)
-            point.msssim = msssim.isEmpty ? nil : msssim.reduce(0, +) / Double(msssim.count)
-            point.sisdr = sisdr.isEmpty ? nil : sisdr.reduce(0, +) / Double(sisdr.count)
+            func mean(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.reduce(0, +) / Double(v.count) }
+            (point.psnr, point.msssim, point.snr, point.sisdr) = (mean(psnr), mean(msssim), mean(snr), mean(sisdr))
             points.append(point)
         }
     }
@@ -102,26 +102,31 @@ struct ScoreReport {
     }
 
     /// Per file (unless a sweep), then one line per codec setting over all files.
-    func printTables(perFile: Bool) {
+    /// Per file (unless a sweep), then one line per codec setting over all files; the fidelity
+    /// columns with --fidelity.
+    func printTables(perFile: Bool, fidelity: Bool) {
         let metric = task.metric
-        let fidelityName = task.media == .image ? "PSNR dB" : "SI-SDR dB"
+        let image = task.media == .image
+        let fidelityNames = fidelity ? (image ? ["PSNR dB", "MS-SSIM"] : ["SNR dB", "SI-SDR dB"]) : []
+        func cells(_ a: Double?, _ b: Double?, _ format: String) -> [String] {
+            fidelity ? [a.map { String(format: "%.2f", $0) } ?? "", b.map { String(format: format, $0) } ?? ""] : []
+        }
         if perFile {
-            printTable(header: ["file", "codec", "setting", "rate", "\(metric) original", "\(metric) decoded", "\(metric) vs original", fidelityName],
+            printTable(header: ["file", "codec", "setting", "rate", "\(metric) original", "\(metric) decoded", "\(metric) vs original"] + fidelityNames,
                        rows: rows.map { r in
-                           let f = task.media == .image ? r.measurement.fidelity?.psnr : r.measurement.fidelity?.sisdr
+                           let f = r.measurement.fidelity
                            return [FileIO.fileName(of: r.file), r.codec, r.setting, Self.rate(r.rate, rateUnit),
                                    Self.percent(r.originalErrors ?? (r.codec == "original" ? r.decodedErrors : nil)),
-                                   r.codec == "original" ? "" : Self.percent(r.decodedErrors),
-                                   Self.percent(r.errorsVsOriginal), f.map { String(format: "%.2f", $0) } ?? ""]
+                                   r.codec == "original" ? "" : Self.percent(r.decodedErrors), Self.percent(r.errorsVsOriginal)]
+                               + (image ? cells(f?.psnr, f?.msssim, "%.4f") : cells(f?.snr, f?.sisdr, "%.2f"))
                        })
             print("")
         }
-        printTable(header: ["codec", "setting", "files", "rate", "\(metric) (truth)", "\(metric) vs original", fidelityName, task.media == .image ? "MS-SSIM" : "", "engine s"],
+        printTable(header: ["codec", "setting", "files", "rate", "\(metric) (truth)", "\(metric) vs original"] + fidelityNames + ["seconds"],
                    rows: points.map { p in
-                       [p.codec, p.setting, "\(p.files)", Self.rate(p.rate, rateUnit), Self.tally(p.errors), Self.tally(p.errorsVsOriginal),
-                        (task.media == .image ? p.psnr : p.sisdr).map { String(format: "%.2f", $0) } ?? "",
-                        task.media == .image ? (p.msssim.map { String(format: "%.4f", $0) } ?? "") : "",
-                        String(format: "%.1f", p.seconds)]
+                       [p.codec, p.setting, "\(p.files)", Self.rate(p.rate, rateUnit), Self.tally(p.errors), Self.tally(p.errorsVsOriginal)]
+                           + (image ? cells(p.psnr, p.msssim, "%.4f") : cells(p.snr, p.sisdr, "%.2f"))
+                           + [String(format: "%.1f", p.seconds)]
                    })
     }
 

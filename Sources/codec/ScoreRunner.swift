@@ -119,6 +119,8 @@ struct ScoreRunner {
     var variants: [ScoreVariant]
     var jobs: Int
     var state: ScoreState
+    /// Whether to measure PSNR, MS-SSIM / SNR, SI-SDR beside the task.
+    var fidelity: Bool
     /// Called when every file of a variant is done (for progress lines).
     var onVariantDone: @Sendable (ScoreVariant, Int) -> Void = { _, _ in }
     var progress: Progress?
@@ -190,8 +192,8 @@ struct ScoreRunner {
         } catch {
             throw scoreError(error, context: variant == .original ? file : "\(file) (\(variant.codecName) \(variant.setting))")
         }
-        let fidelity: Fidelity? = variant == .original ? nil : Fidelity(original: original, decoded: seen)
-        return ScoreMeasurement(variant: variant.key, file: file, prediction: prediction, bits: bits, fidelity: fidelity,
+        let measured: Fidelity? = variant == .original || !fidelity ? nil : Fidelity(original: original, decoded: seen)
+        return ScoreMeasurement(variant: variant.key, file: file, prediction: prediction, bits: bits, fidelity: measured,
                                 seconds: Date().timeIntervalSince(start))
     }
 }

@@ -75,6 +75,7 @@ extension CLITests {
         #expect(unknown.status == 1 && unknown.stderr.contains("planned"))
         #expect(run(["score", "--task", "ocr", "--grid", "level=1,2", page]).status == 1)
         #expect(run(["score", "--task", "ocr", "--sweep", page]).status == 1)
+        #expect(run(["score", "--task", "ocr", "--sweep", "--baseline", "opus", page]).status == 1)
         #expect(run(["score", "--task", "ocr", "--codec", "nope", page]).status == 1)
         #expect(run(["score", "--task", "ocr", "--codec", "store", "-p", "nope=1", page]).status == 1)
         let textOnly = run(["score", "--task", "ocr", "--codec", "lm-ac", page])
@@ -124,7 +125,7 @@ extension CLITests {
         let tools = ["cjpeg", "djpeg", "cwebp", "dwebp", "cjxl", "djxl", "avifenc", "avifdec"]
         guard tools.allSatisfy({ FileManager.default.isExecutableFile(atPath: "/usr/bin/\($0)") }) else { return }
         let (page, _) = try smallPage(rows: 240)
-        let r = run(["score", "--sweep", "--task", "ocr", "--baselines", "--state", "\(dir)/b.jsonl", "--json", page])
+        let r = run(["score", "--sweep", "--task", "ocr", "--baselines", "--fidelity", "--state", "\(dir)/b.jsonl", "--json", page])
         #expect(r.status == 0, "\(r.stderr)")
         let points = try json(r)["points"] as? [[String: Any]] ?? []
         #expect(points.count == 13 && Set(points.compactMap { $0["codec"] as? String }) == ["original", "jpeg", "webp", "jxl", "avif"])

@@ -65,7 +65,7 @@ func pageTop(rows: Int = 400) throws -> Image? {
         let audio = Media.audio(Audio(sampleRate: 16000, channels: 1, floats: [0, 0]))
         #expect(throws: PerceptionError.wrongMedia(task: "asr", expects: .audio, got: .image)) { try PocketSphinxASR().predict(image) }
         #expect(throws: PerceptionError.wrongMedia(task: "ocr", expects: .image, got: .audio)) { try TesseractOCR().predict(audio) }
-        #expect(throws: PerceptionError.self) { try ASRTask().check(.bytes([1, 2, 3])) }
+        #expect(throws: PerceptionError.self) { try TextRecognitionTask.asr.check(.bytes([1, 2, 3])) }
     }
 }
 

@@ -47,8 +47,8 @@ import Testing
 
     @Test func pagesUseTheirTextSidecar() throws {
         write("page.txt", "Chapter 1\n")
-        #expect(try OCRTask().reference(for: "\(dir)/page.png") == .text("Chapter 1\n"))
-        #expect(try OCRTask().reference(for: "\(dir)/other.png") == nil)
+        #expect(try TextRecognitionTask.ocr.reference(for: "\(dir)/page.png") == .text("Chapter 1\n"))
+        #expect(try TextRecognitionTask.ocr.reference(for: "\(dir)/other.png") == nil)
     }
 
     @Test func librispeechTranscriptsAndLJSpeechMetadata() throws {
@@ -57,10 +57,10 @@ import Testing
         try FileManager.default.createDirectory(atPath: lj, withIntermediateDirectories: true)
         write("libri/transcripts.tsv", "1-2-0003.flac\tHELLO THERE\n1-2-0004.flac\tGOOD BYE\n")
         write("lj/metadata.csv", "LJ001-0002|in 1450 there|in fourteen fifty there\n")
-        #expect(try ASRTask().reference(for: "\(libri)/1-2-0004.flac") == .text("GOOD BYE"))
-        #expect(try ASRTask().reference(for: "\(lj)/LJ001-0002.flac") == .text("in fourteen fifty there"))
-        #expect(throws: PerceptionError.self) { try ASRTask().reference(for: "\(libri)/9-9-9999.flac") }
-        #expect(try ASRTask().reference(for: "\(dir)/loose.wav") == nil)
+        #expect(try TextRecognitionTask.asr.reference(for: "\(libri)/1-2-0004.flac") == .text("GOOD BYE"))
+        #expect(try TextRecognitionTask.asr.reference(for: "\(lj)/LJ001-0002.flac") == .text("in fourteen fifty there"))
+        #expect(throws: PerceptionError.self) { try TextRecognitionTask.asr.reference(for: "\(libri)/9-9-9999.flac") }
+        #expect(try TextRecognitionTask.asr.reference(for: "\(dir)/loose.wav") == nil)
     }
 
     @Test func unknownTaskNamesTheAvailableAndPlannedOnes() throws {
