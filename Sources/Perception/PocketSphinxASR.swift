@@ -6,6 +6,10 @@ import MediaIO
 /// `pocketsphinx-en-us`): the en-us continuous acoustic model, the en-us trigram language model
 /// and the CMU dictionary, decoding one whole utterance at 16 kHz, 16-bit mono.
 ///
+/// Cepstral mean normalisation is per utterance (`-cmn batch`): pocketsphinx's default, live CMN,
+/// carries its running mean from one utterance to the next, so a clip's words would depend on the
+/// clips the same engine heard before it, and so on how work was spread over threads.
+///
 /// Input at any rate or channel count is mixed to mono and resampled to 16 kHz
 /// (`SpeechResampler`). Deterministic; not thread-safe: one engine per thread.
 public final class PocketSphinxASR: PerceptionEngine {
@@ -17,6 +21,7 @@ public final class PocketSphinxASR: PerceptionEngine {
     public init(modelDirectory: String = PocketSphinxASR.defaultModelDirectory) throws(PerceptionError) {
         let files = ["-hmm": "\(modelDirectory)/en-us", "-lm": "\(modelDirectory)/en-us.lm.bin",
                      "-dict": "\(modelDirectory)/cmudict-en-us.dict"]
+        let settings = ["-cmn": "batch"]
         for (_, path) in files.sorted(by: { $0.key < $1.key }) where !FileManager.default.fileExists(atPath: path) {
             throw .engineUnavailable("pocketsphinx model file \(path) is missing (Debian: apt-get install pocketsphinx-en-us)")
         }
@@ -24,7 +29,9 @@ public final class PocketSphinxASR: PerceptionEngine {
         defer { engineSetupLock.unlock() }
         err_set_logfp(nil)  // sphinxbase logs every step to stderr otherwise
         var argv: [UnsafeMutablePointer<CChar>?] = []
-        for (flag, value) in files.sorted(by: { $0.key < $1.key }) { argv += [strdup(flag), strdup(value)] }
+        for (flag, value) in files.merging(settings) { a, _ in a }.sorted(by: { $0.key < $1.key }) {
+            argv += [strdup(flag), strdup(value)]
+        }
         defer { for p in argv { free(p) } }
         let parsed = argv.withUnsafeMutableBufferPointer { cmd_ln_parse_r(nil, ps_args(), Int32($0.count), $0.baseAddress, 1) }
         guard let parsed else { throw .engineUnavailable("pocketsphinx rejected its configuration") }

@@ -53,7 +53,11 @@ public final class TesseractOCR: PerceptionEngine {
         let text: String? = pixels.withUnsafeBufferPointer { buffer in
             TessBaseAPISetImage(handle, buffer.baseAddress, Int32(image.width), Int32(image.height),
                                 Int32(bytesPerPixel), Int32(image.width * bytesPerPixel))
-            defer { TessBaseAPIClear(handle) }
+            defer {
+                // Nothing learned from one page may change the next (the legacy adaptive classifier).
+                TessBaseAPIClear(handle)
+                TessBaseAPIClearAdaptiveClassifier(handle)
+            }
             guard let out = TessBaseAPIGetUTF8Text(handle) else { return nil }
             defer { TessDeleteText(out) }
             return String(cString: out)

@@ -55,6 +55,11 @@ func pageTop(rows: Int = 400) throws -> Image? {
         let heard = try engine.recognize(audio)  // 48 kHz: resampled to 16 kHz inside
         #expect(heard.contains("center"), "\(heard)")
         #expect(try PocketSphinxASR().recognize(audio) == heard)
+        // What the engine heard before does not change what it hears next (per-utterance CMN).
+        let louder = Audio(sampleRate: audio.sampleRate, channels: audio.channels, floats: audio.floats.map { $0 * 1.9 + 0.05 })
+        let primed = try PocketSphinxASR()
+        _ = try primed.recognize(louder)
+        #expect(try primed.recognize(audio) == heard)
         let silence = Audio(sampleRate: 16000, channels: 1, floats: [Float](repeating: 0, count: 8000))
         #expect(try engine.recognize(silence) == "")
         #expect(try engine.recognize(Audio(sampleRate: 16000, channels: 1, floats: [])) == "")
