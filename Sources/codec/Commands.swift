@@ -3,7 +3,6 @@ import CodecKit
 import Container
 import Foundation
 import MediaIO
-import Store
 
 struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,8 +57,9 @@ struct Decode: ParsableCommand {
     func run() throws {
         let inputs = try files.resolvedInputs()
         let jobs = try planJobs(inputs, output: files.output) { input in
-            // Peek at the header so the default name gets a fitting extension.
-            let kind = (try? FileIO.read(input)).flatMap { try? ContainerFile(parsing: $0) }?.media.kind
+            // Peek at the header (no CRC check: the file is read and checked once, when it is
+            // decoded) so the default name gets a fitting extension.
+            let kind = ContainerFile.declaredKind(FileIO.readPrefix(input, count: 512))
             return Pipeline.decodedName(for: input, kind: kind)
         }
         for job in jobs { try FileIO.checkWritable(job.output, force: files.force) }
@@ -106,7 +106,7 @@ struct Info: ParsableCommand {
         if !c.modelID.isEmpty { print("model:     \(c.modelID) (weights hash \(String(c.modelHash, radix: 16)))") }
         print("media:     \(describe(c.media))")
         print("payload:   \(c.payload.count) bytes")
-        let raw = c.media.sampleCount * SampleLayout.bytesPerSample(c.media)
+        let raw = c.media.rawByteCount
         if raw > 0 { print("rate:      \(rateDescription(bits: bytes.count * 8, media: c.media)), \(String(format: "%.2f", Double(raw) / Double(bytes.count)))x smaller than raw samples") }
     }
 }
@@ -119,14 +119,19 @@ struct List: ParsableCommand {
             let i = e.info
             let params = i.parameters.map { "\($0.name)=\($0.defaultValue)" }.joined(separator: " ")
             return [i.id, i.modalities.map(\.rawValue).joined(separator: ","), i.lossless ? "lossless" : "lossy",
-                    i.summary + (params.isEmpty ? "" : "  [\(params)]")]
+                    i.modelID ?? "-", i.summary + (params.isEmpty ? "" : "  [\(params)]")]
         }
-        printTable(header: ["id", "media", "kind", "what"], rows: rows)
+        printTable(header: ["id", "media", "kind", "model", "what"], rows: rows)
         let defaults = registry.defaults.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) → \($0.value)" }
         print("\ndefaults: " + defaults.joined(separator: ", "))
         for e in registry.entries where !e.info.parameters.isEmpty {
             print("\n\(e.info.id) options (-p name=value):")
             for p in e.info.parameters { print("  \(p.name) (default \(p.defaultValue)): \(p.help)") }
+        }
+        for e in registry.entries where !e.info.exporters.isEmpty || !e.info.inputForms.isEmpty {
+            print("\n\(e.info.id) also:")
+            for x in e.info.exporters { print("  codec \(x.name): \(x.summary)") }
+            for f in e.info.inputForms { print("  decodes \(f.name): \(f.summary)") }
         }
     }
 }

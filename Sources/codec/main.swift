@@ -10,7 +10,7 @@ struct CodecCLI: ParsableCommand {
             or its directory is missing); 2 bad or corrupt input (including a missing or \
             different model); 3 internal error. Outputs appear only when complete.
             """,
-        subcommands: [Encode.self, Decode.self, Roundtrip.self, Info.self, List.self, Tokens.self])
+        subcommands: [Encode.self, Decode.self, Roundtrip.self, Info.self, List.self, Tokens.self, Latents.self])
 }
 
 /// Parses and runs, mapping every failure to the documented exit codes.
