@@ -32,12 +32,12 @@ enum Pipeline {
         do { return try MediaFile.decode(bytes, name: name == "-" ? nil : name) } catch { throw CLIError(error, context: name) }
     }
 
-    static func decode(_ input: String, to output: String, force: Bool) throws(CLIError) -> Sizes {
+    static func decode(_ input: String, to output: String, pngLevel: Int, force: Bool) throws(CLIError) -> Sizes {
         let bytes = try FileIO.read(input)
         let media = try decodeContainer(bytes, name: input)
         let out: [UInt8]
         do {
-            out = try MediaFile.encode(media, as: output == "-" ? nil : FileFormat.forOutput(path: output))
+            out = try MediaFile.encode(media, as: output == "-" ? nil : FileFormat.forOutput(path: output), pngLevel: pngLevel)
         } catch {
             throw CLIError(error, context: output)
         }

@@ -58,8 +58,8 @@ import TextLM
         #expect(throws: CodecError.missingModel(modelID: "nope", searched: [dir])) { try store.load("nope") }
 
         struct Config: Decodable { var width: Int }
-        FileManager.default.createFile(atPath: dir + "/m/codec.json", contents: Data(#"{"width": 4}"#.utf8))
-        FileManager.default.createFile(atPath: dir + "/m/model.safetensors", contents: Data([1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: dir + "/m/codec.json", contents: Data(#"{"width": 4}"#.utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/m/model.safetensors", contents: Data([1, 2, 3]))
         let loaded = try store.load("m")
         #expect(try loaded.configuration(Config.self).width == 4)
         struct Other: Decodable { var height: Int }
