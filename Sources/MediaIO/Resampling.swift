@@ -1,8 +1,8 @@
 import CSampleRate
 
-/// libsamplerate's converters, best first. The sinc converters are band-limited (no aliasing
-/// into the pass band); `sincBest` keeps about 97 dB of signal-to-noise ratio in band, the
-/// others trade that for speed.
+/// libsamplerate's converters, best first: band-limited sinc interpolation, rated at 145, 121
+/// and 97 dB of signal-to-noise ratio; the faster ones trade that for speed. A sine taken
+/// 44.1 → 16 → 44.1 kHz at `sincBest` measures 136 dB here (Tests/MediaIOTests/ResamplingTests).
 public enum ResamplingQuality: Sendable, CaseIterable {
     case sincBest, sincMedium, sincFastest
 
