@@ -22,7 +22,7 @@ public struct EIWCodec: Codec {
                   parameters: [CodecParameter("window", default: "16", help: "bits per window, a multiple of 8 from 8 to 128"),
                                CodecParameter("token", default: "16", help: "bits per token of the stream: 8 or 16")],
                   inputForms: [InputForm("tokens", summary: "an eiw token stream as a NumPy .npy (from `codec tokens`)",
-                                         recognizes: { EIWTokens.isNPY($0) })],
+                                         recognizes: { EIWTokens.isTokenNPY($0) })],
                   exporters: [Exporter("tokens", summary: "the eiw token stream as a NumPy .npy of uint8 or uint16 tokens",
                                        fileExtension: "npy")])
     }

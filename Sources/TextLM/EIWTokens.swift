@@ -36,8 +36,11 @@ public enum EIWTokens {
         return NumPyArray(dtype: bits == 16 ? .uint16 : .uint8, shape: [tokens.count], values: tokens).serialized()
     }
 
-    /// True when `data` starts like a .npy file.
-    public static func isNPY(_ data: [UInt8]) -> Bool { NumPyArray.looksLikeNPY(data) }
+    /// True when `data` is a .npy of the token stream's kind: a 1-D uint8 or uint16 array (so
+    /// another codec's latent .npy, of more dimensions, is not taken for tokens).
+    public static func isTokenNPY(_ data: [UInt8]) -> Bool {
+        NumPyArray.looksLikeNPY(data) && (try? NumPyArray(parsing: data))?.shape.count == 1
+    }
 
     /// The `eiw` container a .npy token file holds (written by `npy(of:)`).
     public static func container(fromNPY data: [UInt8]) throws(CodecError) -> ContainerFile {
