@@ -19,8 +19,10 @@ public struct CodecRegistry: Sendable {
     public let entries: [Entry]
     /// The id used for each media kind when `--codec` is not given.
     public let defaults: [MediaKind: String]
-    /// Codecs built so far, by entry id.
+    /// Codecs built so far, by entry id; `building` is held while one is built, so concurrent
+    /// first requests build it once.
     private let built = Locked([String: any Codec]())
+    private let building = Locked(())
 
     public init(_ entries: [Entry], defaults: [MediaKind: String]) {
         var seen = Set<String>()
@@ -50,9 +52,15 @@ public struct CodecRegistry: Sendable {
     /// later call tries again.
     public func make(_ entry: Entry) throws(CodecError) -> any Codec {
         if let codec = built.withValue({ $0[entry.info.id] }) { return codec }
-        let codec = try entry.make()
-        built.withValue { $0[entry.info.id] = codec }
-        return codec
+        let made: Result<any Codec, CodecError> = building.withValue { _ in
+            if let codec = built.withValue({ $0[entry.info.id] }) { return .success(codec) }
+            do throws(CodecError) {
+                let codec = try entry.make()
+                built.withValue { $0[entry.info.id] = codec }
+                return .success(codec)
+            } catch { return .failure(error) }
+        }
+        return try made.get()
     }
 
     /// The codec that wrote a container: the entry with its codec id and model id. A container

@@ -47,6 +47,11 @@ public struct ModelStore: Sendable {
         let dir = try folder(for: modelID)
         let key = try Self.cacheKey(modelID, folder: dir)
         if let hit = Self.loaded.withValue({ $0[key] }) { return hit }
+        // One loader at a time, so the workers of a batch that all start by asking for the same
+        // model wait for one load instead of each doing it.
+        Self.loading.lock()
+        defer { Self.loading.unlock() }
+        if let hit = Self.loaded.withValue({ $0[key] }) { return hit }
         guard let config = FileManager.default.contents(atPath: dir + "/codec.json") else {
             throw .corruptModel(modelID: modelID, reason: "cannot read codec.json")
         }
@@ -71,6 +76,9 @@ public struct ModelStore: Sendable {
         let loaded = try load(modelID)
         let key = try Self.cacheKey(modelID, folder: loaded.folder) + "\u{0}" + String(reflecting: Built.self)
         if let hit = Self.built.withValue({ $0[key] }) as? Built { return hit }
+        Self.building.lock()
+        defer { Self.building.unlock() }
+        if let hit = Self.built.withValue({ $0[key] }) as? Built { return hit }
         let value: Built
         do { value = try build(loaded) } catch let error as CodecError { throw error } catch {
             throw .corruptModel(modelID: modelID, reason: "\(error)")
@@ -88,6 +96,9 @@ public struct ModelStore: Sendable {
     private static let loaded = Locked([String: LoadedModel]())
     private static let built = Locked([String: any Sendable]())
     private static let diskLoads = Locked([String: Int]())
+    /// Held while loading files, and while building (recursive: a builder may ask the store for
+    /// another model; the order is always building → loading).
+    private static let loading = NSLock(), building = NSRecursiveLock()
 
     /// Folder, model id, and the size and modification time of both files.
     private static func cacheKey(_ modelID: String, folder dir: String) throws(CodecError) -> String {

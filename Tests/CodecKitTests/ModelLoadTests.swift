@@ -1,5 +1,6 @@
 import CodecKit
 import Container
+import Dispatch
 import Foundation
 import MediaIO
 import PCCodec
@@ -48,6 +49,32 @@ import TextLM
         #expect(store.diskLoadCount("eiw-m1") == 1)
         // A codec built per file (as a library user might) still shares the one loaded model.
         for _ in 0..<5 { _ = try PCCodec(store: store) }
+        #expect(store.diskLoadCount("pc-mnist") == 1)
+    }
+
+    /// The workers of a batch all start by asking for the codec: it is built, and its model
+    /// loaded, once.
+    @Test(.enabled(if: modelsPresent)) func concurrentFirstRequestsLoadOnce() throws {
+        let store = try Self.freshStore()
+        let builds = Locked(0)
+        let registry = CodecRegistry([
+            CodecRegistry.Entry(info: PCCodec.info()) { () throws(CodecError) in
+                builds.withValue { $0 += 1 }
+                return try PCCodec(store: store)
+            },
+        ], defaults: [:])
+        let image = Media.image(Image(width: 28, height: 28, channels: 1, bitDepth: 8, samples: (0..<784).map { UInt16($0 % 5 * 40) }))
+        let failures = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            do { _ = try registry.codec("pc-mnist", for: .image).encode(image, options: CodecOptions()) } catch {
+                failures.withValue { $0 += 1 }
+            }
+        }
+        #expect(failures.withValue { $0 } == 0)
+        #expect(builds.withValue { $0 } == 1)
+        #expect(store.diskLoadCount("pc-mnist") == 1)
+        // Other codec instances built concurrently share the one loaded model too.
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in _ = try? PCCodec(store: store) }
         #expect(store.diskLoadCount("pc-mnist") == 1)
     }
 
