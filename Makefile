@@ -10,6 +10,17 @@ PYTHON ?= python3
 # Each area adds its own targets (bench-*, train-*, export-*, fuzz-*) in mk/<area>.mk and
 # appends its bounded fuzz runs to FUZZ_TARGETS, which `make test` runs.
 FUZZ_TARGETS :=
+
+# Training (Training/README.md). Every train-<model> target documents its budget and variables in
+# its mk file; SMOKE=1 turns it into a run of about 2 minutes (a few steps, a checkpoint, an export
+# to Training/exports/smoke/, the training tests). Exports go to Training/exports/$(EXPORT_ID)/<model-id>/
+# (use them with NEURALCODECS_MODELS=Training/exports/$(EXPORT_ID)); REPLACE=1 replaces the released
+# Codecs/<model-id>/ instead.
+ifeq ($(SMOKE),1)
+EXPORT_ID ?= smoke
+endif
+EXPORT_ID ?= local
+
 -include mk/*.mk
 
 all: build
@@ -45,6 +56,13 @@ test-swift:
 test-conformance: test-swift
 	@$(PYTHON) -c "import numpy, png, soundfile" 2>/dev/null || $(PYTHON) -m pip install -q numpy pypng soundfile
 	scripts/conformance.sh $(CODEC)
+
+# The training pipeline's Python tests (export to a new id, the card's hash, the schedule). They
+# need PyTorch, so the SMOKE=1 training targets run them (or run by hand), never `make test`.
+# SMOKE_EXPORT=<folder> also checks that export's card and codec.json against its weights.
+.PHONY: test-training
+test-training:
+	$(PYTHON) -m unittest discover -s Training/tests -t Training -v
 
 clean:
 	rm -rf .build

@@ -30,18 +30,20 @@ let package = Package(
         .target(name: "EntropyCoding"),
         .target(name: "Neural", dependencies: ["COpenBLAS"]),
         .target(name: "Circuits", dependencies: ["Neural", "EntropyCoding"]),
+        .target(name: "Wavelets"),
         .target(name: "CodecKit", dependencies: ["MediaIO", "Container"]),
 
         // Codecs: one target each, registered in Sources/codec/Registry.swift.
         .target(name: "Lossless", dependencies: ["CodecKit", "Container", "MediaIO", "EntropyCoding", "CZlib"]),
         .target(name: "TextLM", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding"]),
         .target(name: "PCCodec", dependencies: ["CodecKit", "Container", "MediaIO", "Circuits", "EntropyCoding"]),
+        .target(name: "WaLLoC", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding", "Wavelets", "CZlib"]),
 
         // The CLI imports codec targets only in Sources/codec/Registry.swift.
         .executableTarget(
             name: "codec",
             dependencies: [
-                "CodecKit", "Container", "MediaIO", "Metrics", "Lossless", "TextLM", "PCCodec",
+                "CodecKit", "Container", "MediaIO", "Metrics", "Lossless", "TextLM", "PCCodec", "WaLLoC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -63,6 +65,8 @@ let package = Package(
         .testTarget(name: "LosslessTests", dependencies: ["Lossless", "CodecKit", "Container", "MediaIO", "TestSupport"]),
         .testTarget(name: "PCCodecTests", dependencies: ["PCCodec", "Circuits", "CodecKit", "Container", "MediaIO", "CZlib", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["MediaIO", "Container", "TestSupport"]),
+        .testTarget(name: "WaveletsTests", dependencies: ["Wavelets"]),
+        .testTarget(name: "WaLLoCTests", dependencies: ["WaLLoC", "Wavelets", "Neural", "CodecKit", "Container", "MediaIO", "TestSupport"]),
         .testTarget(name: "TextLMTests", dependencies: ["TextLM", "Neural", "EntropyCoding", "CodecKit", "Container", "MediaIO", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

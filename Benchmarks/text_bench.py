@@ -35,10 +35,15 @@ PAPER_BYTES_PER_TOKEN_W16 = 5.31
 
 
 def model_hash() -> str:
-    try:
-        return json.loads((REPO / "Codecs" / "eiw-m1" / "codec.json").read_text())["weights"]["fnv1a64"]
-    except (OSError, KeyError, ValueError):
-        return "none"
+    """The hash of the M1 the Swift side loads: $NEURALCODECS_MODELS first (an export under
+    Training/exports/<id>), then Codecs/, as CodecKit.ModelStore searches."""
+    for base in [os.environ.get("NEURALCODECS_MODELS"), REPO / "Codecs"]:
+        try:
+            if base:
+                return json.loads((Path(base) / "eiw-m1" / "codec.json").read_text())["weights"]["fnv1a64"]
+        except (OSError, KeyError, ValueError):
+            continue
+    return "none"
 
 
 def record(row: dict) -> None:

@@ -106,12 +106,16 @@ public struct GroupNorm: Sendable {
                     let mean = shift + blockedSum(perGroup) { v[$0] - shift } / Float(perGroup)
                     let sq = blockedSum(perGroup) { let d = v[$0] - mean; return d * d }
                     let inv = 1 / (sq / Float(perGroup) + eps).squareRoot()
-                    for i in 0..<perGroup {
-                        let c = g * (channels / groups) + i / inner
-                        var y = (v[i] - mean) * inv
-                        if let weight { y = y * weight.scalars[c] }
-                        if let bias { y = y + bias.scalars[c] }
-                        v[i] = y
+                    // Channel by channel, so the affine parameters are loaded once per channel
+                    // (the same operations in the same order as element by element).
+                    for k in 0..<(channels / groups) {
+                        let c = g * (channels / groups) + k, row = v + k * inner
+                        switch (weight?.scalars[c], bias?.scalars[c]) {
+                        case let (w?, b?): for i in 0..<inner { row[i] = (row[i] - mean) * inv * w + b }
+                        case let (w?, nil): for i in 0..<inner { row[i] = (row[i] - mean) * inv * w }
+                        case let (nil, b?): for i in 0..<inner { row[i] = (row[i] - mean) * inv + b }
+                        case (nil, nil): for i in 0..<inner { row[i] = (row[i] - mean) * inv }
+                        }
                     }
                 }
             }

@@ -5,3 +5,4 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared" / "data"  # read in place, never copied into the repository
 CODECS = REPO / "Codecs"
 RUNS = REPO / "Training" / "runs"
+EXPORTS = REPO / "Training" / "exports"  # exports that do not replace a released model (ignored by git)

@@ -1,7 +1,11 @@
 """Recipe for eiw-m1: the byte-level transformer M1 of the Equal-Info-Window text codec.
 
-  python3 Training/recipes/eiw_m1.py train --budget 7800      # resumes from Training/runs/eiw-m1
-  python3 Training/recipes/eiw_m1.py export [--checkpoint best|latest] [--results FILE.md]
+  python3 Training/recipes/eiw_m1.py train --stage 1 --budget 6300   # resumes from Training/runs/eiw-m1
+  python3 Training/recipes/eiw_m1.py train --stage 2 --budget 5700 --lr 6e-4   # Training/runs/eiw-m1-stage2
+  python3 Training/recipes/eiw_m1.py export [--export-id ID | --replace] [--checkpoint best|latest]
+      [--results FILE.md]   # Training/exports/ID/eiw-m1/ (default ID: local); --replace: Codecs/eiw-m1/
+
+`make train-eiw-m1` / `make export-eiw-m1` run these (Training/README.md; SMOKE=1 for a 2-minute run).
 
 Data: the files of ../shared/data/text/train (their last 1% held out for validation). The Debian
 dictionaries dict-jargon and dict-devil are already in that folder; dict-gcide is left out on
@@ -22,9 +26,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from neuralcodecs import data  # noqa: E402
 from neuralcodecs.byte_lm import ByteLM, ByteLMConfig  # noqa: E402
-from neuralcodecs.export import export_model  # noqa: E402
-from neuralcodecs.paths import CODECS, RUNS  # noqa: E402
-from neuralcodecs.train import TrainConfig, fit  # noqa: E402
+from neuralcodecs.export import add_export_args, dest_from_args, export_model, model_card, write_card  # noqa: E402
+from neuralcodecs.paths import REPO, RUNS  # noqa: E402
+from neuralcodecs.train import TrainConfig, fit, log  # noqa: E402
 
 MODEL_ID = "eiw-m1"
 RUN_DIR = RUNS / MODEL_ID
@@ -36,8 +40,7 @@ SHORT_WINDOW = 32
 BATCH = 8
 VAL_WINDOWS = 48
 DATA_NOTE = ("dict-gcide (40 MB) is not used: 10,658 of its lines cite Shakespeare or the Bible, "
-             "and asyoulik.txt (As You Like It) and bible.txt are evaluation files; besides, the "
-             "training budget (1.75 h) covers less than one epoch of data/text/train alone.")
+             "and asyoulik.txt (As You Like It) and bible.txt are evaluation files.")
 GOLDEN_TEXT = b"The quick brown fox jumps over the lazy dog. \xe2\x80\x94 Alice\r\n"
 
 
@@ -58,23 +61,53 @@ def evaluate_fn(val: np.ndarray, ctx: int):
     return evaluate
 
 
+def stage_dirs(run_dir: str | None) -> tuple[Path, Path]:
+    """Stage 1's and stage 2's run folders (stage 2's is stage 1's with `-stage2`)."""
+    one = Path(run_dir).resolve() if run_dir else RUN_DIR
+    return one, one.with_name(one.name + "-stage2")
+
+
 def train(args) -> None:
+    stage1_dir, stage2_dir = stage_dirs(args.run_dir)
+    stage2 = args.stage == 2
+    run_dir = stage2_dir if stage2 else stage1_dir
+    fresh = args.fresh
+    if stage2 and not (stage1_dir / "latest.pt").exists():
+        sys.exit(f"stage 2 starts from stage 1's weights, and {stage1_dir}/latest.pt does not exist: train stage 1 first")
+    if stage2 and not fresh and (stage2_dir / "latest.pt").exists() and (stage2_dir / "stage1.json").exists():
+        started = json.loads((stage2_dir / "stage1.json").read_text())["state"]
+        current = torch.load(stage1_dir / "latest.pt", map_location="cpu", weights_only=False)["state"]
+        was, now = started["step"], current["step"]
+        moved = (was, started["elapsed"]) != (now, current["elapsed"])  # trained on, or retrained afresh
+        if moved and args.restart_if_stage1_moved:
+            log(stage2_dir, f"stage 1 moved (step {was} when stage 2 started from it, now {now}): restarting "
+                            "stage 2 from stage 1's new weights")
+            fresh = True
+        elif moved:
+            log(stage2_dir, f"note: stage 1 moved (step {was} when stage 2 started from it, now {now}); stage 2 "
+                            "resumes its own run, still built on the older stage 1. To start stage 2 again from "
+                            "the new stage-1 weights: EIW_M1_STAGE2_RESTART=1 (train --restart-if-stage1-moved).")
     corpus = data.TextCorpus.load()
     cfg = model_config()
     model = ByteLM(cfg)
-    stage2 = args.stage == 2
-    run_dir = STAGE2_DIR if stage2 else RUN_DIR
     tc = TrainConfig(run_dir=str(run_dir), budget_seconds=args.budget, peak_lr=args.lr, threads=args.threads,
                      checkpoint_seconds=args.checkpoint_seconds, seed=args.stage,
-                     warmup_steps=50 if stage2 else 100)
+                     warmup_steps=50 if stage2 else 100, warmup_fraction=args.warmup_fraction,
+                     budget_hint=args.budget_hint or ("EIW_M1_STAGE2_BUDGET" if stage2 else "EIW_M1_BUDGET"))
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "sources.json").write_text(json.dumps({"sources": corpus.sources, "train_bytes": len(corpus.train),
                                                       "val_bytes": len(corpus.val)}, indent=1))
-    if stage2 and not (run_dir / "latest.pt").exists():
-        start = torch.load(RUN_DIR / "latest.pt", map_location="cpu", weights_only=False)
+    if stage2 and (fresh or not (run_dir / "latest.pt").exists()):
+        start = torch.load(stage1_dir / "latest.pt", map_location="cpu", weights_only=False)
         model.load_state_dict(start["model"])
         (run_dir / "stage1.json").write_text(json.dumps({"step": start["state"]["step"],
                                                          "state": start["state"]}, indent=1))
+        for old in ("latest.pt", "best.pt"):  # a restarted stage 2 keeps nothing of the previous one
+            if fresh:
+                (run_dir / old).unlink(missing_ok=True)
+    elif fresh:
+        for old in ("latest.pt", "best.pt"):
+            (run_dir / old).unlink(missing_ok=True)
     train_data = corpus.train
 
     def batch_fn(rng):
@@ -89,11 +122,13 @@ def train(args) -> None:
         return torch.nn.functional.cross_entropy(logits.reshape(-1, cfg.vocab_out), targets.reshape(-1))
 
     fit(model, tc, loss_fn, batch_fn, BATCH * cfg.context, evaluate_fn(corpus.val, cfg.context),
-        extra={"model_config": cfg.to_json(), "batch": BATCH}, resume=not args.fresh)
+        extra={"model_config": cfg.to_json(), "batch": BATCH}, resume=not fresh)
 
 
 def export(args) -> None:
-    run_dir = STAGE2_DIR if args.stage == 2 else RUN_DIR
+    stage1_dir, stage2_dir = stage_dirs(args.run_dir)
+    run_dir = stage2_dir if args.stage == 2 else stage1_dir
+    dest = dest_from_args(MODEL_ID, args)
     ck = torch.load(run_dir / f"{args.checkpoint}.pt", map_location="cpu", weights_only=False)
     cfg = ByteLMConfig(**ck["model_config"])
     model = ByteLM(cfg)
@@ -101,13 +136,18 @@ def export(args) -> None:
     model.eval()
     state = ck["state"]
     stages = [state]
+    configs = [ck.get("train_config")]
     if args.stage == 2:  # stage 1 as it was when stage 2 started from it
-        stages = [json.loads((STAGE2_DIR / "stage1.json").read_text())["state"], state]
-    sources = json.loads((RUN_DIR / "sources.json").read_text())
-    dummy = ByteLM(cfg)  # same export path, for the float16-rounded golden outputs
+        stages = [json.loads((stage2_dir / "stage1.json").read_text())["state"], state]
+        s1 = stage1_dir / "latest.pt"
+        configs = [torch.load(s1, map_location="cpu", weights_only=False).get("train_config") if s1.exists() else None,
+                   ck.get("train_config")]
+    sources = json.loads((run_dir / "sources.json").read_text())
     tokens = torch.tensor([[cfg.bos] + list(GOLDEN_TEXT)], dtype=torch.int64)
+    export_id = None if args.replace else dest.parent.name
     codec_json = {
         "model_id": MODEL_ID,
+        **({"export_id": export_id} if export_id else {}),
         "codecs": ["lm-ac", "eiw"],
         "architecture": {
             "kind": "byte-transformer-decoder", **cfg.to_json(),
@@ -123,79 +163,88 @@ def export(args) -> None:
         "training": {"steps": sum(s["step"] for s in stages), "tokens_seen": sum(s["units_seen"] for s in stages),
                      "train_seconds": round(sum(s["elapsed"] for s in stages)), "batch": ck.get("batch"),
                      "checkpoint": f"stage {args.stage} {args.checkpoint}",
+                     "run": str(run_dir.relative_to(REPO)) if REPO in run_dir.parents else str(run_dir),
+                     "schedules": [s.get("schedules", []) for s in stages],
                      "history": [s["history"] for s in stages]},
     }
     with torch.no_grad():
-        config = export_model(model, CODECS / MODEL_ID, codec_json, "", None)
+        export_model(model, dest, codec_json, None, None)  # rounds the weights to float16
         golden = {"tokens": tokens[0].to(torch.int32), "logits": model(tokens)[0].float()}
-        config = export_model(model, CODECS / MODEL_ID, codec_json, "", golden)
-    results = Path(args.results).read_text() if args.results else "Not yet measured with the Swift codecs.\n"
-    notes = Path(__file__).with_name("eiw_m1_notes.md")
-    if notes.exists():
-        results = notes.read_text() + "\n" + results
-    card = model_card(cfg, stages, sources, config, results)
-    (CODECS / MODEL_ID / "MODEL_CARD.md").write_text(card)
-    print(json.dumps({"exported": str(CODECS / MODEL_ID), "stage": args.stage, "step": state["step"], "weights": config["weights"]}, indent=1))
+        config = export_model(model, dest, codec_json, None, golden)
+    results = Path(args.results).read_text() if args.results else None
+    notes = Path(args.notes).read_text() if args.notes else None
+    write_card(dest, card(cfg, stages, configs, sources, config, results, notes, export_id))
+    print(json.dumps({"exported": str(dest), "stage": args.stage, "step": state["step"],
+                      "weights": config["weights"]}, indent=1))
+    if not args.replace:
+        print(f"use it from Swift with NEURALCODECS_MODELS={dest.parent} (the released Codecs/{MODEL_ID} is "
+              "untouched; files encoded with these weights decode only with them)")
 
 
-def model_card(cfg, stages, sources, config, results: str) -> str:
+def card(cfg, stages, configs, sources, config, results, notes, export_id) -> str:
     def row(stage: int, h: dict) -> str:
-        first4 = f"{h['val_first4']:.4f}" if "val_first4" in h else "-"
-        return (f"| {stage} | {h['step']} | {h['elapsed']/60:.1f} | {h['units']/1e6:.2f} | {h['val']:.4f} | "
-                f"{first4} | {h['val_first16']:.4f} | {h['val_last256']:.4f} |")
+        def f(k):
+            return f"{h[k]:.4f}" if k in h else "-"
+        return (f"| {stage} | {h['step']} | {h['elapsed']/60:.1f} | {h['units']/1e6:.2f} | {f('val')} | "
+                f"{f('val_first4')} | {f('val_first16')} | {f('val_last256')} |")
     hist = "\n".join(row(i + 1, h) for i, s in enumerate(stages) for h in s["history"])
-    steps, seen = sum(s["step"] for s in stages), sum(s["units_seen"] for s in stages)
-    hours = sum(s["elapsed"] for s in stages) / 3600
-    files = "\n".join(f"- {s}" for s in sources["sources"])
     w = config["weights"]
-    return f"""# eiw-m1: byte-level transformer for the text codecs `lm-ac` and `eiw`
+    files = "\n".join(f"- {s}" for s in sources["sources"])
 
-M1 of Lester et al., "Training LLMs over Neurally Compressed Text" (2024), at the paper's M1 size,
-trained from scratch on this project's English training text on a 2-core CPU.
-
-## Architecture
-Decoder-only transformer over bytes: width {cfg.width}, {cfg.heads} heads, {cfg.layers} layers, MLP {cfg.mlp},
+    def schedule(i: int) -> str:
+        c = configs[i] if i < len(configs) else None
+        if not c:
+            return "schedule not recorded in this checkpoint"
+        frac = f"{c['warmup_fraction']:.0%} of the budget or " if c.get("warmup_fraction") else ""
+        return (f"budget {c['budget_seconds']:.0f} s, peak learning rate {c['peak_lr']:g}, warm-up over "
+                f"{frac}{c['warmup_steps']} steps (whichever ends first), {c['threads']} thread{'s' if c['threads'] != 1 else ''}, seed {c['seed']}")
+    recipe = [f"Stage 1: {schedule(0)}." if len(stages) == 2 else f"This stage: {schedule(0)}."]
+    if len(stages) == 2:
+        recipe.append(f"Stage 2 (from stage 1's step {stages[0]['step']}): {schedule(1)}.")
+    final = stages[-1]["history"][-1] if stages[-1]["history"] else {}
+    sections = [
+        ("Architecture", f"""Decoder-only transformer over bytes: width {cfg.width}, {cfg.heads} heads, {cfg.layers} layers, MLP {cfg.mlp},
 context {cfg.context} bytes (BOS = token 256 at position 0, then up to {cfg.context - 1} bytes),
 pre-LayerNorm (eps {cfg.ln_eps}), GELU (tanh approximation), learned absolute positions, causal
-attention scaled by 1/sqrt({cfg.width // cfg.heads}), untied output head without bias. {w['parameters']:,} parameters,
-stored as float16 ({w['bytes']:,} bytes, FNV-1a 64 `{w['fnv1a64']}`, SHA-256 `{w['sha256']}`).
-Weight names and exact formulas: codec.json (`architecture`) and Training/neuralcodecs/byte_lm.py.
+attention scaled by 1/sqrt({cfg.width // cfg.heads}), untied output head without bias.
+Weight names and exact formulas: codec.json (`architecture`) and Training/neuralcodecs/byte_lm.py."""),
+        ("Recipe", f"""`make train-eiw-m1` (Training/recipes/eiw_m1.py): AdamW (betas 0.9/0.95, weight decay 0.01 on
+matrices), cosine decay to 2% of the peak over each stage's wall-clock budget, gradient clipping
+1.0, {BATCH * cfg.context} bytes per step, float32. Stage 1 trains from scratch on {BATCH} x {cfg.context}-byte
+windows; stage 2 starts from stage 1's weights (fresh optimizer) and spends half its steps on
+{BATCH * cfg.context // SHORT_WINDOW} windows of {SHORT_WINDOW} bytes (`eiw` restarts M1's context at every window).
+As run for this export:
 
-## Data
-The files of `../shared/data/text/train` (never the evaluation corpora canterbury, calgary, large);
-the last 1% of every file is held out for validation, the rest ({sources['train_bytes']:,} bytes) is
-trained on as random 512-byte windows. {DATA_NOTE}
+""" + "\n".join(f"- {r}" for r in recipe)),
+    ]
+    if notes:
+        sections.append(("Notes", notes))
+    return model_card(
+        f"{MODEL_ID}: byte-level transformer for the text codecs `lm-ac` and `eiw`",
+        "M1 of Lester et al., \"Training LLMs over Neurally Compressed Text\" (2024), at the paper's M1 "
+        "size, trained from scratch on this project's English training text.",
+        weights=w,
+        run={"model_id": MODEL_ID, "export_id": export_id, "checkpoint": config["training"]["checkpoint"] +
+             f" ({config['training']['run']})",
+             "data": f"""The files of `../shared/data/text/train` (never the evaluation corpora canterbury, calgary,
+large); the last 1% of every file is held out for validation, the rest ({sources['train_bytes']:,} bytes)
+is trained on as random {cfg.context}-byte windows. {DATA_NOTE}
 
-{files}
-
-## Recipe
-`make train-eiw-m1` (Training/recipes/eiw_m1.py) runs two stages, both AdamW (betas 0.9/0.95,
-weight decay 0.01 on matrices), cosine decay to 2% of the peak over each stage's wall-clock
-budget, gradient clipping 1.0, {BATCH * cfg.context} bytes per step, float32, 2 CPU threads.
-- Stage 1 (`train --stage 1`, seed 1): from scratch, peak learning rate 1.5e-3 after 100 warm-up
-  steps, batches of {BATCH} x {cfg.context}-byte windows.
-- Stage 2 (`train --stage 2`, seed 2): from stage 1's last weights (fresh optimizer), peak 6e-4
-  after 50 warm-up steps; each step is, with probability 1/2, {BATCH * cfg.context // SHORT_WINDOW} windows of {SHORT_WINDOW} bytes
-  instead of {BATCH} of {cfg.context}. `eiw` restarts M1's context at every window (about 4 bytes at
-  W = 16), so its compression is decided by the first positions, which long windows alone
-  train only 1/{cfg.context} of the time.
-Exported from the `{config['training']['checkpoint']}` checkpoint by `make export-eiw-m1`.
-
-## Training
-{steps} steps, {seen:,} training bytes seen, {hours:.2f} h of training
-(wall clock on a shared 2-core machine, resumes included; evaluation time not counted).
-Validation bits per byte on 48 fixed 512-byte windows of the held-out 1%:
+{files}""",
+             "steps": sum(s["step"] for s in stages), "units_seen": sum(s["units_seen"] for s in stages),
+             "unit": "training bytes", "train_seconds": sum(s["elapsed"] for s in stages),
+             "final_validation": {k: v for k, v in final.items() if k.startswith("val")},
+             "history": f"""Validation bits per byte on {VAL_WINDOWS} fixed {cfg.context}-byte windows of the held-out 1% (minutes:
+training wall clock, evaluation not counted):
 
 | stage | step | minutes | M bytes seen | val bpb | positions 0-3 | positions 0-15 | positions 256-511 |
 |---|---|---|---|---|---|---|---|
-{hist}
+{hist}""" + f"""
 
-## Measured results
-{results}
-## Golden vectors
-golden.safetensors: `tokens` (int32, BOS + {len(GOLDEN_TEXT)} bytes) and `logits` (float32, one row of 256
-per position) computed by PyTorch from these float16 weights; the Swift tests compare against them.
-"""
+Golden vectors: golden.safetensors holds `tokens` (int32, BOS + {len(GOLDEN_TEXT)} bytes) and `logits` (float32,
+one row of 256 per position) computed by PyTorch from these float16 weights; the Swift tests compare
+against them."""},
+        sections=sections, results=results)
 
 
 def main() -> None:
@@ -208,12 +257,22 @@ def main() -> None:
     t.add_argument("--budget", type=float, default=7800, help="wall-clock training seconds (schedule is sized to it)")
     t.add_argument("--lr", type=float, default=1.5e-3)
     t.add_argument("--threads", type=int, default=2)
-    t.add_argument("--checkpoint-seconds", type=float, default=300)
+    t.add_argument("--checkpoint-seconds", type=float, default=120,
+                   help="evaluate and checkpoint every N s of training (and always on SIGINT/SIGTERM)")
+    t.add_argument("--warmup-fraction", type=float, default=0.05,
+                   help="warm up over this fraction of the budget (or the stage's warm-up steps, whichever first)")
     t.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
-    e = sub.add_parser("export")
+    t.add_argument("--restart-if-stage1-moved", action="store_true",
+                   help="stage 2: start again from stage 1 when stage 1 trained on since stage 2 started")
+    t.add_argument("--budget-hint", help="what to raise to train longer (shown when the budget is spent)")
+    for q in (t, e := sub.add_parser("export")):
+        q.add_argument("--run-dir", help=f"stage 1's run folder (default {RUN_DIR.relative_to(REPO)}; "
+                                         "stage 2's is the same with -stage2)")
     e.add_argument("--checkpoint", default="latest", choices=["latest", "best"])
     e.add_argument("--stage", type=int, default=2, choices=[1, 2], help="the stage whose checkpoint to export")
-    e.add_argument("--results", help="markdown with measured codec results for the model card")
+    add_export_args(e, MODEL_ID)
+    e.add_argument("--results", help="markdown with measured codec results (kept only if it names the exported hash)")
+    e.add_argument("--notes", help="markdown notes on the run for the model card")
     args = p.parse_args()
     train(args) if args.command == "train" else export(args)
 

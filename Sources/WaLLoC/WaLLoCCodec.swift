@@ -1,0 +1,322 @@
+import CZlib
+import CodecKit
+import Container
+import MediaIO
+
+/// WaLLoC, the wavelet learned lossy codec (Jacobellis & Yadwadkar, DCC 2025), for images and
+/// stereo audio: see docs/WALLOC.md and `WaLLoCModel`.
+///
+/// Images: gray, gray+alpha, RGB and RGBA at 8 or 16 bits. The RGB models see gray as three equal
+/// channels and give back their mean; alpha is kept exactly (left-delta bytes, deflated). Sides
+/// that are not multiples of the stride (8) are padded by repeating the edge and cropped back.
+/// Audio: mono or stereo at the model's rate (mono goes through the stereo model as two equal
+/// channels); the mean is removed and the peak scaled to 0.5, both stored.
+///
+/// Payload (layout 1): `u8` layout, `u8` flags (bit 0: alpha plane follows); audio: `f32` mean,
+/// `f32` scale; alpha: `u32` length and the deflated plane; then the rANS stream of the latents
+/// to the end. The latent shape follows from the header's media size and the model.
+public struct WaLLoCCodec: Codec {
+    public static let codecID = "walloc"
+    static let layoutVersion: UInt8 = 1
+    /// The decoder's working set grows with the latent grid (width x positions x 4 bytes, a few
+    /// times over); larger inputs are refused rather than risk the machine's memory.
+    public static let maxImagePixels = 1 << 26
+    public static let maxAudioFrames = 1 << 28
+
+    public let model: WaLLoCModel
+    public var info: CodecInfo { Self.info(model.id, architecture: model.architecture) }
+
+    public init(modelID: String, store: ModelStore = ModelStore()) throws(CodecError) {
+        model = try WaLLoCModel(id: modelID, store: store)
+    }
+
+    public init(model: WaLLoCModel) { self.model = model }
+
+    /// What `codec list` shows, known without loading the weights.
+    public static func info(_ id: String, image: Bool, latent: Int, bands: Int) -> CodecInfo {
+        let what = image ? "images" : "mono/stereo audio"
+        return CodecInfo(id: id, codecID: codecID, modelID: id, modalities: [image ? .image : .audio], lossless: false,
+                         summary: "lossy \(what): wavelet packets, linear encoder to \(latent) of \(bands) channels, 8-bit latents + rANS, conv decoder (WaLLoC)")
+    }
+
+    static func info(_ id: String, architecture a: WaLLoCModel.Architecture) -> CodecInfo {
+        info(id, image: a.isImage, latent: a.latent, bands: a.bands)
+    }
+
+    // MARK: Encoding
+
+    public func encode(_ media: Media, options: CodecOptions) throws(CodecError) -> ContainerFile {
+        try options.validate(against: info)
+        var w = ByteWriter()
+        w.u8(Self.layoutVersion)
+        let a = model.architecture
+        switch media {
+        case .image(let image) where a.isImage:
+            try encodeImage(image, into: &w)
+        case .audio(let audio) where !a.isImage:
+            try encodeAudio(audio, into: &w)
+        default:
+            throw .unsupportedMedia(codec: info.id, kind: media.kind, accepts: info.modalities)
+        }
+        return ContainerFile(codecID: Self.codecID, modelID: model.id, modelHash: model.hash,
+                             media: MediaDescriptor(media), payload: w.data)
+    }
+
+    func encodeImage(_ image: Image, into w: inout ByteWriter) throws(CodecError) {
+        guard image.pixelCount > 0 else { throw .unsupportedShape("\(info.id) needs an image with at least one pixel") }
+        guard image.pixelCount <= Self.maxImagePixels else {
+            throw .unsupportedShape("\(info.id) takes images up to \(Self.maxImagePixels) pixels; this one has \(image.pixelCount)")
+        }
+        let grid = LatentGrid(image: image.width, image.height, stride: model.architecture.stride)
+        let planes = Self.colorPlanes(image, padded: grid)
+        let latents = model.encode(planes, height: grid.paddedHeight, width: grid.paddedWidth)
+        let hasAlpha = image.channels % 2 == 0
+        w.u8(hasAlpha ? 1 : 0)
+        if hasAlpha {
+            let alpha = try Self.deflate(Self.alphaResiduals(image))
+            w.u32(UInt32(alpha.count))
+            w.bytes(alpha)
+        }
+        w.bytes(model.latentCoder.encode(latents, height: grid.rows, width: grid.columns))
+    }
+
+    func encodeAudio(_ audio: Audio, into w: inout ByteWriter) throws(CodecError) {
+        let a = model.architecture
+        guard audio.channels <= 2 else {
+            throw .unsupportedShape("\(info.id) takes mono or stereo audio; this file has \(audio.channels) channels")
+        }
+        guard audio.sampleRate == a.sampleRate else {
+            throw .unsupportedShape("\(info.id) takes audio at \(a.sampleRate) Hz; this file is at \(audio.sampleRate) Hz (resample it first)")
+        }
+        guard audio.frames > 0, audio.frames <= Self.maxAudioFrames else {
+            throw .unsupportedShape("\(info.id) takes 1 to \(Self.maxAudioFrames) frames; this file has \(audio.frames)")
+        }
+        let grid = LatentGrid(image: audio.frames, 1, stride: a.stride)
+        var (planes, mean, scale) = Self.stereoPlanes(audio)
+        planes = Self.padded(planes, channels: 2, height: 1, width: audio.frames, to: (1, grid.paddedWidth), zero: true)
+        let latents = model.encode(planes, height: 1, width: grid.paddedWidth)
+        w.u8(0)
+        w.u32(mean.bitPattern)
+        w.u32(scale.bitPattern)
+        w.bytes(model.latentCoder.encode(latents, height: 1, width: grid.columns))
+    }
+
+    // MARK: Decoding
+
+    public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
+        guard file.modelHash == model.hash else {
+            throw .modelMismatch(modelID: model.id, expectedHash: file.modelHash, foundHash: model.hash)
+        }
+        var r = ByteReader(file.payload)
+        do {
+            guard try r.u8() == Self.layoutVersion else { throw CodecError.corruptPayload("unknown walloc payload layout") }
+            let flags = try r.u8()
+            guard flags <= 1 else { throw CodecError.corruptPayload("unknown walloc flags \(flags)") }
+            let a = model.architecture
+            switch file.media {
+            case let .image(width, height, channels, bitDepth, significantBits) where a.isImage:
+                guard width * height <= Self.maxImagePixels, (flags == 1) == (channels % 2 == 0) else {
+                    throw CodecError.corruptPayload("walloc image header and payload disagree")
+                }
+                var alpha: [UInt16]? = nil
+                if flags == 1 {
+                    let n = Int(try r.u32())
+                    alpha = try Self.alphaPlane(try Self.inflate(Array(try r.take(n)), count: width * height * (bitDepth / 8)),
+                                                width: width, bitDepth: bitDepth)
+                }
+                let grid = LatentGrid(image: width, height, stride: a.stride)
+                let latents = try model.latentCoder.decode(Array(r.data[r.offset...]), height: grid.rows, width: grid.columns)
+                let planes = model.decode(latents, height: grid.rows, width: grid.columns)
+                return .image(Self.image(planes, grid: grid, channels: channels, bitDepth: bitDepth, alpha: alpha,
+                                         significantBits: significantBits == 0 ? nil : significantBits))
+            case let .audio(sampleRate, channels, frames, sampleFormat, _) where !a.isImage:
+                guard sampleRate == a.sampleRate, (1...2).contains(channels), (1...Self.maxAudioFrames).contains(frames), flags == 0 else {
+                    throw CodecError.corruptPayload("walloc audio header does not fit the model")
+                }
+                let mean = Float(bitPattern: try r.u32()), scale = Float(bitPattern: try r.u32())
+                guard mean.isFinite, scale.isFinite, scale > 0 else { throw CodecError.corruptPayload("walloc audio scale is not a positive number") }
+                let grid = LatentGrid(image: frames, 1, stride: a.stride)
+                let latents = try model.latentCoder.decode(Array(r.data[r.offset...]), height: 1, width: grid.columns)
+                let planes = model.decode(latents, height: 1, width: grid.columns)
+                return .audio(try Self.audio(planes, paddedFrames: grid.paddedWidth, frames: frames, channels: channels,
+                                             sampleRate: sampleRate, sampleFormat: sampleFormat, mean: mean, scale: scale,
+                                             source: file.media.audioSource))
+            default:
+                throw CodecError.corruptPayload("\(info.id) codes \(a.isImage ? "images" : "audio"); the header describes other media")
+            }
+        } catch let e as CodecError {
+            throw e
+        } catch let e as ContainerError {
+            throw .corruptPayload("walloc payload: \(e)")
+        } catch {
+            throw .internalFailure("\(error)")
+        }
+    }
+}
+
+/// The latent grid of an input: its padded size (a multiple of the stride) and latent rows and columns.
+struct LatentGrid {
+    let width: Int, height: Int, stride: Int
+    init(image width: Int, _ height: Int, stride: Int) {
+        self.width = width; self.height = height; self.stride = stride
+    }
+    var columns: Int { (width + stride - 1) / stride }
+    var rows: Int { (height + stride - 1) / stride }
+    var paddedWidth: Int { columns * stride }
+    var paddedHeight: Int { rows * stride }
+}
+
+// MARK: - Samples in and out
+
+extension WaLLoCCodec {
+    /// Three colour planes in [−0.5, 0.5], padded to the grid by repeating the last row and column.
+    static func colorPlanes(_ image: Image, padded grid: LatentGrid) -> [Float] {
+        let (w, h, c) = (image.width, image.height, image.channels)
+        let scale = 1 / Float(image.maxValue)
+        var planes = [Float](repeating: 0, count: 3 * w * h)
+        image.samples.withUnsafeBufferPointer { s in
+            for p in 0..<3 {
+                let source = c >= 3 ? p : 0  // gray feeds all three
+                for i in 0..<(w * h) { planes[p * w * h + i] = Float(s[i * c + source]) * scale - 0.5 }
+            }
+        }
+        return padded(planes, channels: 3, height: h, width: w, to: (grid.paddedHeight, grid.paddedWidth), zero: false)
+    }
+
+    /// Pads each plane to `ph`x`pw`: edge samples repeated (images) or zeros (audio, after the mean).
+    static func padded(_ planes: [Float], channels: Int, height h: Int, width w: Int, to size: (Int, Int), zero: Bool) -> [Float] {
+        let (ph, pw) = size
+        if ph == h && pw == w { return planes }
+        var out = [Float](repeating: 0, count: channels * ph * pw)
+        for c in 0..<channels {
+            for y in 0..<ph {
+                let sy = min(y, h - 1)
+                for x in 0..<pw {
+                    if zero && (x >= w || y >= h) { continue }
+                    out[(c * ph + y) * pw + x] = planes[(c * h + sy) * w + min(x, w - 1)]
+                }
+            }
+        }
+        return out
+    }
+
+    static func image(_ planes: [Float], grid: LatentGrid, channels: Int, bitDepth: Int, alpha: [UInt16]?,
+                      significantBits: Int?) -> Image {
+        let (w, h, pw) = (grid.width, grid.height, grid.paddedWidth)
+        let plane = grid.paddedHeight * pw
+        let maxValue = Float((1 << bitDepth) - 1)
+        func sample(_ p: Int, _ y: Int, _ x: Int) -> Float { (planes[p * plane + y * pw + x] + 0.5) * maxValue }
+        var samples = [UInt16](repeating: 0, count: w * h * channels)
+        for y in 0..<h {
+            for x in 0..<w {
+                let o = (y * w + x) * channels
+                if channels >= 3 {
+                    for p in 0..<3 { samples[o + p] = UInt16((sample(p, y, x)).rounded()) }
+                } else {
+                    samples[o] = UInt16(((sample(0, y, x) + sample(1, y, x) + sample(2, y, x)) / 3).rounded())
+                }
+                if let alpha { samples[o + channels - 1] = alpha[y * w + x] }
+            }
+        }
+        return Image(width: w, height: h, channels: channels, bitDepth: bitDepth, samples: samples, significantBits: significantBits)
+    }
+
+    /// Left, right planes in [−0.5, 0.5] (mono copied to both), with the mean and scale applied.
+    static func stereoPlanes(_ audio: Audio) -> (planes: [Float], mean: Float, scale: Float) {
+        let f = audio.floats, n = audio.frames, c = audio.channels
+        var sum = 0.0
+        for v in f { sum += Double(v) }
+        let mean = Float(sum / Double(max(1, f.count)))
+        var peak: Float = 0
+        for v in f { peak = max(peak, abs(v - mean)) }
+        let scale: Float = peak > 0 ? 0.5 / peak : 1
+        var planes = [Float](repeating: 0, count: 2 * n)
+        for ch in 0..<2 {
+            let source = min(ch, c - 1)
+            for i in 0..<n { planes[ch * n + i] = (f[i * c + source] - mean) * scale }
+        }
+        return (planes, mean, scale)
+    }
+
+    static func audio(_ planes: [Float], paddedFrames pn: Int, frames n: Int, channels c: Int, sampleRate: Int,
+                      sampleFormat: Int, mean: Float, scale: Float, source: AudioSource) throws(CodecError) -> Audio {
+        var floats = [Float](repeating: 0, count: n * c)
+        for i in 0..<n {
+            if c == 2 {
+                floats[2 * i] = planes[i] / scale + mean
+                floats[2 * i + 1] = planes[pn + i] / scale + mean
+            } else {
+                floats[i] = (planes[i] + planes[pn + i]) / 2 / scale + mean
+            }
+        }
+        switch sampleFormat {
+        case -32: return Audio(sampleRate: sampleRate, channels: c, samples: .float(floats), source: source)
+        case -64: return Audio(sampleRate: sampleRate, channels: c, samples: .double(floats.map(Double.init)), source: source)
+        case 8, 16, 24, 32:
+            // Left-justified integers at the source depth, as libsndfile reads them.
+            let levels = Double(1 << (sampleFormat - 1)), shift = Int32(32 - sampleFormat)
+            let ints = floats.map { v -> Int32 in
+                let q = (Double(v) * levels).rounded()
+                return Int32(max(-levels, min(levels - 1, q))) << shift
+            }
+            return Audio(sampleRate: sampleRate, channels: c, samples: .integer(bits: sampleFormat, ints), source: source)
+        default:
+            throw .corruptPayload("walloc: unknown audio sample format \(sampleFormat)")
+        }
+    }
+
+    // MARK: Alpha, exactly
+
+    /// The alpha plane as left-delta residuals (little-endian bytes at 16 bits).
+    static func alphaResiduals(_ image: Image) -> [UInt8] {
+        let (w, c) = (image.width, image.channels)
+        var out: [UInt8] = []
+        out.reserveCapacity(image.pixelCount * image.bitDepth / 8)
+        var previous: UInt16 = 0
+        for i in 0..<image.pixelCount {
+            if i % w == 0 { previous = 0 }
+            let v = image.samples[i * c + c - 1]
+            let d = v &- previous
+            previous = v
+            out.append(UInt8(truncatingIfNeeded: d))
+            if image.bitDepth == 16 { out.append(UInt8(truncatingIfNeeded: d >> 8)) }
+        }
+        return out
+    }
+
+    static func alphaPlane(_ residuals: [UInt8], width w: Int, bitDepth: Int) throws(CodecError) -> [UInt16] {
+        let bytes = bitDepth / 8, n = residuals.count / bytes
+        var out = [UInt16](repeating: 0, count: n)
+        var previous: UInt16 = 0
+        for i in 0..<n {
+            if i % w == 0 { previous = 0 }
+            var d = UInt16(residuals[i * bytes])
+            if bytes == 2 { d |= UInt16(residuals[i * bytes + 1]) << 8 }
+            let v = bitDepth == 8 ? (previous &+ d) & 0xFF : previous &+ d
+            out[i] = v
+            previous = v
+        }
+        return out
+    }
+
+    static func deflate(_ data: [UInt8]) throws(CodecError) -> [UInt8] {
+        var size = compressBound(uLong(data.count))
+        var out = [UInt8](repeating: 0, count: Int(size))
+        let status = out.withUnsafeMutableBufferPointer { o in
+            data.withUnsafeBufferPointer { d in compress2(o.baseAddress!, &size, d.baseAddress, uLong(data.count), 9) }
+        }
+        guard status == Z_OK else { throw .internalFailure("zlib compress2 failed (\(status))") }
+        return Array(out.prefix(Int(size)))
+    }
+
+    /// Inflates exactly `count` bytes; anything else is a corrupt payload.
+    static func inflate(_ data: [UInt8], count: Int) throws(CodecError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: max(count, 1))
+        var size = uLong(count)
+        let status = out.withUnsafeMutableBufferPointer { o in
+            data.withUnsafeBufferPointer { d in uncompress(o.baseAddress!, &size, d.baseAddress, uLong(data.count)) }
+        }
+        guard status == Z_OK, Int(size) == count else { throw .corruptPayload("walloc alpha plane does not inflate to \(count) bytes") }
+        return Array(out.prefix(count))
+    }
+}

@@ -1,0 +1,178 @@
+import CodecKit
+import Foundation
+import Neural
+import Wavelets
+
+/// A released WaLLoC model: the wavelet packet transform, the linear encoder, the 8-bit
+/// companding and the convolutional decoder (`Training/neuralcodecs/walloc.py` trains it).
+///
+///     X = WPT_J(x)                 C·4^J (images) or C·2^J (audio) channels, 2^J times smaller
+///     z = W X + b                  the encoder: one 1x1 linear map, on the deterministic kernels
+///     q = round(M erf(z/(s√2)))    companding = 2M(Φ(z/s) − ½), s = 127/1.85, M = 127.499
+///     x̂ = clamp(WPT⁻¹(D(s√2 erf⁻¹(q/M))))
+///
+/// The latents `q` feed the entropy coder, so everything up to them runs on the deterministic
+/// path (the same integers on every machine); the decoder `D` only reconstructs and runs on the
+/// fast path.
+public struct WaLLoCModel: Sendable {
+    /// codec.json's `architecture`.
+    public struct Architecture: Codable, Sendable, Equatable {
+        public var kind: String  // "image" or "audio"
+        public var channels: Int
+        public var levels: Int
+        public var latent: Int
+        public var width: Int
+        public var blocks: Int
+        public var groups: Int
+        public var kernel: Int
+        public var sampleRate: Int
+
+        enum CodingKeys: String, CodingKey {
+            case kind, channels, levels, latent, width, blocks, groups, kernel
+            case sampleRate = "sample_rate"
+        }
+
+        public var isImage: Bool { kind == "image" }
+        /// Wavelet channels: the encoder's input and the decoder's output.
+        public var bands: Int { channels << ((isImage ? 2 : 1) * levels) }
+        /// Input samples per latent position along each side.
+        public var stride: Int { 1 << levels }
+
+        func validate(_ id: String) throws(CodecError) {
+            let ok = (kind == "image" || kind == "audio") && (1...4).contains(channels) && (1...10).contains(levels)
+                && (1...1024).contains(latent) && (1...4096).contains(width) && (0...64).contains(blocks)
+                && groups > 0 && width % groups == 0 && [1, 3, 5, 7].contains(kernel) && bands <= 1 << 14
+            guard ok else { throw .corruptModel(modelID: id, reason: "codec.json architecture is out of range: \(self)") }
+        }
+    }
+
+    public let id: String
+    public let architecture: Architecture
+    public let hash: UInt64
+    public let latentCoder: LatentCoder
+    let encoder: Conv2d
+    let convIn: Conv2d
+    let blocks: [(norm1: GroupNorm, conv1: Conv2d, norm2: GroupNorm, conv2: Conv2d)]
+    let normOut: GroupNorm
+    let convOut: Conv2d
+    let skip: Conv2d
+
+    /// Loads `id` from the model store.
+    public init(id: String, store: ModelStore = ModelStore()) throws(CodecError) {
+        let loaded = try store.load(id)
+        struct Config: Decodable { var codec: String; var architecture: Architecture }
+        let config: Config
+        do { config = try JSONDecoder().decode(Config.self, from: loaded.config) } catch {
+            throw .corruptModel(modelID: id, reason: "codec.json: \(error)")
+        }
+        guard config.codec == WaLLoCCodec.codecID else {
+            throw .corruptModel(modelID: id, reason: "codec.json names codec '\(config.codec)', not '\(WaLLoCCodec.codecID)'")
+        }
+        try config.architecture.validate(id)
+        do {
+            try self.init(id: id, architecture: config.architecture, weights: try SafeTensors(data: loaded.weights), hash: loaded.hash)
+        } catch let error as CodecError {
+            throw error
+        } catch {
+            throw .corruptModel(modelID: id, reason: "model.safetensors: \(error)")
+        }
+    }
+
+    /// A model from parsed weights (the loader above, and tests).
+    public init(id: String, architecture a: Architecture, weights w: SafeTensors, hash: UInt64) throws {
+        self.id = id
+        architecture = a
+        self.hash = hash
+        // 1-D models are run as 2-D ones of height 1: a [out, in, k] kernel becomes [out, in, 1, k].
+        func conv(_ name: String, _ inC: Int, _ outC: Int, _ k: Int) throws -> Conv2d {
+            let shape = a.isImage ? [outC, inC, k, k] : [outC, inC, k]
+            let weight = try w.tensor(name + ".weight", shape: shape).reshaped(a.isImage ? shape : [outC, inC, 1, k])
+            let pad = k / 2
+            return Conv2d(weight: weight, bias: try w.tensor(name + ".bias", shape: [outC]), padding: a.isImage ? (pad, pad) : (0, pad))
+        }
+        encoder = try conv("encoder", a.bands, a.latent, 1)
+        convIn = try conv("decoder.conv_in", a.latent, a.width, a.kernel)
+        blocks = try (0..<a.blocks).map { i in
+            let p = "decoder.blocks.\(i)"
+            return (try GroupNorm(w, p + ".norm1", groups: a.groups, channels: a.width), try conv(p + ".conv1", a.width, a.width, a.kernel),
+                    try GroupNorm(w, p + ".norm2", groups: a.groups, channels: a.width), try conv(p + ".conv2", a.width, a.width, a.kernel))
+        }
+        normOut = try GroupNorm(w, "decoder.norm_out", groups: a.groups, channels: a.width)
+        convOut = try conv("decoder.conv_out", a.width, a.bands, a.kernel)
+        skip = try conv("decoder.skip", a.latent, a.bands, 1)
+        latentCoder = try LatentCoder(frequencies: w.tensor("prior.frequencies"), channels: a.latent, twoDimensional: a.isImage)
+    }
+
+    // MARK: Encoder
+
+    /// Signal planes (`channels` x `height` x `width`, each a multiple of the stride; audio has
+    /// height 1) in [−0.5, 0.5] → latents `[latent, height/stride, width/stride]` in −127...127.
+    public func encode(_ planes: [Float], height: Int, width: Int) -> [Int8] {
+        let a = architecture
+        let bands = a.isImage
+            ? WaveletPacket.forward2D(planes, channels: a.channels, height: height, width: width, levels: a.levels)
+            : WaveletPacket.forward1D(planes, channels: a.channels, length: width, levels: a.levels)
+        let (h, w) = (a.isImage ? height / a.stride : 1, width / a.stride)
+        let z = encoder(Tensor(shape: [1, a.bands, h, w], scalars: bands), path: .deterministic)
+        return Compander.compand(z.scalars)
+    }
+
+    // MARK: Decoder
+
+    /// Latents `[latent, h, w]` → signal planes `[channels, h·stride, w·stride]` in [−0.5, 0.5].
+    public func decode(_ latents: [Int8], height h: Int, width w: Int) -> [Float] {
+        let a = architecture
+        let zHat = Tensor(shape: [1, a.latent, h, w], scalars: latents.map { Compander.expand($0) })
+        var x = convIn(zHat)
+        for b in blocks {
+            let y = b.conv1(Activation.silu(b.norm1(x)))
+            x += b.conv2(Activation.silu(b.norm2(y)))
+        }
+        var out = convOut(Activation.silu(normOut(x)))
+        out += skip(zHat)
+        let signal = a.isImage
+            ? WaveletPacket.inverse2D(out.scalars, channels: a.channels, height: h * a.stride, width: w * a.stride, levels: a.levels)
+            : WaveletPacket.inverse1D(out.scalars, channels: a.channels, length: w * a.stride, levels: a.levels)
+        return signal.map { min(0.5, max(-0.5, $0)) }
+    }
+}
+
+/// WaLLoC's 8-bit companding and its inverse.
+public enum Compander {
+    public static let scale: Float = 127 / 1.85
+    public static let peak: Float = 127.499
+    public static let maxLatent = 127
+
+    /// q = round(M erf(z / (s√2))) with the deterministic erf, ties to even as PyTorch rounds.
+    public static func compand(_ z: [Float]) -> [Int8] {
+        let k = 1 / (scale * Float(2).squareRoot())
+        var y = z
+        y.withUnsafeMutableBufferPointer { b in
+            for i in 0..<b.count { b[i] *= k }
+            DMath.map(b) { DMath.erf($0) }
+        }
+        return y.map { v in
+            let q = (peak * v).rounded(.toNearestOrEven)
+            return Int8(max(-Float(maxLatent), min(Float(maxLatent), q)))
+        }
+    }
+
+    /// ẑ = s√2 erf⁻¹(q/M), from a table of the 255 possible values (decoding only).
+    @inline(__always)
+    public static func expand(_ q: Int8) -> Float { expansion[Int(q) + maxLatent] }
+
+    static let expansion: [Float] = (-maxLatent...maxLatent).map { q in
+        Float(Double(scale) * 2.0.squareRoot() * inverseErf(Double(q) / Double(peak)))
+    }
+
+    /// erf⁻¹ by Newton's method on Foundation's erf, to double precision.
+    static func inverseErf(_ y: Double) -> Double {
+        var x = 0.0
+        for _ in 0..<100 {
+            let step = (erf(x) - y) / (2 / Double.pi.squareRoot() * exp(-x * x))
+            x -= step
+            if abs(step) < 1e-15 { break }
+        }
+        return x
+    }
+}
