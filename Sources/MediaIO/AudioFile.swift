@@ -5,8 +5,10 @@ import CSndFile
 /// Reading keeps samples in the form the file holds them (see `Audio.Samples`): integer PCM and
 /// the integer-decoding codecs (A-law, µ-law, ADPCM, GSM) through `sf_readf_int`, float through
 /// `sf_readf_float`, double through `sf_readf_double`, Vorbis and Opus as float. A file that
-/// delivers fewer frames than its header declares, or whose data chunk runs past the end of the
-/// file, is an error, not a short result.
+/// delivers fewer frames than its header declares, or whose data chunk (or any chunk) runs past
+/// the end of the file, is an error, not a short result. Validity comes from the sizes declared
+/// (RF64's ds64 included, `RIFFLayout`) against the bytes and frames present, never from
+/// libsndfile's log text.
 ///
 /// Writing: integer PCM goes through `sf_writef_int`, never through floats, because libsndfile
 /// scales float→int by 0x7FFF on write but int→float by 1/0x8000 on read; only integer I/O is
@@ -26,7 +28,9 @@ public enum AudioFile {
                 throw .corrupt(format: format, reason: "libsndfile cannot open it: \(libsndfileMessage(nil))")
             }
             defer { sf_close(handle) }
-            return try read(handle, info: info, format: format)
+            let audio = try read(handle, info: info, format: format)
+            try RIFFLayout.check(data, framesRead: audio.frames, format: format)
+            return audio
         }
     }
 
@@ -140,7 +144,6 @@ public enum AudioFile {
             samples = .double(try readAll(handle, channels: channels, declared: declared, maxFrames: maxFrames,
                                           format: format, zero: Double(0), sf_readf_double))
         }
-        try checkLog(handle, format: format)
         return Audio(sampleRate: rate, channels: channels, samples: samples, source: source(Int(info.format)))
     }
 
@@ -188,25 +191,6 @@ public enum AudioFile {
         for s in samples { used |= s }
         if used & low != 0 {
             throw .corrupt(format: format, reason: "samples carry more than the \(bits) bits the header declares")
-        }
-    }
-
-    /// libsndfile repairs some damage silently and only says so in its log: a data chunk longer
-    /// than the file (it clamps the frame count) or a chunk cut short by the end of the file.
-    /// Only the header parse counts (the log up to its "End" line): after it, libsndfile may
-    /// probe past the end of a valid file whose last chunk is an empty data chunk.
-    private static func checkLog(_ handle: OpaquePointer, format: FileFormat) throws(MediaError) {
-        var log = [CChar](repeating: 0, count: 8192)
-        _ = sf_command(handle, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
-        for line in cString(log).split(separator: "\n") {
-            let text = line.trimmingPrefix(while: { $0 == " " })
-            if text == "End" { break }
-            if text.hasPrefix("data : ") && text.contains("(should be") {
-                throw .corrupt(format: format, reason: "truncated: the data chunk is longer than the file (libsndfile: \(text))")
-            }
-            if text.contains("psf_fread returned short count") || text.contains("seems to be truncated") {
-                throw .corrupt(format: format, reason: "truncated: a chunk runs past the end of the file (libsndfile: \(text))")
-            }
         }
     }
 

@@ -9,7 +9,9 @@ struct Encode: ParsableCommand {
         abstract: "Compress files into NeuralCodecs containers.",
         discussion: """
             The input's type comes from its magic bytes: PNG → image, WAV/FLAC/Ogg → audio, \
-            anything else → bytes. Without --codec each type gets its default codec (`codec list`).
+            anything else → bytes. Without --codec each type gets its default codec (`codec list`). \
+            Without -o, INPUT.nc is written beside each input. The summary compares file sizes \
+            (inputs against containers); `info` and `roundtrip` compare against raw samples.
               codec encode photo.png -o photo.nc
               codec encode --codec store -o out/ *.flac        (all cores, one progress line)
               codec encode --from list.txt --shard 3/16 -o out/  (one job of a 16-way array)
@@ -46,8 +48,13 @@ struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decompress NeuralCodecs containers back to PNG, WAV/FLAC or bytes.",
         discussion: """
-            The output format follows the output's extension (.png, .wav, .flac, .ogg); without \
-            one, images become PNG, audio its source format, bytes stay bytes.
+            The output format follows the output's extension: .png for images; .wav, .flac or \
+            .ogg for audio (Ogg Vorbis is lossy, and FLAC holds float audio as 16-bit PCM: both \
+            say when the result is not exact); an extension of another media kind, or one this \
+            tool cannot write (.jpg, .mp3, ...), is refused. Without an extension (or to standard \
+            output) images become PNG, audio FLAC if it came from FLAC and WAV otherwise (an Ogg \
+            source too), bytes stay bytes. Without -o, the output goes beside the input, named \
+            without .nc (plus .png or .wav when that name has no fitting extension).
               codec decode photo.nc -o photo.png
               codec decode -o restored/ out/*.nc
               codec decode --png-level 9 photo.nc -o photo.png   (smallest PNG, slower)
@@ -82,7 +89,7 @@ func planJobs(_ inputs: [String], output: String?, name: (String) -> String) thr
     let outputIsDir = output.map { FileManager.default.fileExists(atPath: $0, isDirectory: &isDir) && isDir.boolValue } ?? false
     if inputs.count == 1 && !outputIsDir {
         let input = inputs[0]
-        let out = output ?? (input == "-" ? "-" : FileIO.directory(of: input) + "/" + name(input))
+        let out = output ?? (input == "-" ? "-" : FileIO.join(FileIO.directory(of: input), name(input)))
         return [Batch.Job(input: input, output: out)]
     }
     guard let dir = output else { throw .usage("several inputs need -o DIRECTORY") }
@@ -90,7 +97,7 @@ func planJobs(_ inputs: [String], output: String?, name: (String) -> String) thr
     guard !inputs.contains("-") else { throw .usage("'-' (standard input) can only be used alone") }
     var seen = Set<String>()
     return try inputs.map { input throws(CLIError) in
-        let out = dir + "/" + name(input)
+        let out = FileIO.join(dir, name(input))
         guard seen.insert(out).inserted else { throw .usage("two inputs would both be written to \(out)") }
         return Batch.Job(input: input, output: out)
     }
@@ -104,7 +111,8 @@ struct Info: ParsableCommand {
 
     func run() throws {
         let bytes = try FileIO.read(file)
-        let c = try wrap { () throws(ContainerError) in try ContainerFile(parsing: bytes) }
+        let c: ContainerFile
+        do { c = try ContainerFile(parsing: bytes) } catch { throw CLIError(error, context: file) }
         print("file:      \(file) (\(bytes.count) bytes)")
         print("format:    NeuralCodecs container, version \(ContainerFile.formatVersion), CRC-32 ok")
         print("codec:     \(c.codecID)")
@@ -154,7 +162,7 @@ func describe(_ m: MediaDescriptor) -> String {
         "audio \(rate) Hz, \(c) channel\(c == 1 ? "" : "s"), \(frames) frames (\(String(format: "%.2f", Double(frames) / Double(rate))) s), "
             + (format > 0 ? "\(format)-bit PCM" : format == -32 ? "float" : "double") + ", from \(m.audioSource.rawValue)"
     case .bytes(let n):
-        "bytes, \(n)"
+        "bytes, \(n) byte\(n == 1 ? "" : "s")"
     }
 }
 
@@ -177,7 +185,7 @@ func printTable(header: [String], rows: [[String]]) {
     let widths = header.indices.map { c in all.map { $0[c].count }.max() ?? 0 }
     for (k, row) in all.enumerated() {
         let line = row.enumerated().map { c, cell in
-            c == row.count - 1 ? cell : cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+            c == row.count - 1 ? cell : padded(cell, to: widths[c])
         }.joined(separator: "  ")
         print(line)
         if k == 0 { print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }

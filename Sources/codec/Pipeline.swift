@@ -35,9 +35,11 @@ enum Pipeline {
     static func decode(_ input: String, to output: String, pngLevel: Int, force: Bool) throws(CLIError) -> Sizes {
         let bytes = try FileIO.read(input)
         let media = try decodeContainer(bytes, name: input)
+        let (format, note) = try OutputFormats.check(output, for: media)
+        if let note { printError("note: \(note)") }
         let out: [UInt8]
         do {
-            out = try MediaFile.encode(media, as: output == "-" ? nil : FileFormat.forOutput(path: output), pngLevel: pngLevel)
+            out = try MediaFile.encode(media, as: format, pngLevel: pngLevel)
         } catch {
             throw CLIError(error, context: output)
         }

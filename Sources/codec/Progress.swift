@@ -40,7 +40,7 @@ final class Progress: @unchecked Sendable {
             let line = total > 1
                 ? "\(verb) [\(bar)] \(done)/\(total)  \(String(format: "%.1f", elapsed)) s  \(current)"
                 : "\(verb) \(current)  \(String(format: "%.1f", elapsed)) s"
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+            writeStandardError("\r\u{1B}[K" + line)
             shown = true
         }
     }
@@ -48,11 +48,11 @@ final class Progress: @unchecked Sendable {
     /// Stops drawing and clears the line.
     func end() {
         timer?.cancel()
-        lock.withLock { if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+        lock.withLock { if shown { writeStandardError("\r\u{1B}[K") } }
     }
 }
 
 /// Writes a line to stderr.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    writeStandardError(message + "\n")
 }

@@ -53,13 +53,14 @@ struct Roundtrip: ParsableCommand {
         let options = try wrap { () throws(CodecError) in try CodecOptions(parsing: params) }
         if let codec { _ = try wrap { () throws(CodecError) in try registry.entry(codec) } }
         var rows: [Row] = []
+        var failures: [RoundtripJSON.Failure] = []
         var worst: Int32 = 0
         let progress = Progress(verb: "round trip", total: inputs.count, quiet: quiet || json)
         for input in inputs {
             progress.started(FileIO.fileName(of: input))
             do {
                 let bytes = try FileIO.read(input)
-                let media = try wrap { () throws(MediaError) in try MediaFile.decode(bytes, name: input) }
+                let media = try wrap(context: input) { () throws(MediaError) in try MediaFile.decode(bytes, name: input) }
                 let ids = allCodecs ? registry.entries.filter { $0.info.modalities.contains(media.kind) }.map(\.info.id)
                                     : [codec ?? registry.defaults[media.kind] ?? "store"]
                 for id in ids {
@@ -71,20 +72,19 @@ struct Roundtrip: ParsableCommand {
                     } catch {
                         worst = max(worst, error.exitCode)
                         printError("error: \(input) with \(id): \(error.message)")
+                        failures.append(.init(position: rows.count, file: input, codec: id, error: error))
                     }
                 }
             } catch {
                 worst = max(worst, error.exitCode)
                 printError("error: \(error.message)")
+                failures.append(.init(position: rows.count, file: input, codec: nil, error: error))
             }
             progress.finished()
         }
         progress.end()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            print(try RoundtripJSON.text(rows, failures: failures))
         } else {
             printTable(header: ["file", "codec", "media", "raw", "encoded", "rate", "ratio", "enc ms", "dec ms", "fidelity"],
                        rows: rows.map(Self.cells))
