@@ -18,32 +18,36 @@ let package = Package(
         // C system libraries and the one C shim (libpng's setjmp error handling).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .systemLibrary(name: "CTesseract", pkgConfig: "tesseract", providers: [.apt(["libtesseract-dev"])]),
         .systemLibrary(name: "CPocketSphinx", pkgConfig: "pocketsphinx", providers: [.apt(["libpocketsphinx-dev"])]),
 
         // Layers, bottom to top (docs/ARCHITECTURE.md).
-        .target(name: "MediaIO", dependencies: ["CPNG", "CSndFile"]),
-        .target(name: "Container", dependencies: ["CZlib"]),
+        // Each target lists every target it imports (docs/ARCHITECTURE.md, "Layer rules").
+        .target(name: "MediaIO", dependencies: ["CPNG", "CSndFile", "CSampleRate"]),
+        .target(name: "Metrics", dependencies: ["MediaIO"]),
+        .target(name: "Container", dependencies: ["CZlib", "MediaIO"]),
         .target(name: "EntropyCoding"),
         .target(name: "Neural", dependencies: ["COpenBLAS"]),
-        .target(name: "Circuits"),
+        .target(name: "Circuits", dependencies: ["Neural", "EntropyCoding"]),
         .target(name: "Wavelets"),
         .target(name: "CodecKit", dependencies: ["MediaIO", "Container"]),
         // Machine perception for `codec score` (OCR, speech recognition): no codec depends on it.
         .target(name: "Perception", dependencies: ["MediaIO", "CTesseract", "CPocketSphinx"]),
 
         // Codecs: one target each, registered in Sources/codec/Registry.swift.
-        .target(name: "Store", dependencies: ["CodecKit", "EntropyCoding", "CZlib"]),
-        .target(name: "TextLM", dependencies: ["CodecKit", "Neural", "EntropyCoding"]),
-        .target(name: "PCCodec", dependencies: ["CodecKit", "Circuits", "EntropyCoding"]),
+        .target(name: "Lossless", dependencies: ["CodecKit", "Container", "MediaIO", "EntropyCoding", "CZlib"]),
+        .target(name: "TextLM", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding"]),
+        .target(name: "PCCodec", dependencies: ["CodecKit", "Container", "MediaIO", "Circuits", "EntropyCoding"]),
         .target(name: "WaLLoC", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding", "Wavelets", "CZlib"]),
 
+        // The CLI imports codec targets only in Sources/codec/Registry.swift.
         .executableTarget(
             name: "codec",
             dependencies: [
-                "CodecKit", "Store", "TextLM", "PCCodec", "WaLLoC", "MediaIO", "Container", "Perception",
+                "CodecKit", "Container", "MediaIO", "Metrics", "Lossless", "TextLM", "PCCodec", "WaLLoC", "Perception",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -51,15 +55,19 @@ let package = Package(
 
         .executableTarget(name: "NeuralBench", dependencies: ["Neural"], path: "Benchmarks/NeuralBench"),
 
-        .executableTarget(name: "pc-tool", dependencies: ["Circuits", "EntropyCoding", "PCCodec", "CodecKit", "Container", "CZlib"]),
+        .executableTarget(name: "pc-tool", dependencies: ["Circuits", "EntropyCoding", "PCCodec", "CodecKit", "Container", "MediaIO", "CZlib"]),
 
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // One support target for every test target: seeded randomness, paths, fixtures.
+        .target(name: "TestSupport", dependencies: ["EntropyCoding"], path: "Tests/TestSupport"),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
-        .testTarget(name: "ContainerTests", dependencies: ["Container"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "MediaIO", "TestSupport"]),
+        .testTarget(name: "ContainerTests", dependencies: ["Container", "MediaIO"]),
         .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "TestSupport"]),
         .testTarget(name: "NeuralTests", dependencies: ["Neural"], exclude: ["Golden"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "TestSupport"]),
-        .testTarget(name: "CodecKitTests", dependencies: ["CodecKit", "Store", "PCCodec", "Circuits", "Container", "MediaIO", "TestSupport"]),
+        .testTarget(name: "CodecKitTests", dependencies: ["CodecKit", "Container", "MediaIO", "PCCodec", "TextLM", "TestSupport"]),
+        .testTarget(name: "LosslessTests", dependencies: ["Lossless", "CodecKit", "Container", "MediaIO", "TestSupport"]),
+        .testTarget(name: "PCCodecTests", dependencies: ["PCCodec", "Circuits", "CodecKit", "Container", "MediaIO", "CZlib", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["MediaIO", "Container", "TestSupport"]),
         .testTarget(name: "PerceptionTests", dependencies: ["Perception", "MediaIO", "TestSupport"]),
         .testTarget(name: "WaveletsTests", dependencies: ["Wavelets"]),

@@ -13,8 +13,8 @@ $(FUZZ_MEDIA_BIN): Fuzz/media/FuzzMedia.swift $(wildcard Sources/MediaIO/*.swift
 	printf 'module CPNG {\n    header "%s"\n    export *\n}\n' "$(CURDIR)/Sources/CPNG/include/cpng.h" > Fuzz/bin/modules/CPNG/module.modulemap
 	clang -O1 -g -fsanitize=fuzzer-no-link,address -I Sources/CPNG/include -c Sources/CPNG/cpng.c -o Fuzz/bin/cpng.o
 	swiftc -O -g -sanitize=fuzzer,address -suppress-warnings -parse-as-library -module-name FuzzMedia \
-	  -I Fuzz/bin/modules/CPNG -I Sources/CSndFile \
-	  Sources/MediaIO/*.swift Fuzz/media/FuzzMedia.swift Fuzz/bin/cpng.o -lpng16 -lsndfile -o $@
+	  -I Fuzz/bin/modules/CPNG -I Sources/CSndFile -I Sources/CSampleRate \
+	  Sources/MediaIO/*.swift Fuzz/media/FuzzMedia.swift Fuzz/bin/cpng.o -lpng16 -lsndfile -lsamplerate -o $@
 
 # SWIFT_BACKTRACE=enable=no: on a crash the Swift backtracer would otherwise hang under ASan.
 fuzz-media: $(FUZZ_MEDIA_BIN)
@@ -32,8 +32,8 @@ $(MEDIA_BENCH_BIN): Benchmarks/media/MediaBench.swift $(wildcard Sources/MediaIO
 	@mkdir -p Benchmarks/bin/modules/CPNG
 	printf 'module CPNG {\n    header "%s"\n    export *\n}\n' "$(CURDIR)/Sources/CPNG/include/cpng.h" > Benchmarks/bin/modules/CPNG/module.modulemap
 	clang -O2 -I Sources/CPNG/include -c Sources/CPNG/cpng.c -o Benchmarks/bin/cpng.o
-	swiftc -O -parse-as-library -module-name MediaBench -I Benchmarks/bin/modules/CPNG -I Sources/CSndFile \
-	  Sources/MediaIO/*.swift Benchmarks/media/MediaBench.swift Benchmarks/bin/cpng.o -lpng16 -lsndfile -o $@
+	swiftc -O -parse-as-library -module-name MediaBench -I Benchmarks/bin/modules/CPNG -I Sources/CSndFile -I Sources/CSampleRate \
+	  Sources/MediaIO/*.swift Benchmarks/media/MediaBench.swift Benchmarks/bin/cpng.o -lpng16 -lsndfile -lsamplerate -o $@
 
 bench-media: $(MEDIA_BENCH_BIN)
 	@mkdir -p Benchmarks/results

@@ -35,7 +35,7 @@ PC_RUN ?= Training/runs/pc-mnist
 PC_STAGE1_ARGS ?= --states 32 --shift 1 --mini-epochs 3 --full-epochs 6 --train-count 7000
 PC_STAGE2_ARGS ?= --shift 1 --mini-epochs 0 --full-epochs 6 --train-count 7500
 
-$(PC_TOOL): $(wildcard Sources/Circuits/*.swift Sources/EntropyCoding/*.swift Sources/PCCodec/*.swift Sources/pc-tool/*.swift)
+$(PC_TOOL): $(wildcard Sources/Neural/*.swift Sources/CodecKit/*.swift Sources/Circuits/*.swift Sources/EntropyCoding/*.swift Sources/PCCodec/*.swift Sources/pc-tool/*.swift)
 	$(SWIFT) build -c release --product pc-tool
 
 # A stage is skipped when its model exists, was made with the same arguments (args.txt) and, for

@@ -234,7 +234,7 @@ cpng_status cpng_decode(const uint8_t *data, size_t size,
 }
 
 cpng_status cpng_encode(const void *pixels, uint32_t width, uint32_t height,
-                        int channels, int bit_depth, int significant_bits,
+                        int channels, int bit_depth, int significant_bits, int level,
                         uint8_t **png_out, size_t *png_size,
                         char *message, size_t message_capacity) {
     static const int color_types[] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
@@ -243,9 +243,10 @@ cpng_status cpng_encode(const void *pixels, uint32_t width, uint32_t height,
     *png_size = 0;
     if (message_capacity) message[0] = '\0';
     if (channels < 1 || channels > 4 || (bit_depth != 8 && bit_depth != 16) ||
-        width == 0 || height == 0 || width > PNG_UINT_31_MAX || height > PNG_UINT_31_MAX) {
+        width == 0 || height == 0 || width > PNG_UINT_31_MAX || height > PNG_UINT_31_MAX ||
+        level < 0 || level > 9) {
         set_message(message, message_capacity,
-                    "PNG needs 1-4 channels, bit depth 8 or 16, and width and height of at least 1");
+                    "PNG needs 1-4 channels, bit depth 8 or 16, width and height of at least 1, and a zlib level 0-9");
         return CPNG_INVALID_ARGUMENT;
     }
     cpng_context *const c = new_context(message, message_capacity);
@@ -270,7 +271,7 @@ cpng_status cpng_encode(const void *pixels, uint32_t width, uint32_t height,
     }
     png_set_write_fn(png, c, write_to_memory, flush_memory);
     png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
-    png_set_compression_level(png, 9);
+    png_set_compression_level(png, level);
     png_set_IHDR(png, info, width, height, bit_depth, color_types[channels],
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (significant_bits > 0 && significant_bits < bit_depth) {

@@ -1,3 +1,4 @@
+import EntropyCoding
 import Foundation
 
 /// How `train` learns an HCLT. Defaults are the recipe of the released `pc-mnist` model.
@@ -361,19 +362,9 @@ final class ExpectationMaximization: @unchecked Sendable {
     }
 }
 
-/// A small deterministic generator (SplitMix64), so training is reproducible everywhere.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+/// Training's shuffle (Fisher-Yates on EntropyCoding's SplitMix64), kept as written so a
+/// recipe reproduces the released model.
+extension SplitMix64 {
     mutating func shuffle(_ a: inout [Int]) {
         guard a.count > 1 else { return }
         for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, Int(next() % UInt64(i + 1))) }

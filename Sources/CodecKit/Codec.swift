@@ -11,6 +11,10 @@ public protocol Codec: Sendable {
     var info: CodecInfo { get }
     func encode(_ media: Media, options: CodecOptions) throws(CodecError) -> ContainerFile
     func decode(_ file: ContainerFile) throws(CodecError) -> Media
+    /// Decodes an input in one of `info.inputForms` (InputFormsAndExporters.swift); by default none.
+    func decode(_ bytes: [UInt8], form: String) throws(CodecError) -> Media
+    /// Writes one of `info.exporters` for a container this codec wrote; by default none.
+    func export(_ file: ContainerFile, as exporter: String) throws(CodecError) -> [UInt8]
 }
 
 /// A codec's self-description.
@@ -27,9 +31,14 @@ public struct CodecInfo: Sendable, Equatable {
     public var summary: String
     /// The options `encode` understands, with their defaults.
     public var parameters: [CodecParameter]
+    /// Inputs besides containers that `decode(_:form:)` takes (a token or latent `.npy`).
+    public var inputForms: [InputForm]
+    /// Outputs besides containers that `export(_:as:)` writes (`tokens`, `latents`).
+    public var exporters: [Exporter]
 
     public init(id: String, codecID: String? = nil, modelID: String? = nil, modalities: [MediaKind],
-                lossless: Bool, summary: String, parameters: [CodecParameter] = []) {
+                lossless: Bool, summary: String, parameters: [CodecParameter] = [],
+                inputForms: [InputForm] = [], exporters: [Exporter] = []) {
         self.id = id
         self.codecID = codecID ?? id
         self.modelID = modelID
@@ -37,6 +46,8 @@ public struct CodecInfo: Sendable, Equatable {
         self.lossless = lossless
         self.summary = summary
         self.parameters = parameters
+        self.inputForms = inputForms
+        self.exporters = exporters
     }
 }
 

@@ -5,7 +5,7 @@ import MediaIO
 ///
 /// The CLI knows codecs only through a registry; adding a codec is one `Entry` in
 /// `Sources/codec/Registry.swift`. Entries are cheap: a codec (and its weights) is only built
-/// when `make()` is called.
+/// when first asked for, then kept, so a batch of files builds each codec once.
 public struct CodecRegistry: Sendable {
     public struct Entry: Sendable {
         public var info: CodecInfo
@@ -19,6 +19,10 @@ public struct CodecRegistry: Sendable {
     public let entries: [Entry]
     /// The id used for each media kind when `--codec` is not given.
     public let defaults: [MediaKind: String]
+    /// Codecs built so far, by entry id; `building` is held while one is built, so concurrent
+    /// first requests build it once.
+    private let built = Locked([String: any Codec]())
+    private let building = Locked(())
 
     public init(_ entries: [Entry], defaults: [MediaKind: String]) {
         var seen = Set<String>()
@@ -41,7 +45,22 @@ public struct CodecRegistry: Sendable {
         guard entry.info.modalities.contains(kind) else {
             throw .unsupportedMedia(codec: chosen, kind: kind, accepts: entry.info.modalities)
         }
-        return try entry.make()
+        return try make(entry)
+    }
+
+    /// The codec of `entry`, built on first use. A failure (a missing model) is not kept, so a
+    /// later call tries again.
+    public func make(_ entry: Entry) throws(CodecError) -> any Codec {
+        if let codec = built.withValue({ $0[entry.info.id] }) { return codec }
+        let made: Result<any Codec, CodecError> = building.withValue { _ in
+            if let codec = built.withValue({ $0[entry.info.id] }) { return .success(codec) }
+            do throws(CodecError) {
+                let codec = try entry.make()
+                built.withValue { $0[entry.info.id] = codec }
+                return .success(codec)
+            } catch { return .failure(error) }
+        }
+        return try made.get()
     }
 
     /// The codec that wrote a container: the entry with its codec id and model id. A container
@@ -54,54 +73,59 @@ public struct CodecRegistry: Sendable {
         guard let e = match ?? (file.modelID.isEmpty ? family.first : nil) else {
             throw .missingModel(modelID: file.modelID, searched: ["the models registered for codec '\(file.codecID)' in this build"])
         }
-        return try e.make()
+        return try make(e)
     }
-}
 
-extension MediaDescriptor {
-    /// The header description of `media`.
-    public init(_ media: Media) {
-        switch media {
-        case .image(let i):
-            self = .image(width: i.width, height: i.height, channels: i.channels, bitDepth: i.bitDepth,
-                          significantBits: i.significantBits ?? 0)
-        case .audio(let a):
-            let format: Int
-            switch a.samples {
-            case .integer(let bits, _): format = bits
-            case .float: format = -32
-            case .double: format = -64
+    /// Decodes a container with the codec that wrote it, checked against its header.
+    public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
+        try codec(decoding: file).decodeChecked(file)
+    }
+
+    /// Decodes a file: a container, or an input form a registered codec declares (a token
+    /// `.npy`). Bytes in no known form are reported as a container error.
+    public func decode(_ bytes: [UInt8]) throws(CodecError) -> Media {
+        if !ContainerFile.looksLikeContainer(bytes) {
+            for e in entries {
+                if let form = e.info.inputForms.first(where: { $0.recognizes(bytes) }) {
+                    return try make(e).decode(bytes, form: form.name)
+                }
             }
-            let source = MediaDescriptor.audioSources.firstIndex(of: a.source) ?? 255
-            self = .audio(sampleRate: a.sampleRate, channels: a.channels, frames: a.frames, sampleFormat: format, source: source)
-        case .bytes(let b):
-            self = .bytes(count: b.count)
         }
+        let file: ContainerFile
+        do { file = try ContainerFile(parsing: bytes) } catch { throw .container(error) }
+        return try decode(file)
     }
 
-    public var kind: MediaKind {
-        switch self {
-        case .image: .image
-        case .audio: .audio
-        case .bytes: .bytes
-        }
+    /// The names of every exporter the registered codecs offer, in registration order.
+    public var exporterNames: [String] {
+        var names: [String] = []
+        for e in entries { for x in e.info.exporters where !names.contains(x.name) { names.append(x.name) } }
+        return names
     }
 
-    /// The audio containers by their code in the header (docs/FORMAT.md); 255 is any other.
-    static let audioSources: [AudioSource] = [.wav, .flac, .oggVorbis, .oggOpus]
-
-    /// The `AudioSource` an audio descriptor records.
-    public var audioSource: AudioSource {
-        guard case .audio(_, _, _, _, let s) = self, Self.audioSources.indices.contains(s) else { return .other }
-        return Self.audioSources[s]
+    /// `exporter` applied to a container, by the codec that wrote it.
+    public func export(_ file: ContainerFile, as exporter: String) throws(CodecError) -> [UInt8] {
+        let codec = try codec(decoding: file)
+        guard codec.info.exporters.contains(where: { $0.name == exporter }) else {
+            let offering = entries.filter { $0.info.exporters.contains { $0.name == exporter } }.map(\.info.id)
+            throw .invalidOption("\(exporter) export needs a file encoded with \(offering.joined(separator: " or ")), not \(file.codecID)")
+        }
+        return try codec.export(file, as: exporter)
     }
 
-    /// Number of samples (pixels x channels, frames x channels, or bytes) the media holds.
-    public var sampleCount: Int {
-        switch self {
-        case .image(let w, let h, let c, _, _): w * h * c
-        case .audio(_, let c, let f, _, _): f * c
-        case .bytes(let n): n
+    /// The codec that makes `exporter` from `kind` media: `id` if given, else the first entry
+    /// offering it for that kind.
+    public func codec(exporting exporter: String, id: String?, for kind: MediaKind) throws(CodecError) -> any Codec {
+        if let id {
+            let e = try entry(id)
+            guard e.info.exporters.contains(where: { $0.name == exporter }) else {
+                throw .invalidOption("\(id) offers no '\(exporter)' export")
+            }
+            return try codec(id, for: kind)
         }
+        guard let e = entries.first(where: { $0.info.modalities.contains(kind) && $0.info.exporters.contains { $0.name == exporter } }) else {
+            throw .invalidOption("no codec makes '\(exporter)' from \(kind.rawValue) input")
+        }
+        return try make(e)
     }
 }

@@ -1,4 +1,5 @@
 import CZlib
+import MediaIO
 
 /// The one file format every codec writes. Layout byte by byte: docs/FORMAT.md.
 ///
@@ -28,16 +29,6 @@ public struct ContainerFile: Sendable, Equatable {
         self.media = media
         self.payload = payload
     }
-}
-
-/// Media metadata carried in the header, enough to size and check the decoded result.
-public enum MediaDescriptor: Sendable, Equatable {
-    /// `significantBits`: the PNG sBIT value when below `bitDepth` (the source's true precision), else 0.
-    case image(width: Int, height: Int, channels: Int, bitDepth: Int, significantBits: Int = 0)
-    /// `sampleFormat`: 8, 16, 24, 32 for integer PCM; -32 float; -64 double.
-    /// `source`: the audio container it came from (0 wav, 1 flac, 2 ogg-vorbis, 3 ogg-opus, 255 other).
-    case audio(sampleRate: Int, channels: Int, frames: Int, sampleFormat: Int, source: Int)
-    case bytes(count: Int)
 }
 
 /// Hard ceilings a reader enforces before allocating. Generous for real media, small enough that
@@ -172,19 +163,30 @@ extension ContainerFile {
 
     /// The total file size the header declares, or `nil` if the header cannot be walked.
     /// Used only to report truncation; nothing is allocated from it.
-    static func declaredSize(_ data: [UInt8]) -> Int? {
+    static func declaredSize(_ data: [UInt8]) -> Int? { walkHeader(data)?.size }
+
+    /// The media kind the header declares, read from the first bytes of a file without checking
+    /// its CRC: only for choosing a decoded file's default name before the file is read.
+    public static func declaredKind(_ prefix: [UInt8]) -> MediaKind? {
+        guard looksLikeContainer(prefix), let kind = walkHeader(prefix)?.kind else { return nil }
+        return [1: .image, 2: .audio, 3: .bytes][kind]
+    }
+
+    /// Walks the header: the media kind code and (when the prefix reaches it) the total size.
+    private static func walkHeader(_ data: [UInt8]) -> (kind: Int, size: Int?)? {
         var r = ByteReader(data)
         r.offset = 6
         do throws(ContainerError) {
             _ = try r.take(Int(try r.u8()))  // codec id
             _ = try r.take(Int(try r.u8()))  // model id
             _ = try r.u64()                  // model hash
-            let metadata = [1: 11, 2: 16, 3: 8][Int(try r.u8())]
-            guard let metadata else { return nil }
+            let kind = Int(try r.u8())
+            guard let metadata = [1: 11, 2: 16, 3: 8][kind] else { return nil }
+            guard r.remaining >= metadata + 8 else { return (kind, nil) }
             _ = try r.take(metadata)
             let length = try r.u64()
-            guard length <= UInt64(Limits.maxPayload) else { return nil }
-            return r.offset + Int(length) + 4
+            guard length <= UInt64(Limits.maxPayload) else { return (kind, nil) }
+            return (kind, r.offset + Int(length) + 4)
         } catch {
             return nil
         }

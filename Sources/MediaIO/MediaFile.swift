@@ -74,10 +74,12 @@ public enum MediaFile {
 
     /// Encodes media as a file. `format` defaults to the natural one for the media:
     /// PNG for images, the audio's source container (FLAC or WAV) for audio, raw for bytes.
-    public static func encode(_ media: Media, as format: FileFormat? = nil) throws(MediaError) -> [UInt8] {
+    /// `pngLevel`: the zlib level of a PNG (0-9).
+    public static func encode(_ media: Media, as format: FileFormat? = nil,
+                              pngLevel: Int = PNGFile.defaultLevel) throws(MediaError) -> [UInt8] {
         switch (media, format) {
         case (.image(let image), nil), (.image(let image), .png?):
-            return try PNGFile.encode(image)
+            return try PNGFile.encode(image, level: pngLevel)
         case (.audio(let audio), nil):
             return try AudioFile.encode(audio, as: audio.source == .flac ? .flac : .wav)
         case (.audio(let audio), let f?) where f == .wav || f == .flac || f == .ogg:

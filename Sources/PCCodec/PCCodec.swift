@@ -20,7 +20,8 @@ public struct PCCodec: Codec {
     public let rows: Int
     public let columns: Int
     let conditionals: SequentialConditionals
-    let modelHash: UInt64
+    /// The weights this codec runs, recorded in and checked against every container.
+    let identity: ModelIdentity
     static let layoutVersion: UInt8 = 2
     /// Coder precision: every pixel's conditional is quantized to intervals of 2^24.
     static let precision = 24
@@ -32,26 +33,25 @@ public struct PCCodec: Codec {
         }
         self.rows = rows
         self.columns = columns
-        self.modelHash = modelHash
+        identity = ModelIdentity(id: modelID, hash: modelHash)
         conditionals = SequentialConditionals(model)
         info = PCCodec.info(modelID: modelID, rows: rows, columns: columns)
     }
 
-    /// The released model `modelID` (default `pc-mnist`) from the model store.
+    /// The released model `modelID` (default `pc-mnist`) from the model store, built once per
+    /// process.
     public init(modelID: String = "pc-mnist", store: ModelStore = ModelStore()) throws(CodecError) {
-        let loaded = try store.load(modelID)
-        let config: ModelConfig
-        do { config = try JSONDecoder().decode(ModelConfig.self, from: loaded.config) } catch {
-            throw .corruptModel(modelID: modelID, reason: "codec.json: \(error)")
+        self = try store.model(modelID) { (loaded) throws(CodecError) in
+            let config = try loaded.configuration(ModelConfig.self)
+            let model: HiddenChowLiuTree
+            do { model = try ModelFile.parse(loaded.weights) } catch {
+                throw .corruptModel(modelID: modelID, reason: "\(error)")
+            }
+            guard config.codec == PCCodec.codecID, config.states == model.stateCount, config.precision == PCCodec.precision else {
+                throw .corruptModel(modelID: modelID, reason: "codec.json (codec \(config.codec), \(config.states) states, precision \(config.precision)) does not describe model.safetensors (\(model.stateCount) states)")
+            }
+            return try PCCodec(model: model, rows: config.rows, columns: config.columns, modelID: modelID, modelHash: loaded.hash)
         }
-        let model: HiddenChowLiuTree
-        do { model = try ModelFile.parse(Array(loaded.weights)) } catch {
-            throw .corruptModel(modelID: modelID, reason: error.description)
-        }
-        guard config.codec == PCCodec.codecID, config.states == model.stateCount, config.precision == PCCodec.precision else {
-            throw .corruptModel(modelID: modelID, reason: "codec.json (codec \(config.codec), \(config.states) states, precision \(config.precision)) does not describe model.safetensors (\(model.stateCount) states)")
-        }
-        try self.init(model: model, rows: config.rows, columns: config.columns, modelID: modelID, modelHash: loaded.hash)
     }
 
     /// codec.json of a released model.
@@ -101,7 +101,7 @@ public struct PCCodec: Codec {
         var w = ByteWriter()
         w.u8(PCCodec.layoutVersion)
         if streams.count > 1 { try StreamTable.write(streams, to: &w) } else { for s in streams { w.bytes(s) } }
-        return ContainerFile(codecID: PCCodec.codecID, modelID: info.modelID ?? "", modelHash: modelHash,
+        return ContainerFile(codecID: PCCodec.codecID, modelID: info.modelID ?? "", modelHash: identity.hash,
                              media: MediaDescriptor(media), payload: w.data)
     }
 
@@ -109,16 +109,19 @@ public struct PCCodec: Codec {
     /// image, so the output does not depend on the thread count).
     func encodeImages(_ pixels: [UInt8]) throws(CodecError) -> [[UInt8]] {
         let d = rows * columns, n = pixels.count / d
-        let out = Results(count: n)
-        let failures = Results(count: n)
+        let out = Locked([[UInt8]](repeating: [], count: n))
+        let failures = Locked([String?](repeating: nil, count: n))
         let workers = min(n, ProcessInfo.processInfo.activeProcessorCount * 4)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: n, by: workers) {
-                do { out.set(i, try encodeImage(pixels[(i * d)..<((i + 1) * d)])) } catch { failures.set(i, Array("image \(i): \(error)".utf8)) }
+                do {
+                    let stream = try encodeImage(pixels[(i * d)..<((i + 1) * d)])
+                    out.withValue { $0[i] = stream }
+                } catch { failures.withValue { $0[i] = "image \(i): \(error)" } }
             }
         }
-        if let bad = failures.values.first(where: { !$0.isEmpty }) { throw .corruptModel(modelID: info.id, reason: String(decoding: bad, as: UTF8.self)) }
-        return out.values
+        if let bad = failures.withValue({ $0.lazy.compactMap { $0 }.first }) { throw .corruptModel(modelID: info.id, reason: bad) }
+        return out.withValue { $0 }
     }
 
     /// Codes one image (row-major pixels) into its own compact rANS stream. Throws only for a
@@ -148,9 +151,7 @@ public struct PCCodec: Codec {
         guard file.codecID == PCCodec.codecID, file.modelID == info.modelID ?? "" else {
             throw .corruptPayload("this file was written by codec '\(file.codecID)' model '\(file.modelID)', not \(info.id)")
         }
-        guard file.modelHash == modelHash else {
-            throw .modelMismatch(modelID: info.id, expectedHash: file.modelHash, foundHash: modelHash)
-        }
+        try identity.check(file)
         let d = rows * columns
         let count: Int
         switch file.media {
@@ -185,16 +186,19 @@ public struct PCCodec: Codec {
     }
 
     func decodeImages(_ streams: [[UInt8]]) throws(CodecError) -> [[UInt8]] {
-        let out = Results(count: streams.count)
-        let failures = Results(count: streams.count)
+        let out = Locked([[UInt8]](repeating: [], count: streams.count))
+        let failures = Locked([String?](repeating: nil, count: streams.count))
         let workers = min(streams.count, ProcessInfo.processInfo.activeProcessorCount * 4)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: streams.count, by: workers) {
-                do { out.set(i, try decodeImage(streams[i][...])) } catch { failures.set(i, Array("image \(i): \(error)".utf8)) }
+                do {
+                    let pixels = try decodeImage(streams[i][...])
+                    out.withValue { $0[i] = pixels }
+                } catch { failures.withValue { $0[i] = "image \(i): \(error)" } }
             }
         }
-        if let bad = failures.values.first(where: { !$0.isEmpty }) { throw .corruptPayload(String(decoding: bad, as: UTF8.self)) }
-        return out.values
+        if let bad = failures.withValue({ $0.lazy.compactMap { $0 }.first }) { throw .corruptPayload(bad) }
+        return out.withValue { $0 }
     }
 
     /// Decodes image `index` of a container alone, reading only its own stream.
@@ -205,7 +209,7 @@ public struct PCCodec: Codec {
         case .bytes(let n) where n >= 16: count = (n - 16) / (rows * columns)
         default: throw .corruptPayload("header declares no images")
         }
-        guard file.modelHash == modelHash else { throw .modelMismatch(modelID: info.id, expectedHash: file.modelHash, foundHash: modelHash) }
+        try identity.check(file)
         let streams = try PCCodec.streams(in: file.payload, count: count)
         guard streams.indices.contains(index) else { throw .invalidOption("image \(index) does not exist (the file holds \(count))") }
         return try decodeImage(streams[index][...])
@@ -228,15 +232,6 @@ public struct PCCodec: Codec {
         do { try decoder.finish() } catch { throw .corruptPayload("an image stream does not decode cleanly (damaged data: \(error))") }
         return pixels
     }
-}
-
-/// Per-image results written by worker threads, each to its own index.
-final class Results: @unchecked Sendable {
-    private var storage: [[UInt8]]
-    private let lock = NSLock()
-    init(count: Int) { storage = .init(repeating: [], count: count) }
-    func set(_ i: Int, _ v: [UInt8]) { lock.lock(); storage[i] = v; lock.unlock() }
-    var values: [[UInt8]] { lock.lock(); defer { lock.unlock() }; return storage }
 }
 
 func writeVarint(_ w: inout ByteWriter, _ value: Int) {

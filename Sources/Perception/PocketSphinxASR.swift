@@ -11,7 +11,7 @@ import MediaIO
 /// clips the same engine heard before it, and so on how work was spread over threads.
 ///
 /// Input at any rate or channel count is mixed to mono and resampled to 16 kHz
-/// (`SpeechResampler`). Deterministic; not thread-safe: one engine per thread.
+/// (`SpeechResampler`, on MediaIO's libsamplerate resampler). Deterministic; not thread-safe: one engine per thread.
 public final class PocketSphinxASR: PerceptionEngine {
     public static let sampleRate = 16000
     public static let defaultModelDirectory = "/usr/share/pocketsphinx/model/en-us"
@@ -49,7 +49,7 @@ public final class PocketSphinxASR: PerceptionEngine {
 
     /// The words heard, lower case, separated by spaces (empty for silence).
     public func recognize(_ audio: Audio) throws(PerceptionError) -> String {
-        let pcm = SpeechResampler.pcm16(audio, sampleRate: Self.sampleRate)
+        let pcm = try SpeechResampler.pcm16(audio, sampleRate: Self.sampleRate)
         guard !pcm.isEmpty else { return "" }
         guard ps_start_utt(decoder) >= 0 else { throw .unreadable("pocketsphinx could not start an utterance") }
         let processed = pcm.withUnsafeBufferPointer { ps_process_raw(decoder, $0.baseAddress, $0.count, 0, 1) }

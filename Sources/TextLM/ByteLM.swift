@@ -17,47 +17,52 @@ public final class ByteLM: Sendable {
     public let transformer: TransformerLM
     /// The input token that starts every context.
     public let bos: Int
-    /// FNV-1a of model.safetensors (ModelStore), recorded in containers.
-    public let weightsHash: UInt64
+    /// The weights (model id and hash), recorded in and checked against containers.
+    public let identity: ModelIdentity
     public var context: Int { transformer.config.context }
 
     /// `transformer` must map 256 byte tokens and `bos` (all below its vocabulary) to 256 outputs.
-    init(transformer: TransformerLM, bos: Int, hash: UInt64, modelID: String = "eiw-m1") throws(CodecError) {
+    init(transformer: TransformerLM, bos: Int, identity: ModelIdentity) throws(CodecError) {
         let c = transformer.config
         guard c.outputSize == 256, c.vocabSize >= 256, (0..<c.vocabSize).contains(bos), bos >= 256, c.context >= 2 else {
-            throw .corruptModel(modelID: modelID, reason: "unsupported vocabulary (need 256 byte outputs, byte inputs 0...255 and a BOS input above them, and a context of 2 or more)")
+            throw .corruptModel(modelID: identity.id, reason: "unsupported vocabulary (need 256 byte outputs, byte inputs 0...255 and a BOS input above them, and a context of 2 or more)")
         }
         self.transformer = transformer
         self.bos = bos
-        weightsHash = hash
+        self.identity = identity
     }
 
-    /// Loads Codecs/<modelID>/: codec.json `architecture` (width, heads, layers, mlp, context,
-    /// vocab_in, vocab_out, bos, ln_eps; pre-LN, GELU tanh, learned positions, as
-    /// Training/neuralcodecs/byte_lm.py builds it) and model.safetensors.
+    /// codec.json's `architecture` (the other keys describe the model for people).
+    struct Config: Decodable {
+        struct Architecture: Decodable {
+            var width, heads, layers, mlp, context, vocabIn, vocabOut, bos: Int
+            var lnEps: Double?
+        }
+        var architecture: Architecture
+    }
+
+    /// Codecs/<modelID>/ from `store`, built once per process: codec.json `architecture` (width,
+    /// heads, layers, mlp, context, vocab_in, vocab_out, bos, ln_eps; pre-LN, GELU tanh, learned
+    /// positions, as Training/neuralcodecs/byte_lm.py builds it) and model.safetensors.
     public static func load(from store: ModelStore, modelID: String) throws(CodecError) -> ByteLM {
-        let loaded = try store.load(modelID)
-        guard let json = try? JSONSerialization.jsonObject(with: loaded.config) as? [String: Any],
-              let arch = json["architecture"] as? [String: Any] else {
-            throw .corruptModel(modelID: modelID, reason: "codec.json has no 'architecture' object")
-        }
-        func int(_ key: String) throws(CodecError) -> Int {
-            guard let v = arch[key] as? Int, v > 0, v <= 1 << 16 else {
-                throw .corruptModel(modelID: modelID, reason: "codec.json architecture.\(key) is missing or out of range")
+        try store.model(modelID) { (loaded) throws(CodecError) in
+            let arch = try loaded.configuration(Config.self).architecture
+            let sizes = [arch.width, arch.heads, arch.layers, arch.mlp, arch.context, arch.vocabIn, arch.vocabOut, arch.bos]
+            guard sizes.allSatisfy({ (1...(1 << 16)).contains($0) }) else {
+                throw .corruptModel(modelID: modelID, reason: "codec.json architecture has a size out of range (1...65536)")
             }
-            return v
+            // codec.json's "activation" of this model family is prose describing GELU tanh, so the
+            // configuration is built here rather than by TransformerConfig(json:).
+            let config = TransformerConfig(
+                vocabSize: arch.vocabIn, outputSize: arch.vocabOut, dim: arch.width, heads: arch.heads,
+                layers: arch.layers, mlpDim: arch.mlp, context: arch.context, activation: .geluTanh,
+                normEps: Float(arch.lnEps ?? 1e-5))
+            let transformer: TransformerLM
+            do { transformer = try TransformerLM(weights: try SafeTensors(data: loaded.weights), config: config) } catch {
+                throw .corruptModel(modelID: modelID, reason: "model.safetensors: \(error)")
+            }
+            return try ByteLM(transformer: transformer, bos: arch.bos, identity: loaded.identity)
         }
-        // codec.json's "activation" of this model family is prose describing GELU tanh, so the
-        // configuration is built here rather than by TransformerConfig(json:).
-        let config = TransformerConfig(
-            vocabSize: try int("vocab_in"), outputSize: try int("vocab_out"), dim: try int("width"), heads: try int("heads"),
-            layers: try int("layers"), mlpDim: try int("mlp"), context: try int("context"), activation: .geluTanh,
-            normEps: Float((arch["ln_eps"] as? Double) ?? 1e-5))
-        let transformer: TransformerLM
-        do { transformer = try TransformerLM(weights: try SafeTensors(data: loaded.weights), config: config) } catch {
-            throw .corruptModel(modelID: modelID, reason: "model.safetensors: \(error)")
-        }
-        return try ByteLM(transformer: transformer, bos: try int("bos"), hash: loaded.hash, modelID: modelID)
     }
 
     /// A fresh context (BOS only). `slidingKeep`: when the context is full, restart it from BOS

@@ -20,7 +20,22 @@ public struct EIWCodec: Codec {
         CodecInfo(id: Self.id, modelID: Self.modelID, modalities: [.bytes], lossless: true,
                   summary: "lossless text: equal-information windows of W bits coded with the byte transformer M1",
                   parameters: [CodecParameter("window", default: "16", help: "bits per window, a multiple of 8 from 8 to 128"),
-                               CodecParameter("token", default: "16", help: "bits per token of the stream: 8 or 16")])
+                               CodecParameter("token", default: "16", help: "bits per token of the stream: 8 or 16")],
+                  inputForms: [InputForm("tokens", summary: "an eiw token stream as a NumPy .npy (from `codec tokens`)",
+                                         recognizes: { EIWTokens.isTokenNPY($0) })],
+                  exporters: [Exporter("tokens", summary: "the eiw token stream as a NumPy .npy of uint8 or uint16 tokens",
+                                       fileExtension: "npy")])
+    }
+
+    /// A token .npy decodes as the container it was cut from.
+    public func decode(_ bytes: [UInt8], form: String) throws(CodecError) -> Media {
+        guard form == "tokens" else { throw .invalidOption("eiw decodes no '\(form)' input") }
+        return try decodeChecked(try EIWTokens.container(fromNPY: bytes))
+    }
+
+    public func export(_ file: ContainerFile, as exporter: String) throws(CodecError) -> [UInt8] {
+        guard exporter == "tokens" else { throw .invalidOption("eiw offers no '\(exporter)' export") }
+        return try EIWTokens.npy(of: file)
     }
 
     public func encode(_ media: Media, options: CodecOptions) throws(CodecError) -> ContainerFile {
@@ -36,7 +51,7 @@ public struct EIWCodec: Codec {
         let coder = EqualInfoWindows(model: model, windowBits: window)
         var bits = coder.encode(text).bits
         bits.write(0, count: (token - bits.count % token) % token)
-        return ContainerFile(codecID: Self.id, modelID: Self.modelID, modelHash: model.weightsHash,
+        return ContainerFile(codecID: Self.id, modelID: Self.modelID, modelHash: model.identity.hash,
                              media: .bytes(count: text.count), payload: [UInt8(window / 8), UInt8(token)] + bits.bytes)
     }
 
@@ -46,9 +61,7 @@ public struct EIWCodec: Codec {
         }
         let window = try Self.header(file.payload).window
         let model = try ByteLM.load(from: store, modelID: Self.modelID)
-        guard model.weightsHash == file.modelHash else {
-            throw .modelMismatch(modelID: Self.modelID, expectedHash: file.modelHash, foundHash: model.weightsHash)
-        }
+        try model.identity.check(file)
         let coder = EqualInfoWindows(model: model, windowBits: window)
         return .bytes(try coder.decode(Array(file.payload.dropFirst(2)), start: 0, count: count))
     }

@@ -33,43 +33,22 @@ public enum EIWTokens {
     /// The .npy file of an `eiw` container.
     public static func npy(of file: ContainerFile) throws(CodecError) -> [UInt8] {
         let (tokens, bits) = try tokens(of: file)
-        var header = "{'descr': '\(bits == 16 ? "<u2" : "|u1")', 'fortran_order': False, 'shape': (\(tokens.count),), }"
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-        out += [UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]
-        out += Array(header.utf8)
-        for t in tokens {
-            if bits == 16 { out += [UInt8(t & 0xff), UInt8(t >> 8)] } else { out.append(UInt8(t)) }
-        }
-        return out
+        return NumPyArray(dtype: bits == 16 ? .uint16 : .uint8, shape: [tokens.count], values: tokens).serialized()
     }
 
-    /// True when `data` starts like a .npy file.
-    public static func isNPY(_ data: [UInt8]) -> Bool {
-        data.count >= 10 && data[0] == 0x93 && Array(data[1..<6]) == Array("NUMPY".utf8)
+    /// True when `data` is a .npy of the token stream's kind: a 1-D uint8 or uint16 array (so
+    /// another codec's latent .npy, of more dimensions, is not taken for tokens).
+    public static func isTokenNPY(_ data: [UInt8]) -> Bool {
+        NumPyArray.looksLikeNPY(data) && (try? NumPyArray(parsing: data))?.shape.count == 1
     }
 
     /// The `eiw` container a .npy token file holds (written by `npy(of:)`).
     public static func container(fromNPY data: [UInt8]) throws(CodecError) -> ContainerFile {
-        guard isNPY(data), data[6] == 1 || data[6] == 2 else { throw .corruptPayload("not a NumPy .npy file (version 1 or 2)") }
-        let headerStart = data[6] == 1 ? 10 : 12
-        guard data.count >= headerStart else { throw .corruptPayload("npy: truncated header") }
-        var headerLength = Int(data[8]) | Int(data[9]) << 8
-        if data[6] == 2 { headerLength |= Int(data[10]) << 16 | Int(data[11]) << 24 }
-        guard headerLength <= data.count - headerStart else { throw .corruptPayload("npy: truncated header") }
-        let header = String(decoding: data[headerStart..<(headerStart + headerLength)], as: UTF8.self)
-        let tokenBits: Int
-        if header.contains("'<u2'") { tokenBits = 16 } else if header.contains("'|u1'") || header.contains("'<u1'") { tokenBits = 8 } else {
-            throw .corruptPayload("npy: tokens must be uint8 or little-endian uint16")
-        }
-        guard header.contains("'fortran_order': False") else { throw .corruptPayload("npy: expected a C-order 1-D array") }
-        let body = Array(data[(headerStart + headerLength)...])
+        let array = try NumPyArray(parsing: data)
+        guard array.shape.count == 1 else { throw .corruptPayload("npy: expected a 1-D array of tokens, not shape \(array.shape)") }
+        let tokenBits = array.dtype.size * 8
+        let tokens = array.values.map(UInt64.init)
         let per = tokenBits / 8
-        guard body.count % per == 0 else { throw .corruptPayload("npy: data is not a whole number of tokens") }
-        let tokens: [UInt64] = stride(from: 0, to: body.count, by: per).map {
-            per == 2 ? UInt64(body[$0]) | UInt64(body[$0 + 1]) << 8 : UInt64(body[$0])
-        }
         let headerCount = headerTokens(tokenBits: tokenBits)
         guard tokens.count >= headerCount else { throw .corruptPayload("npy: fewer tokens than the eiw header") }
         let window = Int(tokens[0])

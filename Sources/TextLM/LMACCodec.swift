@@ -34,7 +34,7 @@ public struct LMACCodec: Codec {
         if useLM {
             let model = try ByteLM.load(from: store, modelID: Self.modelID)
             lm = model.session(slidingKeep: ByteLM.slidingKeep)
-            hash = model.weightsHash
+            hash = model.identity.hash
         }
         var payload: [UInt8] = [useLM ? 1 : 0]
         payload += Self.code(text, lm: &lm)
@@ -50,9 +50,7 @@ public struct LMACCodec: Codec {
         var lm: ByteLM.Session? = nil
         if flags == 1 {
             let model = try ByteLM.load(from: store, modelID: Self.modelID)
-            guard model.weightsHash == file.modelHash else {
-                throw .modelMismatch(modelID: Self.modelID, expectedHash: file.modelHash, foundHash: model.weightsHash)
-            }
+            try model.identity.check(file)
             lm = model.session(slidingKeep: ByteLM.slidingKeep)
         }
         let coded = Array(file.payload.dropFirst())

@@ -33,10 +33,10 @@ struct Baseline: Sendable {
             switch (original, files.input) {
             case (.image(let image), "pnm"): inputBytes = PNM.encode(image)
             case (.audio(let audio), "raw"):
-                inputBytes = SpeechResampler.pcm16(audio, sampleRate: 8000).withUnsafeBytes { Array($0) }
+                inputBytes = try perceptionCall { () throws(PerceptionError) in try SpeechResampler.pcm16(audio, sampleRate: 8000) }
+                    .withUnsafeBytes { Array($0) }
             case (.audio(let audio), _):
-                let mono = Audio(sampleRate: audio.sampleRate, channels: 1, floats: SpeechResampler.mixToMono(audio).map(Float.init))
-                inputBytes = try AudioFile.encode(mono.quantized(bits: 16), as: .wav)
+                inputBytes = try AudioFile.encode(audio.resampled(to: audio.sampleRate, channels: 1).quantized(bits: 16), as: .wav)
             default: inputBytes = try MediaFile.encode(original, as: .png)
             }
         } catch {
@@ -62,12 +62,12 @@ struct Baseline: Sendable {
             decoded = .image(Baselines.conform(image, toChannelsOf: a))
         case (.audio(let a), "raw"):
             let samples = out.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
-            decoded = .audio(Baselines.conform(Audio(sampleRate: 8000, channels: 1, samples: .integer(bits: 16, samples.map { Int32($0) << 16 })), to: a))
+            decoded = .audio(try Baselines.conform(Audio(sampleRate: 8000, channels: 1, samples: .integer(bits: 16, samples.map { Int32($0) << 16 })), to: a))
         case (.audio(let a), _):
             guard case .audio(let audio) = try ScoreInputs.decodeMedia([UInt8](out), path: output) else {
                 throw .internalFailure("\(self.name) did not decode audio for \(name)")
             }
-            decoded = .audio(Baselines.conform(audio, to: a))
+            decoded = .audio(try Baselines.conform(audio, to: a))
         default:
             decoded = try ScoreInputs.decodeMedia([UInt8](out), path: output)
         }
@@ -145,11 +145,12 @@ enum Baselines {
 
     /// Mono decoded audio back at the original's rate and length (the tools pad, and Codec2 runs
     /// at 8 kHz), so fidelity compares sample for sample; a stereo original gets the mono mix twice.
-    static func conform(_ audio: Audio, to like: Audio) -> Audio {
-        var mono = audio.sampleRate == like.sampleRate ? SpeechResampler.mixToMono(audio)
-            : SpeechResampler.resample(SpeechResampler.mixToMono(audio), from: audio.sampleRate, to: like.sampleRate)
-        mono = Array(mono.prefix(like.frames)) + [Double](repeating: 0, count: max(0, like.frames - mono.count))
-        let floats = mono.flatMap { [Float](repeating: Float($0), count: like.channels) }
+    static func conform(_ audio: Audio, to like: Audio) throws(CLIError) -> Audio {
+        let same: Audio
+        do { same = try audio.resampled(to: like.sampleRate, channels: like.channels) } catch { throw CLIError(error) }
+        var floats = same.floats
+        let wanted = like.frames * like.channels
+        floats = Array(floats.prefix(wanted)) + [Float](repeating: 0, count: max(0, wanted - floats.count))
         return Audio(sampleRate: like.sampleRate, channels: like.channels, floats: floats)
     }
 

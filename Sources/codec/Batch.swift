@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodecKit
 import Dispatch
 import Foundation
 
@@ -103,17 +104,6 @@ enum Batch {
                 + "\(formatBytes(inBytes)) → \(formatBytes(outBytes)) (\(fileRatio(inBytes, outBytes))) in \(String(format: "%.2f", seconds)) s")
         }
         return worst
-    }
-}
-
-/// A value shared between threads behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withValue<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock(); defer { lock.unlock() }
-        return try body(&value)
     }
 }
 

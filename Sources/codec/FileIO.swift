@@ -59,6 +59,15 @@ enum FileIO {
         return .refused("it is not a regular file")
     }
 
+    /// Up to `count` leading bytes of a regular file, or none (standard input, unreadable files):
+    /// for a look at a header before the file's one full read.
+    static func readPrefix(_ path: String, count: Int) -> [UInt8] {
+        guard path != "-", (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType == .typeRegular,
+              let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        return [UInt8]((try? handle.read(upToCount: count)) ?? Data())
+    }
+
     /// Fails early, before any work, if `path` cannot be written as an output.
     static func checkWritable(_ path: String, force: Bool) throws(CLIError) {
         guard path != "-" else { return }

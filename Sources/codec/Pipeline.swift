@@ -2,7 +2,6 @@ import CodecKit
 import Container
 import Foundation
 import MediaIO
-import TextLM
 
 /// The work behind `encode` and `decode` for one file, shared by the single and batch forms.
 enum Pipeline {
@@ -19,8 +18,8 @@ enum Pipeline {
 
     static func encodeMedia(_ bytes: [UInt8], codec id: String?, options: CodecOptions,
                             name: String) throws(CLIError) -> ContainerFile {
+        let media = try readMedia(bytes, name: name)
         do {
-            let media = try MediaFile.decode(bytes, name: name == "-" ? nil : name)
             let codec = try registry.codec(id, for: media.kind)
             return try codec.encode(media, options: options)
         } catch {
@@ -28,14 +27,19 @@ enum Pipeline {
         }
     }
 
-    static func decode(_ input: String, to output: String, force: Bool) throws(CLIError) -> Sizes {
+    /// An input file's media (its type from its magic bytes).
+    static func readMedia(_ bytes: [UInt8], name: String) throws(CLIError) -> Media {
+        do { return try MediaFile.decode(bytes, name: name == "-" ? nil : name) } catch { throw CLIError(error, context: name) }
+    }
+
+    static func decode(_ input: String, to output: String, pngLevel: Int, force: Bool) throws(CLIError) -> Sizes {
         let bytes = try FileIO.read(input)
         let media = try decodeContainer(bytes, name: input)
         let (format, note) = try OutputFormats.check(output, for: media)
         if let note { printError("note: \(note)") }
         let out: [UInt8]
         do {
-            out = try MediaFile.encode(media, as: format)
+            out = try MediaFile.encode(media, as: format, pngLevel: pngLevel)
         } catch {
             throw CLIError(error, context: output)
         }
@@ -43,16 +47,11 @@ enum Pipeline {
         return Sizes(input: bytes.count, output: out.count)
     }
 
+    /// Decodes a container, or another input form a registered codec declares (a token .npy),
+    /// checked against what it declares: the file's one read and one check.
     static func decodeContainer(_ bytes: [UInt8], name: String) throws(CLIError) -> Media {
         do {
-            // `codec tokens` writes eiw token streams as .npy files; they decode like containers.
-            let file = EIWTokens.isNPY(bytes) ? try EIWTokens.container(fromNPY: bytes) : try ContainerFile(parsing: bytes)
-            let media = try registry.codec(decoding: file).decode(file)
-            // A codec must give back exactly what the header promised; anything else is corrupt.
-            guard MediaDescriptor(media).matchesShape(of: file.media) else {
-                throw CodecError.corruptPayload("decoded media does not match the header")
-            }
-            return media
+            return try registry.decode(bytes)
         } catch {
             throw CLIError(error, context: name)
         }
@@ -76,15 +75,5 @@ enum Pipeline {
         default: break
         }
         return name
-    }
-}
-
-extension MediaDescriptor {
-    /// Same kind and size; the audio source container may differ.
-    func matchesShape(of other: MediaDescriptor) -> Bool {
-        switch (self, other) {
-        case let (.audio(r1, c1, f1, s1, _), .audio(r2, c2, f2, s2, _)): r1 == r2 && c1 == c2 && f1 == f2 && s1 == s2
-        default: self == other
-        }
     }
 }

@@ -1,15 +1,15 @@
 import CodecKit
 import PCCodec
-import Store
+import Lossless
 import TextLM
 
 /// Every codec and released model this build offers. Adding a codec is one entry here.
 let registry = CodecRegistry(
     [
         CodecRegistry.Entry(info: StoreCodec().info) { StoreCodec() },
-        CodecRegistry.Entry(info: PredictiveCodec().info) { PredictiveCodec() },
+        CodecRegistry.Entry(info: LosslessCodec().info) { LosslessCodec() },
         CodecRegistry.Entry(info: PCCodec.info()) { () throws(CodecError) in try PCCodec() },
         CodecRegistry.Entry(info: LMACCodec().info) { LMACCodec() },
         CodecRegistry.Entry(info: EIWCodec().info) { EIWCodec() },
     ],
-    defaults: [.image: PredictiveCodec.id, .audio: PredictiveCodec.id, .bytes: PredictiveCodec.id])
+    defaults: [.image: LosslessCodec.id, .audio: LosslessCodec.id, .bytes: LosslessCodec.id])

@@ -3,7 +3,7 @@ import CodecKit
 import Container
 import Foundation
 import MediaIO
-import Store
+import Metrics
 
 struct Roundtrip: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -109,7 +109,7 @@ struct Roundtrip: ParsableCommand {
         let decoded = try Pipeline.decodeContainer(encoded, name: file)
         let t2 = Date()
         let descriptor = MediaDescriptor(media)
-        let raw = descriptor.sampleCount * SampleLayout.bytesPerSample(descriptor)
+        let raw = descriptor.rawByteCount
         let rate = bitsPerUnit(bits: encoded.count * 8, media: descriptor)
         return Row(file: FileIO.fileName(of: file), codec: id, media: describeShort(descriptor),
                    rawBytes: raw, encodedBytes: encoded.count, rate: rate?.value, rateUnit: rate?.unit,

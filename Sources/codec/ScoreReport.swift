@@ -1,5 +1,6 @@
 import CodecKit
 import Foundation
+import Metrics
 import Perception
 
 /// The tables and JSON of `codec score`, computed from the measurements in the state: every

@@ -2,6 +2,7 @@ import CodecKit
 import Container
 import Foundation
 import MediaIO
+import Metrics
 import Perception
 
 /// The work behind `codec score`: what each (variant, file) pair measures, run on every core with

@@ -19,7 +19,7 @@ struct CodecCLI: ParsableCommand {
             ends the command quietly (141). Outputs appear only when complete.
             """,
         version: "codec \(codecVersion) (container format version \(ContainerFile.formatVersion))",
-        subcommands: [Encode.self, Decode.self, Roundtrip.self, Info.self, List.self, Tokens.self, Score.self])
+        subcommands: [Encode.self, Decode.self, Roundtrip.self, Info.self, List.self, Tokens.self, Latents.self, Score.self])
 }
 
 /// Parses and runs, mapping every failure to the documented exit codes.

@@ -1,5 +1,6 @@
 import Container
 import Foundation
+import MediaIO
 import Testing
 import TestSupport
 
@@ -179,12 +180,73 @@ import TestSupport
         return here.appendingPathComponent("codec").path
     }
 
+    /// One code path for every codec with a model: missing, truncated or different weights fail
+    /// with exit 2 naming the model, on encode and on decode. The codecs come from `codec list`,
+    /// so a new codec is covered by its registration line.
+    @Test func damagedModelsFailNamingTheModelForEveryCodec() throws {
+        let list = String(decoding: run(["list"]).stdout, as: UTF8.self)
+        let rows = list.split(separator: "\n").map { $0.split(separator: "  ", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespaces) } }
+        let withModels = rows.dropFirst(2).prefix { $0.count >= 5 }.filter { $0[3] != "-" }
+        #expect(withModels.count >= 3)  // pc-mnist, lm-ac, eiw today
+        for row in withModels {
+            let (id, model) = (row[0], row[3])
+            let kind = MediaKind(rawValue: String(row[1].split(separator: ",")[0]))!
+            let input: String
+            switch kind {
+            case .image:
+                let pixels = (0..<(28 * 28)).map { UInt16($0 % 7 == 0 ? 200 : 0) }
+                input = write("in-\(id).png", try MediaFile.encode(.image(Image(width: 28, height: 28, channels: 1, bitDepth: 8, samples: pixels))))
+            case .audio:
+                input = write("in-\(id).wav", try MediaFile.encode(.audio(Audio(sampleRate: 16_000, channels: 1, floats: (0..<16_000).map { Float(sin(Double($0) / 10) / 2) }))))
+            case .bytes:
+                input = write("in-\(id).txt", Array("a text for the model check".utf8))
+            }
+            let good = run(["encode", "--codec", id, input, "-o", "\(dir)/\(id).nc", "-q"])
+            #expect(good.status == 0, "\(id): \(good.stderr)")
+            let original = repositoryRoot + "/Codecs/" + model
+            let weights = try [UInt8](Data(contentsOf: URL(fileURLWithPath: original + "/model.safetensors")))
+            var different = weights
+            different[different.count - 1] ^= 0x40
+            for (damage, bytes) in [("missing", nil), ("truncated", Array(weights.prefix(weights.count / 2))), ("different", different)] as [(String, [UInt8]?)] {
+                let models = "\(dir)/models-\(id)-\(damage)"
+                try FileManager.default.createDirectory(atPath: models + "/" + model, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: original + "/codec.json", toPath: models + "/\(model)/codec.json")
+                if let bytes { write("models-\(id)-\(damage)/\(model)/model.safetensors", bytes) }
+                let env = ["NEURALCODECS_MODELS": models]
+                let decoded = run(["decode", "\(dir)/\(id).nc", "-o", "\(dir)/\(id)-\(damage).out", "--force"], environment: env)
+                #expect(decoded.status == 2 && decoded.stderr.contains("'\(model)'"), "\(id) decode, \(damage) model: \(decoded.status) \(decoded.stderr)")
+                #expect(!exists("\(id)-\(damage).out"))
+                if damage != "different" {
+                    let encoded = run(["encode", "--codec", id, input, "-o", "\(dir)/\(id)-\(damage).nc", "--force"], environment: env)
+                    #expect(encoded.status == 2 && encoded.stderr.contains("'\(model)'"), "\(id) encode, \(damage) model: \(encoded.stderr)")
+                }
+            }
+        }
+    }
+
+    /// `codec tokens` and decoding its .npy go through the registry's exporter and input form.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: repositoryRoot + "/Codecs/eiw-m1/model.safetensors")))
+    func tokensExportAndDecodeBack() {
+        let text = Array("tokens of a text, and the text back from them".utf8)
+        let input = write("t.txt", text)
+        let r = run(["tokens", input, "-o", "\(dir)/t.npy", "-p", "token=8"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(run(["decode", "\(dir)/t.npy", "-o", "\(dir)/t.out", "-q"]).status == 0)
+        #expect(read("t.out") == text)
+        let stored = run(["encode", "--codec", "store", input, "-o", "\(dir)/s.nc", "-q"])
+        #expect(stored.status == 0)
+        let wrong = run(["tokens", "\(dir)/s.nc", "-o", "\(dir)/s.npy"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("eiw"))
+        #expect(run(["latents", input, "-o", "\(dir)/l.npy"]).status == 1)
+    }
+
     struct Result { var status: Int32; var stdout: [UInt8]; var stderr: String }
 
-    func run(_ args: [String], stdin: [UInt8] = []) -> Result {
+    func run(_ args: [String], stdin: [UInt8] = [], environment: [String: String] = [:]) -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: codecPath)
         p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
         p.standardInput = inPipe
         p.standardOutput = outPipe

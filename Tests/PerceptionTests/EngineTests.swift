@@ -74,32 +74,15 @@ func pageTop(rows: Int = 400) throws -> Image? {
     }
 }
 
-/// The private 16 kHz resampler: length, alignment, pass band, stop band, determinism.
+/// Speech input: mono, 16 kHz, 16-bit, whatever came in.
 @Suite struct SpeechResamplerTests {
-    func sine(_ hz: Double, rate: Int, seconds: Double) -> [Double] {
-        (0..<Int(Double(rate) * seconds)).map { sin(2 * .pi * hz * Double($0) / Double(rate)) * 0.5 }
-    }
-
-    func rms(_ x: ArraySlice<Double>) -> Double { (x.reduce(0) { $0 + $1 * $1 } / Double(x.count)).squareRoot() }
-
-    @Test(arguments: [48000, 44100, 22050, 8000])
-    func toneKeepsItsLevelAndAliasesVanish(rate: Int) {
-        let tone = SpeechResampler.resample(sine(1000, rate: rate, seconds: 0.5), from: rate, to: 16000)
-        #expect(tone.count == 8000)
-        let expected = sine(1000, rate: 16000, seconds: 0.5)
-        let error = zip(tone[1000..<7000], expected[1000..<7000]).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / 6000
-        #expect(error.squareRoot() < 0.003, "\(rate) Hz: rms error \(error.squareRoot())")
-        if rate > 16000 {
-            // 10 kHz lies above the new Nyquist frequency: filtered out, not folded to 6 kHz.
-            let alias = SpeechResampler.resample(sine(10000, rate: rate, seconds: 0.5), from: rate, to: 16000)
-            #expect(rms(alias[1000..<7000]) < 0.002)
-        }
-    }
-
-    @Test func pcmIsMonoAndRepeatable() {
+    @Test func pcmIsMonoSixteenKilohertzAndRepeatable() throws {
         let stereo = Audio(sampleRate: 48000, channels: 2, floats: (0..<9600).map { Float(sin(Double($0 / 2) * 0.05)) * 0.25 })
-        let a = SpeechResampler.pcm16(stereo, sampleRate: 16000)
-        #expect(a.count == 1600 && a == SpeechResampler.pcm16(stereo, sampleRate: 16000))
+        let a = try SpeechResampler.pcm16(stereo, sampleRate: 16000)
+        let again = try SpeechResampler.pcm16(stereo, sampleRate: 16000)
+        #expect(a.count == 1600 && a == again)
         #expect(a.map { abs(Int($0)) }.max()! > 7000)
+        let native = Audio(sampleRate: 16000, channels: 1, samples: .integer(bits: 16, [1 << 16, -(3 << 16)]))
+        #expect(try SpeechResampler.pcm16(native, sampleRate: 16000) == [1, -3])
     }
 }

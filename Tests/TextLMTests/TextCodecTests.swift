@@ -27,7 +27,7 @@ private let english = Array("""
 /// every code path of the M1 runtime, including the sliding context (context 16), quickly.
 private func tinyModel() throws -> ByteLM {
     let transformer = try TransformerLM(weights: try SafeTensors(data: SafeTensors.encode(tinyTensors())), config: tinyConfig)
-    return try ByteLM(transformer: transformer, bos: 256, hash: 0x1234)
+    return try ByteLM(transformer: transformer, bos: 256, identity: ModelIdentity(id: "eiw-m1", hash: 0x1234))
 }
 
 private let tinyConfig = TransformerConfig(vocabSize: 257, outputSize: 256, dim: 32, heads: 2, layers: 2, mlpDim: 64, context: 16)

@@ -44,11 +44,12 @@ cpng_status cpng_decode(const uint8_t *data, size_t size,
                         uint32_t max_dimension, uint64_t max_pixels,
                         cpng_image *out, char *message, size_t message_capacity);
 
-/* Encodes `pixels` (layout as in cpng_image) as a PNG at zlib level 9. `significant_bits` > 0
- * and below `bit_depth` writes an sBIT chunk with that value for every channel.
+/* Encodes `pixels` (layout as in cpng_image) as a PNG at zlib `level` (0-9; 9 is smallest and
+ * slowest). `significant_bits` > 0 and below `bit_depth` writes an sBIT chunk with that value
+ * for every channel.
  * On success `*png` is malloc'd (release with cpng_free) and `*png_size` its length. */
 cpng_status cpng_encode(const void *pixels, uint32_t width, uint32_t height,
-                        int channels, int bit_depth, int significant_bits,
+                        int channels, int bit_depth, int significant_bits, int level,
                         uint8_t **png, size_t *png_size,
                         char *message, size_t message_capacity);
 

@@ -1,7 +1,9 @@
 import Foundation
 import MediaIO
 
-/// How close decoded media is to the original: what `codec roundtrip` reports.
+/// How close decoded media is to the original: what `codec roundtrip` reports, and the
+/// signal-level side of scoring. Depends only on MediaIO, so benchmarks and scoring use it
+/// without CodecKit.
 public struct Fidelity: Sendable, Equatable, Codable {
     /// Bit-identical samples (same shape and every value).
     public var exact: Bool
@@ -36,14 +38,14 @@ public struct Fidelity: Sendable, Equatable, Codable {
         }
     }
 
-    static func psnr(_ x: [Double], _ y: [Double], peak: Double) -> Double {
+    public static func psnr(_ x: [Double], _ y: [Double], peak: Double) -> Double {
         let mse = zip(x, y).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(max(x.count, 1))
         return mse == 0 ? .infinity : 10 * log10(peak * peak / mse)
     }
 
     /// MS-SSIM with the standard 11x11 Gaussian window (σ 1.5) and 5 scales; images too small for
     /// all 5 use as many scales as fit, with the weights renormalised. `nil` below 11x11.
-    static func msssim(a: [Double], b: [Double], width: Int, height: Int, channels: Int) -> Double? {
+    public static func msssim(a: [Double], b: [Double], width: Int, height: Int, channels: Int) -> Double? {
         let weights = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
         var scales = 0
         while scales < 5 && min(width, height) >> scales >= 11 { scales += 1 }

@@ -6,6 +6,7 @@ import Foundation
 import MediaIO
 import PCCodec
 import Testing
+import TestSupport
 
 /// 4x4 synthetic digits: a bright bar in a random row or column over a dark noisy background.
 func barImages(_ n: Int, seed: UInt64) -> [UInt8] {
@@ -176,7 +177,6 @@ func grayImage(_ pixels: some Collection<UInt8>, rows: Int = 4, columns: Int = 4
 
 // MARK: - The released model on real MNIST test images (skipped without ../shared or the model)
 
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 let mnistImages = repositoryRoot + "/../shared/data/perception/mnist/t10k-images-idx3-ubyte.gz"
 let releasedModelPresent = FileManager.default.fileExists(atPath: repositoryRoot + "/Codecs/pc-mnist/codec.json")
 

@@ -3,13 +3,13 @@ import TestSupport
 import CodecKit
 import Container
 import MediaIO
-import Store
+import Lossless
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite struct PredictiveCodecTests {
-    let codec = PredictiveCodec()
+@Suite struct LosslessCodecTests {
+    let codec = LosslessCodec()
 
     static func image(width: Int, height: Int, channels: Int, bitDepth: Int, seed: UInt64) -> Image {
         var rng = SplitMix64(seed: seed)
@@ -149,7 +149,7 @@ import Glibc
             #expect(throws: CodecError.self) { try codec.decode(truncated) }
         }
         // A header claiming far more samples than the payload could hold is refused up front.
-        let lie = ContainerFile(codecID: PredictiveCodec.id, media: .image(width: 16384, height: 16384, channels: 1, bitDepth: 8), payload: [1, 0, 0])
+        let lie = ContainerFile(codecID: LosslessCodec.id, media: .image(width: 16384, height: 16384, channels: 1, bitDepth: 8), payload: [1, 0, 0])
         #expect(throws: CodecError.self) { try codec.decode(lie) }
     }
 }

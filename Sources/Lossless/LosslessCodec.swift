@@ -18,7 +18,7 @@ import MediaIO
 /// be smaller, the `SampleLayout` bytes as they are, so output never exceeds raw size + 1 byte.
 /// Everything is integer arithmetic (the squash table is built with `DeterministicMath.exp`), so
 /// files decode on any machine.
-public struct PredictiveCodec: Codec {
+public struct LosslessCodec: Codec {
     public static let id = "lossless"
     /// The payload's first byte.
     enum Format: UInt8 {
@@ -78,7 +78,7 @@ public struct PredictiveCodec: Codec {
                 media = .audio(Audio(sampleRate: rate, channels: channels, samples: .integer(bits: format, values),
                                      source: file.media.audioSource))
             case .audio:
-                let bytes = try ByteModel.decode(count: samples * SampleLayout.bytesPerSample(file.media), from: &decoder)
+                let bytes = try ByteModel.decode(count: samples * file.media.bytesPerSample, from: &decoder)
                 media = try SampleLayout.deserialize(bytes, as: file.media)
             case .bytes(let n):
                 media = .bytes(try ByteModel.decode(count: n, from: &decoder))

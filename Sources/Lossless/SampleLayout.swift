@@ -9,15 +9,6 @@ import MediaIO
 /// Audio: integer PCM at its source depth (little-endian, the left-justified value shifted back),
 /// float and double as their IEEE bit patterns. Bytes: as they are.
 public enum SampleLayout {
-    /// Bytes per sample of the serialized form.
-    public static func bytesPerSample(_ media: MediaDescriptor) -> Int {
-        switch media {
-        case .image(_, _, _, let depth, _): depth / 8
-        case .audio(_, _, _, let format, _): abs(format) / 8
-        case .bytes: 1
-        }
-    }
-
     public static func serialize(_ media: Media) -> [UInt8] {
         switch media {
         case .image(let image):
@@ -60,8 +51,8 @@ public enum SampleLayout {
 
     /// Rebuilds media from `serialize`'s bytes; `bytes.count` must be exactly what `media` implies.
     public static func deserialize(_ bytes: [UInt8], as media: MediaDescriptor) throws(CodecError) -> Media {
-        guard bytes.count == media.sampleCount * bytesPerSample(media) else {
-            throw .corruptPayload("\(bytes.count) sample bytes where the header implies \(media.sampleCount * bytesPerSample(media))")
+        guard bytes.count == media.rawByteCount else {
+            throw .corruptPayload("\(bytes.count) sample bytes where the header implies \(media.rawByteCount)")
         }
         switch media {
         case .image(let w, let h, let c, let depth, let sbit):

@@ -26,7 +26,7 @@ public struct StoreCodec: Codec {
     }
 
     public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
-        let expected = file.media.sampleCount * SampleLayout.bytesPerSample(file.media)
+        let expected = file.media.rawByteCount
         let raw = try Deflate.decompress(file.payload, expectedCount: expected)
         return try SampleLayout.deserialize(raw, as: file.media)
     }

@@ -1,7 +1,7 @@
 import CodecKit
 import Container
 import MediaIO
-import Store
+import Lossless
 import Testing
 import TestSupport
 
