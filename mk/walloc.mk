@@ -59,8 +59,13 @@ bench-deps-walloc:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "missing: sudo apt-get install -y$$missing"; exit 1; fi; fi
 	@$(PYTHON) -c "import numpy, PIL, matplotlib, scipy" 2>/dev/null || $(PYTHON) -m pip install -q numpy pillow matplotlib scipy
+	@$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install -q -r Training/requirements.txt
 
 # Kodak rate-distortion against JPEG/WebP/JPEG XL/AVIF, one-core speeds, latent coding sizes ->
 # Benchmarks/results/walloc.md and walloc-rd.png. BENCH_QUICK=1: the first 4 images.
+# Then the compressed-domain demo (Benchmarks/walloc_cifar_demo.py: the same CNN on CIFAR-10 pixels
+# and on `codec latents`, WALLOC_DEMO_SECONDS of training each, 30 with BENCH_QUICK=1), appended.
+WALLOC_DEMO_SECONDS ?= $(if $(filter 1,$(BENCH_QUICK)),30,150)
 bench-walloc: build bench-deps-walloc
 	$(PYTHON) Benchmarks/walloc_bench.py
+	APPEND_TO=Benchmarks/results/walloc.md $(PYTHON) Benchmarks/walloc_cifar_demo.py --seconds $(WALLOC_DEMO_SECONDS)
