@@ -94,6 +94,18 @@ public enum Deflate {
         }
     }
 
+    /// A z_stream at a fixed address (zlib keeps a pointer to it), set up by `initialize`.
+    static func newStream(_ name: String, _ initialize: (UnsafeMutablePointer<z_stream>) -> Int32) throws(CodecError) -> UnsafeMutablePointer<z_stream> {
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        let status = initialize(stream)
+        guard status == Z_OK else {
+            stream.deallocate()
+            throw .internalFailure("zlib \(name) returned \(status)")
+        }
+        return stream
+    }
+
     /// A zlib stream fed in pieces: the bytes `compress(_:level:)` gives for all the pieces at
     /// once (zlib's output does not depend on how its input is split), kept in one growing array.
     public final class Compressor {
@@ -102,13 +114,7 @@ public enum Deflate {
         private var chunk = [UInt8](repeating: 0, count: 1 << 16)
 
         public init(level: Int) throws(CodecError) {
-            stream = .allocate(capacity: 1)
-            stream.initialize(to: z_stream())
-            let status = deflateInit_(stream, Int32(level), ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-            guard status == Z_OK else {
-                stream.deallocate()
-                throw .internalFailure("zlib deflateInit returned \(status)")
-            }
+            stream = try newStream("deflateInit") { deflateInit_($0, Int32(level), ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) }
         }
 
         deinit {
@@ -160,13 +166,7 @@ public enum Deflate {
             try checkRatio(input.count, expectedCount)
             self.input = input
             self.expectedCount = expectedCount
-            stream = .allocate(capacity: 1)
-            stream.initialize(to: z_stream())
-            let status = inflateInit_(stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-            guard status == Z_OK else {
-                stream.deallocate()
-                throw .internalFailure("zlib inflateInit returned \(status)")
-            }
+            stream = try newStream("inflateInit") { inflateInit_($0, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) }
         }
 
         deinit {
