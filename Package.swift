@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "PCCodecTests", dependencies: ["PCCodec", "Circuits", "CodecKit", "Container", "MediaIO", "CZlib", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["MediaIO", "Container", "TestSupport"]),
         .testTarget(name: "WaveletsTests", dependencies: ["Wavelets"]),
-        .testTarget(name: "WaLLoCTests", dependencies: ["WaLLoC", "Wavelets", "Neural", "CodecKit", "Container", "MediaIO", "TestSupport"]),
+        .testTarget(name: "WaLLoCTests", dependencies: ["WaLLoC", "Wavelets", "Neural", "CodecKit", "Container", "MediaIO", "Metrics", "EntropyCoding", "TestSupport"]),
         .testTarget(name: "TextLMTests", dependencies: ["TextLM", "Neural", "EntropyCoding", "CodecKit", "Container", "MediaIO", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

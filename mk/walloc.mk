@@ -58,7 +58,7 @@ bench-deps-walloc:
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "missing: sudo apt-get install -y$$missing"; exit 1; fi; fi
-	@$(PYTHON) -c "import numpy, PIL, matplotlib" 2>/dev/null || $(PYTHON) -m pip install -q numpy pillow matplotlib
+	@$(PYTHON) -c "import numpy, PIL, matplotlib, scipy" 2>/dev/null || $(PYTHON) -m pip install -q numpy pillow matplotlib scipy
 
 # Kodak rate-distortion against JPEG/WebP/JPEG XL/AVIF, one-core speeds, latent coding sizes ->
 # Benchmarks/results/walloc.md and walloc-rd.png. BENCH_QUICK=1: the first 4 images.

@@ -88,3 +88,22 @@ public struct NumPyArray: Sendable, Equatable {
         return dims
     }
 }
+
+extension NumPyArray {
+    /// Arrays of one dtype and shape stacked along a new leading dimension (`codec latents` of
+    /// many inputs). `names` name the inputs in the error when one differs.
+    public static func stacking(_ files: [[UInt8]], names: [String]) throws(CodecError) -> NumPyArray {
+        guard !files.isEmpty else { throw .invalidOption("nothing to stack") }
+        let first = try NumPyArray(parsing: files[0])
+        var values = first.values
+        values.reserveCapacity(first.values.count * files.count)
+        for (i, bytes) in files.enumerated().dropFirst() {
+            let a = try NumPyArray(parsing: bytes)
+            guard a.dtype == first.dtype, a.shape == first.shape else {
+                throw .unsupportedShape("\(names[i]) gives an array of shape \(a.shape), \(names[0]) one of \(first.shape): only inputs of one shape stack into one array")
+            }
+            values += a.values
+        }
+        return NumPyArray(dtype: first.dtype, shape: [files.count] + first.shape, values: values)
+    }
+}

@@ -9,12 +9,13 @@ import MediaIO
 /// Images: gray, gray+alpha, RGB and RGBA at 8 or 16 bits. The RGB models see gray as three equal
 /// channels and give back their mean; alpha is kept exactly (left-delta bytes, deflated). Sides
 /// that are not multiples of the stride (8) are padded by repeating the edge and cropped back.
-/// Audio: mono or stereo at the model's rate (mono goes through the stereo model as two equal
-/// channels); the mean is removed and the peak scaled to 0.5, both stored.
+/// Audio: mono or stereo at any rate (resampled to the model's and back; mono goes through the
+/// stereo model as two equal channels); the mean is removed and the peak scaled to 0.5, both stored.
 ///
 /// Payload (layout 1): `u8` layout, `u8` flags (bit 0: alpha plane follows); audio: `f32` mean,
-/// `f32` scale; alpha: `u32` length and the deflated plane; then the rANS stream of the latents
-/// to the end. The latent shape follows from the header's media size and the model.
+/// `f32` scale, `u32` frames at the model's rate; alpha: `u32` length and the deflated plane;
+/// then the rANS stream of the latents to the end. The latent shape follows from the header's
+/// media size and the model. Audio at another rate is resampled to the model's and back.
 public struct WaLLoCCodec: Codec {
     public static let codecID = "walloc"
     static let layoutVersion: UInt8 = 1
@@ -27,7 +28,7 @@ public struct WaLLoCCodec: Codec {
     public var info: CodecInfo { Self.info(model.id, architecture: model.architecture) }
 
     public init(modelID: String, store: ModelStore = ModelStore()) throws(CodecError) {
-        model = try WaLLoCModel(id: modelID, store: store)
+        model = try WaLLoCModel.load(modelID, from: store)
     }
 
     public init(model: WaLLoCModel) { self.model = model }
@@ -35,8 +36,13 @@ public struct WaLLoCCodec: Codec {
     /// What `codec list` shows, known without loading the weights.
     public static func info(_ id: String, image: Bool, latent: Int, bands: Int) -> CodecInfo {
         let what = image ? "images" : "mono/stereo audio"
+        let shape = image ? "[\(latent), H/8, W/8]" : "[\(latent), L/256]"
         return CodecInfo(id: id, codecID: codecID, modelID: id, modalities: [image ? .image : .audio], lossless: false,
-                         summary: "lossy \(what): wavelet packets, linear encoder to \(latent) of \(bands) channels, 8-bit latents + rANS, conv decoder (WaLLoC)")
+                         summary: "lossy \(what): wavelet packets, linear encoder to \(latent) of \(bands) channels, 8-bit latents + rANS, conv decoder (WaLLoC)",
+                         inputForms: [InputForm("latents", summary: "\(id) latents as a uint8 NumPy .npy \(shape) (from `codec latents`)",
+                                                recognizes: { LatentArray.recognizes($0, channels: latent, image: image) })],
+                         exporters: [Exporter("latents", summary: "the 8-bit latents as a uint8 NumPy .npy \(shape), 128 meaning 0",
+                                              fileExtension: "npy")])
     }
 
     static func info(_ id: String, architecture a: WaLLoCModel.Architecture) -> CodecInfo {
@@ -58,7 +64,7 @@ public struct WaLLoCCodec: Codec {
         default:
             throw .unsupportedMedia(codec: info.id, kind: media.kind, accepts: info.modalities)
         }
-        return ContainerFile(codecID: Self.codecID, modelID: model.id, modelHash: model.hash,
+        return ContainerFile(codecID: Self.codecID, modelID: model.id, modelHash: model.identity.hash,
                              media: MediaDescriptor(media), payload: w.data)
     }
 
@@ -80,41 +86,55 @@ public struct WaLLoCCodec: Codec {
         w.bytes(model.latentCoder.encode(latents, height: grid.rows, width: grid.columns))
     }
 
+    /// Audio at another rate is resampled to the model's (libsamplerate, sinc) and back on decode;
+    /// the frame count at the model's rate is stored, since the header keeps the original's.
     func encodeAudio(_ audio: Audio, into w: inout ByteWriter) throws(CodecError) {
         let a = model.architecture
         guard audio.channels <= 2 else {
             throw .unsupportedShape("\(info.id) takes mono or stereo audio; this file has \(audio.channels) channels")
         }
-        guard audio.sampleRate == a.sampleRate else {
-            throw .unsupportedShape("\(info.id) takes audio at \(a.sampleRate) Hz; this file is at \(audio.sampleRate) Hz (resample it first)")
-        }
         guard audio.frames > 0, audio.frames <= Self.maxAudioFrames else {
             throw .unsupportedShape("\(info.id) takes 1 to \(Self.maxAudioFrames) frames; this file has \(audio.frames)")
         }
-        let grid = LatentGrid(image: audio.frames, 1, stride: a.stride)
-        var (planes, mean, scale) = Self.stereoPlanes(audio)
-        planes = Self.padded(planes, channels: 2, height: 1, width: audio.frames, to: (1, grid.paddedWidth), zero: true)
+        var input = audio
+        if audio.sampleRate != a.sampleRate {
+            do { input = try audio.resampled(to: a.sampleRate) } catch { throw .media(error) }
+        }
+        guard input.frames > 0, input.frames <= Self.maxAudioFrames else {
+            throw .unsupportedShape("\(info.id): \(audio.frames) frames at \(audio.sampleRate) Hz are \(input.frames) at \(a.sampleRate) Hz")
+        }
+        let grid = LatentGrid(image: input.frames, 1, stride: a.stride)
+        var (planes, mean, scale) = Self.stereoPlanes(input)
+        planes = Self.padded(planes, channels: 2, height: 1, width: input.frames, to: (1, grid.paddedWidth), zero: true)
         let latents = model.encode(planes, height: 1, width: grid.paddedWidth)
         w.u8(0)
         w.u32(mean.bitPattern)
         w.u32(scale.bitPattern)
+        w.u32(UInt32(input.frames))
         w.bytes(model.latentCoder.encode(latents, height: 1, width: grid.columns))
     }
 
     // MARK: Decoding
 
-    public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
-        guard file.modelHash == model.hash else {
-            throw .modelMismatch(modelID: model.id, expectedHash: file.modelHash, foundHash: model.hash)
-        }
+    /// A payload read and checked against its header and the model; the latents still coded.
+    struct Payload {
+        var grid: LatentGrid  // at the model's rate for audio
+        var stream: [UInt8]
+        var alpha: [UInt16]? = nil
+        var mean: Float = 0, scale: Float = 1
+    }
+
+    func payload(of file: ContainerFile) throws(CodecError) -> Payload {
+        try model.identity.check(file)
+        let a = model.architecture
         var r = ByteReader(file.payload)
+        func rest() -> [UInt8] { Array(r.data[r.offset...]) }
         do {
             guard try r.u8() == Self.layoutVersion else { throw CodecError.corruptPayload("unknown walloc payload layout") }
             let flags = try r.u8()
             guard flags <= 1 else { throw CodecError.corruptPayload("unknown walloc flags \(flags)") }
-            let a = model.architecture
             switch file.media {
-            case let .image(width, height, channels, bitDepth, significantBits) where a.isImage:
+            case let .image(width, height, channels, bitDepth, _) where a.isImage:
                 guard width * height <= Self.maxImagePixels, (flags == 1) == (channels % 2 == 0) else {
                     throw CodecError.corruptPayload("walloc image header and payload disagree")
                 }
@@ -124,23 +144,21 @@ public struct WaLLoCCodec: Codec {
                     alpha = try Self.alphaPlane(try Self.inflate(Array(try r.take(n)), count: width * height * (bitDepth / 8)),
                                                 width: width, bitDepth: bitDepth)
                 }
-                let grid = LatentGrid(image: width, height, stride: a.stride)
-                let latents = try model.latentCoder.decode(Array(r.data[r.offset...]), height: grid.rows, width: grid.columns)
-                let planes = model.decode(latents, height: grid.rows, width: grid.columns)
-                return .image(Self.image(planes, grid: grid, channels: channels, bitDepth: bitDepth, alpha: alpha,
-                                         significantBits: significantBits == 0 ? nil : significantBits))
-            case let .audio(sampleRate, channels, frames, sampleFormat, _) where !a.isImage:
-                guard sampleRate == a.sampleRate, (1...2).contains(channels), (1...Self.maxAudioFrames).contains(frames), flags == 0 else {
+                return Payload(grid: LatentGrid(image: width, height, stride: a.stride), stream: rest(), alpha: alpha)
+            case let .audio(sampleRate, channels, frames, _, _) where !a.isImage:
+                guard (1...2).contains(channels), (1...Self.maxAudioFrames).contains(frames), flags == 0 else {
                     throw CodecError.corruptPayload("walloc audio header does not fit the model")
                 }
                 let mean = Float(bitPattern: try r.u32()), scale = Float(bitPattern: try r.u32())
+                let modelFrames = Int(try r.u32())
                 guard mean.isFinite, scale.isFinite, scale > 0 else { throw CodecError.corruptPayload("walloc audio scale is not a positive number") }
-                let grid = LatentGrid(image: frames, 1, stride: a.stride)
-                let latents = try model.latentCoder.decode(Array(r.data[r.offset...]), height: 1, width: grid.columns)
-                let planes = model.decode(latents, height: 1, width: grid.columns)
-                return .audio(try Self.audio(planes, paddedFrames: grid.paddedWidth, frames: frames, channels: channels,
-                                             sampleRate: sampleRate, sampleFormat: sampleFormat, mean: mean, scale: scale,
-                                             source: file.media.audioSource))
+                // Resampling changes the length by the ratio of the rates (rounded); anything far
+                // from that is a damaged header, and must not size the decoder's buffers.
+                let expected = Double(frames) * Double(a.sampleRate) / Double(sampleRate)
+                guard modelFrames > 0, modelFrames <= Self.maxAudioFrames, abs(Double(modelFrames) - expected) <= 2 else {
+                    throw CodecError.corruptPayload("walloc audio frame count \(modelFrames) does not fit \(frames) frames at \(sampleRate) Hz")
+                }
+                return Payload(grid: LatentGrid(image: modelFrames, 1, stride: a.stride), stream: rest(), mean: mean, scale: scale)
             default:
                 throw CodecError.corruptPayload("\(info.id) codes \(a.isImage ? "images" : "audio"); the header describes other media")
             }
@@ -151,6 +169,60 @@ public struct WaLLoCCodec: Codec {
         } catch {
             throw .internalFailure("\(error)")
         }
+    }
+
+    func latents(of p: Payload) throws(CodecError) -> [Int8] {
+        try model.latentCoder.decode(p.stream, height: model.architecture.isImage ? p.grid.rows : 1, width: p.grid.columns)
+    }
+
+    public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
+        let p = try payload(of: file)
+        let q = try latents(of: p)
+        switch file.media {
+        case let .image(_, _, channels, bitDepth, significantBits):
+            let planes = model.decode(q, height: p.grid.rows, width: p.grid.columns)
+            return .image(Self.image(planes, grid: p.grid, channels: channels, bitDepth: bitDepth, alpha: p.alpha,
+                                     significantBits: significantBits == 0 ? nil : significantBits))
+        case let .audio(sampleRate, channels, frames, sampleFormat, _):
+            let planes = model.decode(q, height: 1, width: p.grid.columns)
+            var out = Self.audio(planes, paddedFrames: p.grid.paddedWidth, frames: p.grid.width, channels: channels,
+                                 sampleRate: model.architecture.sampleRate, mean: p.mean, scale: p.scale)
+            if sampleRate != out.sampleRate {
+                do { out = try out.resampled(to: sampleRate) } catch { throw .media(error) }
+            }
+            return .audio(try Self.formatted(out, frames: frames, sampleFormat: sampleFormat, source: file.media.audioSource))
+        case .bytes:
+            throw .corruptPayload("walloc holds no bytes")
+        }
+    }
+
+    // MARK: Latents for compressed-domain learning
+
+    /// `codec latents`: the container's latents as a uint8 .npy (`LatentArray`), without running
+    /// the decoder network.
+    public func export(_ file: ContainerFile, as exporter: String) throws(CodecError) -> [UInt8] {
+        guard exporter == "latents" else { throw .invalidOption("\(info.id) offers no '\(exporter)' export") }
+        let p = try payload(of: file)
+        let a = model.architecture
+        return LatentArray(latents: try latents(of: p), channels: a.latent, rows: a.isImage ? p.grid.rows : nil,
+                           columns: p.grid.columns).npy.serialized()
+    }
+
+    /// `codec decode FILE.npy`: latents back to media, at the padded size (the .npy does not
+    /// carry the original's): RGB 8-bit images of 8·rows x 8·columns; stereo 16-bit audio at the
+    /// model's rate, its peak scale taken as 0.5 (full range).
+    public func decode(_ bytes: [UInt8], form: String) throws(CodecError) -> Media {
+        guard form == "latents" else { throw .invalidOption("\(info.id) decodes no '\(form)' input") }
+        let a = model.architecture
+        let array = try LatentArray(npy: bytes, channels: a.latent, image: a.isImage)
+        let planes = model.decode(array.latents, height: array.rows ?? 1, width: array.columns)
+        if a.isImage {
+            let grid = LatentGrid(image: array.columns * a.stride, (array.rows ?? 1) * a.stride, stride: a.stride)
+            return .image(Self.image(planes, grid: grid, channels: 3, bitDepth: 8, alpha: nil, significantBits: nil))
+        }
+        let frames = array.columns * a.stride
+        let audio = Self.audio(planes, paddedFrames: frames, frames: frames, channels: 2, sampleRate: a.sampleRate, mean: 0, scale: 0.5)
+        return .audio(try Self.formatted(audio, frames: frames, sampleFormat: 16, source: .wav))
     }
 }
 
@@ -238,8 +310,9 @@ extension WaLLoCCodec {
         return (planes, mean, scale)
     }
 
+    /// Float audio at the model's rate from the decoded planes (mean and scale undone).
     static func audio(_ planes: [Float], paddedFrames pn: Int, frames n: Int, channels c: Int, sampleRate: Int,
-                      sampleFormat: Int, mean: Float, scale: Float, source: AudioSource) throws(CodecError) -> Audio {
+                      mean: Float, scale: Float) -> Audio {
         var floats = [Float](repeating: 0, count: n * c)
         for i in 0..<n {
             if c == 2 {
@@ -249,9 +322,17 @@ extension WaLLoCCodec {
                 floats[i] = (planes[i] + planes[pn + i]) / 2 / scale + mean
             }
         }
+        return Audio(sampleRate: sampleRate, channels: c, floats: floats)
+    }
+
+    /// `audio` cut or zero-padded to `frames` and written in the header's sample format.
+    static func formatted(_ audio: Audio, frames n: Int, sampleFormat: Int, source: AudioSource) throws(CodecError) -> Audio {
+        let c = audio.channels
+        var floats = audio.floats
+        if floats.count != n * c { floats = Array(floats.prefix(n * c)) + [Float](repeating: 0, count: max(0, n * c - floats.count)) }
         switch sampleFormat {
-        case -32: return Audio(sampleRate: sampleRate, channels: c, samples: .float(floats), source: source)
-        case -64: return Audio(sampleRate: sampleRate, channels: c, samples: .double(floats.map(Double.init)), source: source)
+        case -32: return Audio(sampleRate: audio.sampleRate, channels: c, samples: .float(floats), source: source)
+        case -64: return Audio(sampleRate: audio.sampleRate, channels: c, samples: .double(floats.map(Double.init)), source: source)
         case 8, 16, 24, 32:
             // Left-justified integers at the source depth, as libsndfile reads them.
             let levels = Double(1 << (sampleFormat - 1)), shift = Int32(32 - sampleFormat)
@@ -259,7 +340,7 @@ extension WaLLoCCodec {
                 let q = (Double(v) * levels).rounded()
                 return Int32(max(-levels, min(levels - 1, q))) << shift
             }
-            return Audio(sampleRate: sampleRate, channels: c, samples: .integer(bits: sampleFormat, ints), source: source)
+            return Audio(sampleRate: audio.sampleRate, channels: c, samples: .integer(bits: sampleFormat, ints), source: source)
         default:
             throw .corruptPayload("walloc: unknown audio sample format \(sampleFormat)")
         }

@@ -15,7 +15,7 @@ import Wavelets
 /// path (the same integers on every machine); the decoder `D` only reconstructs and runs on the
 /// fast path.
 public struct WaLLoCModel: Sendable {
-    /// codec.json's `architecture`.
+    /// codec.json's `architecture` (snake_case keys in the file).
     public struct Architecture: Codable, Sendable, Equatable {
         public var kind: String  // "image" or "audio"
         public var channels: Int
@@ -26,11 +26,6 @@ public struct WaLLoCModel: Sendable {
         public var groups: Int
         public var kernel: Int
         public var sampleRate: Int
-
-        enum CodingKeys: String, CodingKey {
-            case kind, channels, levels, latent, width, blocks, groups, kernel
-            case sampleRate = "sample_rate"
-        }
 
         public var isImage: Bool { kind == "image" }
         /// Wavelet channels: the encoder's input and the decoder's output.
@@ -46,9 +41,8 @@ public struct WaLLoCModel: Sendable {
         }
     }
 
-    public let id: String
+    public let identity: ModelIdentity
     public let architecture: Architecture
-    public let hash: UInt64
     public let latentCoder: LatentCoder
     let encoder: Conv2d
     let convIn: Conv2d
@@ -57,32 +51,26 @@ public struct WaLLoCModel: Sendable {
     let convOut: Conv2d
     let skip: Conv2d
 
-    /// Loads `id` from the model store.
-    public init(id: String, store: ModelStore = ModelStore()) throws(CodecError) {
-        let loaded = try store.load(id)
-        struct Config: Decodable { var codec: String; var architecture: Architecture }
-        let config: Config
-        do { config = try JSONDecoder().decode(Config.self, from: loaded.config) } catch {
-            throw .corruptModel(modelID: id, reason: "codec.json: \(error)")
-        }
-        guard config.codec == WaLLoCCodec.codecID else {
-            throw .corruptModel(modelID: id, reason: "codec.json names codec '\(config.codec)', not '\(WaLLoCCodec.codecID)'")
-        }
-        try config.architecture.validate(id)
-        do {
-            try self.init(id: id, architecture: config.architecture, weights: try SafeTensors(data: loaded.weights), hash: loaded.hash)
-        } catch let error as CodecError {
-            throw error
-        } catch {
-            throw .corruptModel(modelID: id, reason: "model.safetensors: \(error)")
+    public var id: String { identity.id }
+
+    /// Model `id` from the store, built once per process.
+    public static func load(_ id: String, from store: ModelStore = ModelStore()) throws(CodecError) -> WaLLoCModel {
+        try store.model(id) { loaded in
+            struct Config: Decodable { var codec: String; var architecture: Architecture }
+            let config = try loaded.configuration(Config.self)
+            guard config.codec == WaLLoCCodec.codecID else {
+                throw CodecError.corruptModel(modelID: id, reason: "codec.json names codec '\(config.codec)', not '\(WaLLoCCodec.codecID)'")
+            }
+            try config.architecture.validate(id)
+            return try WaLLoCModel(identity: loaded.identity, architecture: config.architecture,
+                                   weights: try SafeTensors(data: loaded.weights))
         }
     }
 
     /// A model from parsed weights (the loader above, and tests).
-    public init(id: String, architecture a: Architecture, weights w: SafeTensors, hash: UInt64) throws {
-        self.id = id
+    public init(identity: ModelIdentity, architecture a: Architecture, weights w: SafeTensors) throws {
+        self.identity = identity
         architecture = a
-        self.hash = hash
         // 1-D models are run as 2-D ones of height 1: a [out, in, k] kernel becomes [out, in, 1, k].
         func conv(_ name: String, _ inC: Int, _ outC: Int, _ k: Int) throws -> Conv2d {
             let shape = a.isImage ? [outC, inC, k, k] : [outC, inC, k]

@@ -39,8 +39,11 @@ struct Latents: ParsableCommand {
 
 /// What every export command takes.
 struct ExportOptions: ParsableArguments {
-    @Argument(help: "Media to encode first, or a container written by a codec offering the export.")
-    var input: String
+    @Argument(help: "Media to encode first, or containers written by a codec offering the export. Several inputs of one shape give one array with a leading batch dimension.")
+    var inputs: [String] = []
+
+    @Option(name: .customLong("from"), help: ArgumentHelp("Read further input paths from a file, one per line.", valueName: "list"))
+    var listFile: String?
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The file to write ('-' for standard output).", valueName: "path"))
     var output: String
@@ -55,21 +58,40 @@ struct ExportOptions: ParsableArguments {
     @Flag(help: "Overwrite an existing output.")
     var force = false
 
+    @Flag(name: .shortAndLong, help: "No progress line.")
+    var quiet = false
+
     func run(_ exporter: String) throws {
         try FileIO.checkWritable(output, force: force)
+        var inputs = self.inputs
+        if let listFile {
+            inputs += String(decoding: try FileIO.read(listFile), as: UTF8.self).split(whereSeparator: \.isNewline)
+                .map(String.init).filter { !$0.allSatisfy(\.isWhitespace) }
+        }
+        guard !inputs.isEmpty else { throw CLIError.usage("no input files (give paths, or --from LIST)") }
+        let options = try wrap { () throws(CodecError) in try CodecOptions(parsing: params) }
+        let progress = Progress(verb: "exported", total: inputs.count, quiet: quiet || inputs.count == 1)
+        var arrays: [[UInt8]] = []
+        defer { progress.end() }
+        for input in inputs {
+            progress.started(input)
+            do { arrays.append(try exportOne(input, exporter, options)) } catch { throw CLIError(error, context: input) }
+            progress.finished()
+        }
+        let out = inputs.count == 1 ? arrays[0] : try wrap { () throws(CodecError) in try NumPyArray.stacking(arrays, names: inputs).serialized() }
+        try FileIO.write(out, to: output, force: force)
+    }
+
+    func exportOne(_ input: String, _ exporter: String, _ options: CodecOptions) throws -> [UInt8] {
         let bytes = try FileIO.read(input)
-        let out: [UInt8]
         if ContainerFile.looksLikeContainer(bytes) {
             let file = try wrap { () throws(ContainerError) in try ContainerFile(parsing: bytes) }
-            out = try wrap { () throws(CodecError) in try registry.export(file, as: exporter) }
-        } else {
-            let options = try wrap { () throws(CodecError) in try CodecOptions(parsing: params) }
-            let media = try Pipeline.readMedia(bytes, name: input)
-            out = try wrap { () throws(CodecError) in
-                let codec = try registry.codec(exporting: exporter, id: codec, for: media.kind)
-                return try codec.export(try codec.encode(media, options: options), as: exporter)
-            }
+            return try wrap { () throws(CodecError) in try registry.export(file, as: exporter) }
         }
-        try FileIO.write(out, to: output, force: force)
+        let media = try Pipeline.readMedia(bytes, name: input)
+        return try wrap { () throws(CodecError) in
+            let codec = try registry.codec(exporting: exporter, id: codec, for: media.kind)
+            return try codec.export(try codec.encode(media, options: options), as: exporter)
+        }
     }
 }

@@ -2,6 +2,7 @@ import CodecKit
 import PCCodec
 import Lossless
 import TextLM
+import WaLLoC
 
 /// Every codec and released model this build offers. Adding a codec is one entry here.
 let registry = CodecRegistry(
@@ -11,5 +12,8 @@ let registry = CodecRegistry(
         CodecRegistry.Entry(info: PCCodec.info()) { () throws(CodecError) in try PCCodec() },
         CodecRegistry.Entry(info: LMACCodec().info) { LMACCodec() },
         CodecRegistry.Entry(info: EIWCodec().info) { EIWCodec() },
+        CodecRegistry.Entry(info: WaLLoCCodec.info("walloc-rgb-16x", image: true, latent: 12, bands: 192)) { () throws(CodecError) in
+            try WaLLoCCodec(modelID: "walloc-rgb-16x")
+        },
     ],
     defaults: [.image: LosslessCodec.id, .audio: LosslessCodec.id, .bytes: LosslessCodec.id])
