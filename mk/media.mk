@@ -43,3 +43,15 @@ bench-media: $(MEDIA_BENCH_BIN)
 	  echo "with other builds while measuring, so times are upper bounds."; echo; \
 	  $(MEDIA_BENCH_BIN) SampleMedia; } > Benchmarks/results/media.md
 	@cat Benchmarks/results/media.md
+
+# Peak memory (/usr/bin/time -v) and time of `codec encode`/`decode` with store and lossless on a
+# 16384x16384 RGBA 16-bit PNG (2 GiB of samples) made by Benchmarks/memory/make_png.py in a
+# temporary directory (never committed), written to Benchmarks/results/memory.md with the machine
+# and date. Needs about 3 GB free per run (BEFORE=<older codec binary>: about 7 GB). Not part of
+# `make test`. MEMORY_BENCH_SIZE=4096 for a quick run (to another file: MEMORY_BENCH_OUT).
+.PHONY: bench-memory
+MEMORY_BENCH_SIZE ?= 16384
+MEMORY_BENCH_OUT ?= Benchmarks/results/memory.md
+bench-memory: build
+	@mkdir -p $(dir $(MEMORY_BENCH_OUT))
+	Benchmarks/memory/bench.sh $(CODEC) $(MEMORY_BENCH_OUT) $(MEMORY_BENCH_SIZE)

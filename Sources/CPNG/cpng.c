@@ -12,9 +12,8 @@ typedef struct {
     size_t size, position;
     uint8_t *out;          /* writing: growable output buffer */
     size_t out_size, out_capacity;
-    void *pixels;          /* decoded pixels, freed on error */
-    uint8_t *indices;      /* palette images: one index per pixel before expansion, always freed */
-    png_bytep *rows;       /* row pointers, always freed */
+    uint8_t *row;          /* writing 8-bit: one narrowed row, always freed */
+    png_bytep *rows;       /* reading: row pointers into the caller's samples, always freed */
     cpng_status status;    /* what an error maps to; CPNG_CORRUPT unless set before png_error */
     char *message;
     size_t message_capacity;
@@ -97,10 +96,32 @@ static const char *check_chunk_framing(const uint8_t *data, size_t size) {
     }
 }
 
-cpng_status cpng_decode(const uint8_t *data, size_t size,
-                        uint32_t max_dimension, uint64_t max_pixels,
-                        cpng_image *out, char *message, size_t message_capacity) {
+/* A decode in progress: between cpng_decode_begin and cpng_decode_end. */
+struct cpng_reader {
+    cpng_context *c;
+    png_structp png;
+    png_infop info;
+    uint32_t width, height;
+    int channels, depth, palette;
+    size_t read_row_bytes;
+};
+
+void cpng_decode_end(cpng_reader *r) {
+    if (!r) return;
+    png_destroy_read_struct(&r->png, &r->info, NULL);
+    if (r->c) {
+        free(r->c->rows);
+        free(r->c);
+    }
+    free(r);
+}
+
+cpng_status cpng_decode_begin(const uint8_t *data, size_t size,
+                              uint32_t max_dimension, uint64_t max_pixels,
+                              cpng_image *out, cpng_reader **reader,
+                              char *message, size_t message_capacity) {
     memset(out, 0, sizeof *out);
+    *reader = NULL;
     if (message_capacity) message[0] = '\0';
     if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
         set_message(message, message_capacity, "no PNG signature");
@@ -111,26 +132,29 @@ cpng_status cpng_decode(const uint8_t *data, size_t size,
         set_message(message, message_capacity, framing);
         return CPNG_CORRUPT;
     }
-    cpng_context *const c = new_context(message, message_capacity);
-    if (!c) return CPNG_OUT_OF_MEMORY;
-    c->data = data;
-    c->size = size;
-
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, c, on_error, on_warning);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!info) {
-        png_destroy_read_struct(&png, NULL, NULL);
-        free(c);
+    cpng_reader *const r = calloc(1, sizeof *r);
+    cpng_context *const c = r ? new_context(message, message_capacity) : NULL;
+    if (!c) {
+        free(r);
         set_message(message, message_capacity, "out of memory");
         return CPNG_OUT_OF_MEMORY;
     }
+    r->c = c;
+    c->data = data;
+    c->size = size;
+
+    r->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, c, on_error, on_warning);
+    r->info = r->png ? png_create_info_struct(r->png) : NULL;
+    if (!r->info) {
+        cpng_decode_end(r);
+        set_message(message, message_capacity, "out of memory");
+        return CPNG_OUT_OF_MEMORY;
+    }
+    png_structp png = r->png;
+    png_infop info = r->info;
     if (setjmp(png_jmpbuf(png))) {
         cpng_status status = c->status;
-        png_destroy_read_struct(&png, &info, NULL);
-        free(c->rows);
-        free(c->indices);
-        free(c->pixels);
-        free(c);
+        cpng_decode_end(r);
         return status;
     }
     png_set_read_fn(png, c, read_from_memory);
@@ -170,8 +194,9 @@ cpng_status cpng_decode(const uint8_t *data, size_t size,
             if (values[k] > significant) significant = values[k];
     }
 
-    /* Palette images are read as one index per byte and expanded below, where every index is
-     * checked against the palette: libpng would quietly turn an index beyond it into black. */
+    /* Palette images are read as one index per byte and expanded in cpng_decode_pixels, where
+     * every index is checked against the palette: libpng would quietly turn an index beyond it
+     * into black. */
     const int palette = color_type == PNG_COLOR_TYPE_PALETTE;
     if (palette && depth < 8) png_set_packing(png);
     if (color_type == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
@@ -186,54 +211,77 @@ cpng_status cpng_decode(const uint8_t *data, size_t size,
     if (read_channels < 1 || read_channels > 4 || (out_depth != 8 && out_depth != 16) ||
         read_row_bytes != (size_t)width * read_channels * (out_depth / 8) || (palette && read_channels != 1))
         png_error(png, "unexpected pixel layout after transforms");
-    png_bytep trans_alpha = NULL;
     int trans_count = 0;
-    if (palette) png_get_tRNS(png, info, &trans_alpha, &trans_count, NULL);
+    if (palette) png_get_tRNS(png, info, NULL, &trans_count, NULL);
     const int channels = palette ? (trans_count > 0 ? 4 : 3) : read_channels;
-    const size_t row_bytes = palette ? (size_t)width * channels : read_row_bytes;
 
-    c->pixels = malloc(row_bytes * height);
-    c->rows = malloc(sizeof(png_bytep) * height);
-    if (palette) c->indices = malloc(read_row_bytes * height);
-    if (!c->pixels || !c->rows || (palette && !c->indices)) {
-        c->status = CPNG_OUT_OF_MEMORY;
-        png_error(png, "out of memory");
-    }
-    png_bytep target = palette ? c->indices : (png_bytep)c->pixels;
-    for (png_uint_32 y = 0; y < height; y++) c->rows[y] = target + (size_t)y * read_row_bytes;
-    png_read_image(png, c->rows);
-    if (palette) {
-        png_colorp entries = NULL;
-        int entry_count = 0;
-        png_get_PLTE(png, info, &entries, &entry_count);
-        const size_t count = (size_t)width * height;
-        png_bytep out = (png_bytep)c->pixels;
-        for (size_t k = 0; k < count; k++) {
-            const int index = c->indices[k];
-            if (index >= entry_count) png_error(png, "pixels use palette indices beyond the palette's entries");
-            *out++ = entries[index].red;
-            *out++ = entries[index].green;
-            *out++ = entries[index].blue;
-            if (channels == 4) *out++ = index < trans_count ? trans_alpha[index] : 255;
-        }
-    }
-    png_read_end(png, NULL);
-
-    out->width = width;
-    out->height = height;
+    r->width = width;
+    r->height = height;
+    r->channels = channels;
+    r->depth = out_depth;
+    r->palette = palette;
+    r->read_row_bytes = read_row_bytes;
     out->channels = channels;
     out->bit_depth = out_depth;
     out->significant_bits = significant > 0 && significant < out_depth ? significant : 0;
-    out->pixels = c->pixels;
-    out->pixel_bytes = row_bytes * height;
-    png_destroy_read_struct(&png, &info, NULL);
-    free(c->rows);
-    free(c->indices);
-    free(c);
+    *reader = r;
     return CPNG_OK;
 }
 
-cpng_status cpng_encode(const void *pixels, uint32_t width, uint32_t height,
+/* libpng writes each row at the end of that row's place in `samples` (16-bit rows fill it), and
+ * 8-bit samples and palette indices are then widened in place, front to back: sample i of a row
+ * is written at bytes 2i and 2i+1 only after every byte it overwrites has been read. So the
+ * caller's array is the only pixel memory, whatever the depth, palette or interlacing. */
+cpng_status cpng_decode_pixels(cpng_reader *r, uint16_t *samples, char *message, size_t message_capacity) {
+    cpng_context *const c = r->c;
+    png_structp png = r->png;
+    c->message = message;
+    c->message_capacity = message_capacity;
+    c->status = CPNG_CORRUPT;
+    if (message_capacity) message[0] = '\0';
+    if (setjmp(png_jmpbuf(png))) return c->status;
+    const size_t width = r->width, height = r->height, channels = r->channels;
+    const size_t slot_bytes = width * channels * 2;  /* one row of uint16 samples */
+    c->rows = malloc(sizeof(png_bytep) * (height ? height : 1));
+    if (!c->rows) {
+        c->status = CPNG_OUT_OF_MEMORY;
+        png_error(png, "out of memory");
+    }
+    for (size_t y = 0; y < height; y++)
+        c->rows[y] = (png_bytep)samples + y * slot_bytes + (slot_bytes - r->read_row_bytes);
+    png_read_image(png, c->rows);
+    if (r->palette) {
+        png_colorp entries = NULL;
+        int entry_count = 0;
+        png_bytep trans_alpha = NULL;
+        int trans_count = 0;
+        png_get_PLTE(png, r->info, &entries, &entry_count);
+        png_get_tRNS(png, r->info, &trans_alpha, &trans_count, NULL);
+        for (size_t y = 0; y < height; y++) {
+            const png_bytep indices = c->rows[y];
+            uint16_t *out = samples + y * width * channels;
+            for (size_t x = 0; x < width; x++) {
+                const int index = indices[x];
+                if (index >= entry_count) png_error(png, "pixels use palette indices beyond the palette's entries");
+                *out++ = entries[index].red;
+                *out++ = entries[index].green;
+                *out++ = entries[index].blue;
+                if (channels == 4) *out++ = index < trans_count ? trans_alpha[index] : 255;
+            }
+        }
+    } else if (r->depth == 8) {
+        const size_t count = width * channels;
+        for (size_t y = 0; y < height; y++) {
+            const png_bytep bytes = c->rows[y];
+            uint16_t *out = samples + y * count;
+            for (size_t i = 0; i < count; i++) out[i] = bytes[i];
+        }
+    }
+    png_read_end(png, NULL);
+    return CPNG_OK;
+}
+
+cpng_status cpng_encode(const uint16_t *samples, uint32_t width, uint32_t height,
                         int channels, int bit_depth, int significant_bits, int level,
                         uint8_t **png_out, size_t *png_size,
                         char *message, size_t message_capacity) {
@@ -264,7 +312,7 @@ cpng_status cpng_encode(const void *pixels, uint32_t width, uint32_t height,
         /* Our own pixels are well formed, so an error here is a resource or argument problem. */
         cpng_status status = c->status == CPNG_CORRUPT ? CPNG_INVALID_ARGUMENT : c->status;
         png_destroy_write_struct(&png, &info);
-        free(c->rows);
+        free(c->row);
         free(c->out);
         free(c);
         return status;
@@ -282,20 +330,31 @@ cpng_status cpng_encode(const void *pixels, uint32_t width, uint32_t height,
     png_write_info(png, info);
     if (bit_depth == 16 && host_is_little_endian()) png_set_swap(png);
 
-    size_t row_bytes = (size_t)width * channels * (bit_depth / 8);
-    c->rows = malloc(sizeof(png_bytep) * height);
-    if (!c->rows) {
-        c->status = CPNG_OUT_OF_MEMORY;
-        png_error(png, "out of memory");
+    /* Row by row: 16-bit rows straight from `samples` (libpng copies each before swapping it),
+     * 8-bit rows narrowed into one row buffer, so no copy of the image is made. */
+    const size_t count = (size_t)width * channels;
+    if (bit_depth == 8) {
+        c->row = malloc(count);
+        if (!c->row) {
+            c->status = CPNG_OUT_OF_MEMORY;
+            png_error(png, "out of memory");
+        }
     }
-    for (png_uint_32 y = 0; y < height; y++) c->rows[y] = (png_bytep)pixels + (size_t)y * row_bytes;
-    png_write_image(png, c->rows);
+    for (png_uint_32 y = 0; y < height; y++) {
+        const uint16_t *row = samples + (size_t)y * count;
+        if (bit_depth == 8) {
+            for (size_t i = 0; i < count; i++) c->row[i] = (uint8_t)row[i];
+            png_write_row(png, c->row);
+        } else {
+            png_write_row(png, (png_const_bytep)row);
+        }
+    }
     png_write_end(png, NULL);
 
     png_destroy_write_struct(&png, &info);
     *png_out = c->out;
     *png_size = c->out_size;
-    free(c->rows);
+    free(c->row);
     free(c);
     return CPNG_OK;
 }

@@ -146,6 +146,10 @@ extension ContainerFile {
                 throw .beyondLimits("\(frames64) frames of \(channels) channels (at most \(Limits.maxAudioSamples) samples)")
             }
             guard [8, 16, 24, 32, -32, -64].contains(format) else { throw .invalidField("audio sample format \(format)") }
+            // Decoded audio holds 4 bytes per sample (Int32, Float) or 8 (Double): MediaIO's byte limit.
+            guard Int(frames64) * channels * (format == -64 ? 8 : 4) <= MediaLimits.maxSampleBytes else {
+                throw .beyondLimits("\(frames64) frames of \(channels) channels need more than \(MediaLimits.maxSampleBytes) bytes of samples in memory")
+            }
             media = .audio(sampleRate: rate, channels: channels, frames: Int(frames64), sampleFormat: format, source: source)
         case 3:
             let n = try r.u64()

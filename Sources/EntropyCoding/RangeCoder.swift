@@ -132,8 +132,10 @@ public struct RangeDecoder: Sendable, SlotDecoder {
     @usableFromInline var code: UInt64 = 0
     @usableFromInline var range: UInt64 = .max
 
-    public init(_ bytes: [UInt8]) throws(EntropyCodingError) {
+    /// Decodes `bytes` from offset `start` on (a payload after its header, without copying it).
+    public init(_ bytes: [UInt8], from start: Int = 0) throws(EntropyCodingError) {
         self.bytes = bytes
+        position = min(max(start, 0), bytes.count)
         for _ in 0..<4 { code = code << 16 | (try readWord()) }
         guard code < range else { throw .corruptInput("range coder start value out of range") }
     }

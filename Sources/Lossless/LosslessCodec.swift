@@ -47,15 +47,30 @@ public struct LosslessCodec: Codec {
         case .bytes(let bytes): ByteModel.encode(bytes, into: &encoder)
         }
         let coded = encoder.finish()
-        let raw = SampleLayout.serialize(media)
-        let payload = coded.count < raw.count ? [Format.predicted.rawValue] + coded : [Format.stored.rawValue] + raw
-        return ContainerFile(codecID: Self.id, media: MediaDescriptor(media), payload: payload)
+        let descriptor = MediaDescriptor(media)
+        var payload: [UInt8]
+        if coded.count < descriptor.rawByteCount {
+            payload = [Format.predicted.rawValue] + coded
+        } else {
+            // The layout is made only when it is stored, straight after the format byte.
+            payload = [Format.stored.rawValue]
+            payload.reserveCapacity(descriptor.rawByteCount + 1)
+            if case .image(let image) = media {
+                SampleLayout.forEachRow(of: image) { row in payload.append(contentsOf: row) }
+            } else {
+                payload += SampleLayout.serialize(media)
+            }
+        }
+        return ContainerFile(codecID: Self.id, media: descriptor, payload: payload)
     }
 
     public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
         switch file.payload.first.flatMap(Format.init(rawValue:)) {
         case .predicted: break
-        case .stored: return try SampleLayout.deserialize(Array(file.payload.dropFirst()), as: file.media)
+        case .stored:
+            return try file.payload.withUnsafeBufferPointer { (p) throws(CodecError) in
+                try SampleLayout.deserialize(UnsafeBufferPointer(rebasing: p.dropFirst()), as: file.media)
+            }
         case nil:
             throw .corruptPayload("lossless payload format \(file.payload.first.map(String.init) ?? "missing") is neither 1 nor 2")
         }
@@ -66,7 +81,7 @@ public struct LosslessCodec: Codec {
             throw .corruptPayload("header claims \(samples) samples from a \(file.payload.count)-byte payload")
         }
         do {
-            var decoder = try RangeDecoder(Array(file.payload.dropFirst()))
+            var decoder = try RangeDecoder(file.payload, from: 1)
             let media: Media
             switch file.media {
             case .image(let w, let h, let c, let depth, let sbit):
@@ -188,9 +203,11 @@ enum ImagePredictor {
 
     static func encode(_ image: Image, into encoder: inout RangeEncoder) {
         var residuals = ResidualCoder(contexts: contextCount(channels: image.channels), maxBits: image.bitDepth)
-        var samples = image.samples
         let mask = image.maxValue, half = 1 << (image.bitDepth - 1)
-        samples.withUnsafeMutableBufferPointer { s in
+        image.samples.withUnsafeBufferPointer { samples in
+            // `scan` takes a mutable buffer for the decoder; encoding only reads it, so the
+            // image's own samples serve, with no copy.
+            let s = UnsafeMutableBufferPointer(mutating: samples)
             try! scan(width: image.width, height: image.height, channels: image.channels, bitDepth: image.bitDepth, samples: s) { i, prediction, context in
                 // The residual wrapped into [−2^(d−1), 2^(d−1)): the decoder adds it back modulo 2^d.
                 let residual = ((Int(s[i]) - prediction + half) & mask) - half

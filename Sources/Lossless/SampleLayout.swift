@@ -12,20 +12,9 @@ public enum SampleLayout {
     public static func serialize(_ media: Media) -> [UInt8] {
         switch media {
         case .image(let image):
-            let c = image.channels, rowLength = image.width * c, mask = UInt16(image.maxValue)
             var out = [UInt8]()
             out.reserveCapacity(image.samples.count * image.bitDepth / 8)
-            image.samples.withUnsafeBufferPointer { s in
-                for y in 0..<image.height {
-                    let row = y * rowLength
-                    for i in 0..<rowLength {
-                        let left = i >= c ? s[row + i - c] : 0
-                        let d = (s[row + i] &- left) & mask
-                        if image.bitDepth == 16 { out.append(UInt8(d >> 8)) }
-                        out.append(UInt8(truncatingIfNeeded: d))
-                    }
-                }
-            }
+            forEachRow(of: image) { row in out.append(contentsOf: row) }
             return out
         case .audio(let audio):
             var out = [UInt8]()
@@ -49,30 +38,76 @@ public enum SampleLayout {
         }
     }
 
+    /// An image's bytes as `serialize` lays them out, one row at a time: `body` gets each row's
+    /// bytes in a buffer reused for the next, so a streaming coder never holds a copy of the image.
+    public static func forEachRow<E: Error>(of image: Image, _ body: (UnsafeBufferPointer<UInt8>) throws(E) -> Void) throws(E) {
+        let c = image.channels, rowLength = image.width * c, mask = UInt16(image.maxValue)
+        let step = image.bitDepth / 8
+        var row = [UInt8](repeating: 0, count: rowLength * step)
+        try image.samples.withUnsafeBufferPointer { (s) throws(E) in
+            try row.withUnsafeMutableBufferPointer { (out) throws(E) in
+                for y in 0..<image.height {
+                    let base = y * rowLength
+                    for i in 0..<rowLength {
+                        let left = i >= c ? s[base + i - c] : 0
+                        let d = (s[base + i] &- left) & mask
+                        if step == 2 {
+                            out[2 * i] = UInt8(d >> 8)
+                            out[2 * i + 1] = UInt8(truncatingIfNeeded: d)
+                        } else {
+                            out[i] = UInt8(truncatingIfNeeded: d)
+                        }
+                    }
+                    try body(UnsafeBufferPointer(out))
+                }
+            }
+        }
+    }
+
+    /// Rebuilds an image from `serialize`'s bytes delivered one row at a time: `fill` writes each
+    /// row's bytes into the buffer it is given (reused), which are undone into the image's
+    /// samples, the only memory the size of the image.
+    public static func image(width w: Int, height h: Int, channels c: Int, bitDepth depth: Int, significantBits sbit: Int,
+                             rows fill: (UnsafeMutableBufferPointer<UInt8>) throws(CodecError) -> Void) throws(CodecError) -> Image {
+        let rowLength = w * c, mask = UInt16((1 << depth) - 1), step = depth / 8
+        var row = [UInt8](repeating: 0, count: rowLength * step)
+        var failure: CodecError? = nil
+        let samples = [UInt16](unsafeUninitializedCapacity: max(w * h * c, 1)) { s, initialized in
+            row.withUnsafeMutableBufferPointer { b in
+                for y in 0..<h {
+                    do throws(CodecError) { try fill(b) } catch { failure = error; return }
+                    let base = y * rowLength
+                    for i in 0..<rowLength {
+                        let d = step == 2 ? UInt16(b[2 * i]) << 8 | UInt16(b[2 * i + 1]) : UInt16(b[i])
+                        let left = i >= c ? s[base + i - c] : 0
+                        s[base + i] = (d &+ left) & mask
+                    }
+                }
+            }
+            initialized = failure == nil ? w * h * c : 0
+        }
+        if let failure { throw failure }
+        return Image(width: w, height: h, channels: c, bitDepth: depth, samples: samples,
+                     significantBits: sbit > 0 ? sbit : nil)
+    }
+
     /// Rebuilds media from `serialize`'s bytes; `bytes.count` must be exactly what `media` implies.
     public static func deserialize(_ bytes: [UInt8], as media: MediaDescriptor) throws(CodecError) -> Media {
+        try bytes.withUnsafeBufferPointer { (b) throws(CodecError) in try deserialize(b, as: media) }
+    }
+
+    /// The same from bytes in place (a payload after its format byte, say), without copying them first.
+    public static func deserialize(_ bytes: UnsafeBufferPointer<UInt8>, as media: MediaDescriptor) throws(CodecError) -> Media {
         guard bytes.count == media.rawByteCount else {
             throw .corruptPayload("\(bytes.count) sample bytes where the header implies \(media.rawByteCount)")
         }
         switch media {
         case .image(let w, let h, let c, let depth, let sbit):
-            let rowLength = w * c, mask = UInt16((1 << depth) - 1), step = depth / 8
-            var samples = [UInt16](repeating: 0, count: w * h * c)
-            samples.withUnsafeMutableBufferPointer { s in
-                bytes.withUnsafeBufferPointer { b in
-                    for y in 0..<h {
-                        let row = y * rowLength
-                        for i in 0..<rowLength {
-                            let k = (row + i) * step
-                            let d = step == 2 ? UInt16(b[k]) << 8 | UInt16(b[k + 1]) : UInt16(b[k])
-                            let left = i >= c ? s[row + i - c] : 0
-                            s[row + i] = (d &+ left) & mask
-                        }
-                    }
-                }
-            }
-            return .image(Image(width: w, height: h, channels: c, bitDepth: depth, samples: samples,
-                                significantBits: sbit > 0 ? sbit : nil))
+            var offset = 0
+            return .image(try image(width: w, height: h, channels: c, bitDepth: depth, significantBits: sbit) { row in
+                _ = row.update(fromContentsOf: bytes[offset..<offset + row.count])
+                offset += row.count
+            })
         case .audio(let rate, let channels, _, let format, _):
             let samples: Audio.Samples
             switch format {
@@ -93,7 +128,7 @@ public enum SampleLayout {
             }
             return .audio(Audio(sampleRate: rate, channels: channels, samples: samples, source: media.audioSource))
         case .bytes:
-            return .bytes(bytes)
+            return .bytes(Array(bytes))
         }
     }
 }

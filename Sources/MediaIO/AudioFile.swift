@@ -125,13 +125,21 @@ public enum AudioFile {
         }
         // libsndfile says "unknown" with SF_COUNT_MAX (FLAC without a total sample count, pipes).
         let declared: Int? = info.frames == sf_count_t.max || info.frames < 0 ? nil : Int(info.frames)
-        let maxFrames = MediaLimits.maxAudioSamples / channels
-        if let declared, declared > maxFrames {
+        if let declared, declared > MediaLimits.maxAudioSamples / channels {
             throw .tooLarge("the header declares \(declared) frames of \(channels) channels, beyond the limit of \(MediaLimits.maxAudioSamples) samples")
         }
+        // The samples in memory: Int32 or Float (4 bytes) or Double (8), within maxSampleBytes.
+        let form = sampleForm(subtype: Int(info.format) & SF_FORMAT_SUBMASK)
+        let bytesPerSample: Int
+        if case .double = form { bytesPerSample = 8 } else { bytesPerSample = 4 }
+        if let declared {
+            try MediaLimits.checkSampleBytes(declared * channels, bytesPerSample: bytesPerSample,
+                                             of: "audio of \(declared) frames of \(channels) channels")
+        }
+        let maxFrames = min(MediaLimits.maxAudioSamples, MediaLimits.maxSampleBytes / bytesPerSample) / channels
 
         let samples: Audio.Samples
-        switch sampleForm(subtype: Int(info.format) & SF_FORMAT_SUBMASK) {
+        switch form {
         case .integer(let bits):
             let s = try readAll(handle, channels: channels, declared: declared, maxFrames: maxFrames, format: format,
                                 zero: Int32(0), sf_readf_int)
@@ -171,7 +179,8 @@ public enum AudioFile {
                 throw .corrupt(format: format, reason: "\(libsndfileMessage(handle)) after \(total) frames")
             }
             if total > maxFrames {
-                throw .tooLarge("more than \(maxFrames) frames of \(channels) channels, beyond the limit of \(MediaLimits.maxAudioSamples) samples")
+                throw .tooLarge("more than \(maxFrames) frames of \(channels) channels, beyond the limits of \(MediaLimits.maxAudioSamples) samples "
+                    + "and \(MediaLimits.maxSampleBytes) bytes of samples in memory")
             }
             if got < want { break }
         }

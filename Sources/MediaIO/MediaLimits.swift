@@ -12,4 +12,18 @@ public enum MediaLimits {
     public static let maxAudioChannels = 256
     /// Frames per second.
     public static let maxSampleRate = 1 << 22
+    /// Bytes of decoded samples in memory: 2^31 (2 GiB). An `Image` holds 2 bytes per sample
+    /// whatever its depth (16384 x 16384 RGBA is exactly this), integer and float audio 4, double
+    /// audio 8. Reading, `store` and `lossless` peak at a little above the samples themselves
+    /// (Benchmarks/results/memory.md), so this bounds what a file can make them use.
+    public static let maxSampleBytes = 1 << 31
+
+    /// Refuses `samples` samples of `bytesPerSample` bytes beyond `limit`, before they are allocated.
+    public static func checkSampleBytes(_ samples: Int, bytesPerSample: Int, of what: @autoclosure () -> String,
+                                        limit: Int = maxSampleBytes) throws(MediaError) {
+        let (bytes, overflow) = samples.multipliedReportingOverflow(by: bytesPerSample)
+        guard overflow || bytes > limit else { return }
+        throw .tooLarge("\(what()) needs \(overflow ? "more than 2^63" : String(bytes)) bytes of samples in memory, "
+            + "beyond the limit of \(limit) bytes (\(limit >> 20) MiB)")
+    }
 }

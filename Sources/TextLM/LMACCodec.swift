@@ -47,6 +47,7 @@ public struct LMACCodec: Codec {
             throw .corruptPayload("lm-ac holds bytes, but the header describes other media")
         }
         guard let flags = file.payload.first, flags <= 1 else { throw .corruptPayload("lm-ac: unknown flags") }
+        try Self.checkCount(count, codedBytes: file.payload.count - 1)
         var lm: ByteLM.Session? = nil
         if flags == 1 {
             let model = try ByteLM.load(from: store, modelID: Self.modelID)
@@ -58,6 +59,24 @@ public struct LMACCodec: Codec {
     }
 
     static let lmBlock = 32
+
+    /// The most bytes `codedBytes` of coded data can hold: 8192 x (codedBytes + 4).
+    ///
+    /// The model's P(1) is clamped to 16...65520 of 65536 (`ContextMixingModel.predict`), so
+    /// either bit leaves at most (w − 1)(1 − 2^-12) + 1 ≤ w (1 − 2^-13) of the coder's interval
+    /// width w (w ≥ 2 before every decision), and renormalising keeps w·2^-emitted. So every
+    /// decision costs more than 2^-13 bits: n bytes emit more than 8n·2^-13 − 32 bits, while a
+    /// valid stream is read at most 32 bits past its end (the decoder's check), so 8n·2^-13 − 32
+    /// < 8·codedBytes. A header declaring more is refused before the model's tables (sized to
+    /// the count, up to 512 MiB) are allocated; the bitstream is unchanged.
+    static func maxCount(codedBytes: Int) -> Int { 8192 * (max(codedBytes, 0) + 4) }
+
+    static func checkCount(_ count: Int, codedBytes: Int) throws(CodecError) {
+        guard count <= maxCount(codedBytes: codedBytes) else {
+            throw .corruptPayload("lm-ac: the header declares \(count) bytes, more than \(codedBytes) coded bytes can hold "
+                + "(at most \(maxCount(codedBytes: codedBytes)))")
+        }
+    }
 
     /// The coded bits of `text` (no header).
     static func code(_ text: [UInt8], lm: inout ByteLM.Session?) -> [UInt8] {

@@ -52,6 +52,23 @@ import Testing
         }
     }
 
+    /// Audio within the sample-count limit whose decoded samples would exceed MediaIO's byte
+    /// limit (2^31 bytes) is refused by the header alone, before any codec allocates for it.
+    @Test func audioBeyondTheByteLimitIsRefusedByItsHeader() throws {
+        do {
+            let doubles = ContainerFile(codecID: "store", media: .audio(sampleRate: 48000, channels: 2, frames: 1 << 28,
+                                                                      sampleFormat: -64, source: 0), payload: [1])
+            #expect(throws: ContainerError.self) { try ContainerFile(parsing: doubles.serialized()) }
+            let ints = ContainerFile(codecID: "store", media: .audio(sampleRate: 48000, channels: 2, frames: (1 << 28) + 1,
+                                                                   sampleFormat: 16, source: 0), payload: [1])
+            #expect(throws: ContainerError.self) { try ContainerFile(parsing: ints.serialized()) }
+            // Exactly 2^31 bytes of Int32 samples is still accepted.
+            let edge = ContainerFile(codecID: "store", media: .audio(sampleRate: 48000, channels: 2, frames: 1 << 28,
+                                                                   sampleFormat: 16, source: 0), payload: [1])
+            #expect(try ContainerFile(parsing: edge.serialized()).media == edge.media)
+        }
+    }
+
     @Test func payloadLengthMustMatchTheBytesPresent() {
         var bytes = samples[1].serialized()
         bytes.insert(0, at: bytes.count - 4)  // one stray byte before the CRC, CRC recomputed

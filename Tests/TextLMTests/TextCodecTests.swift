@@ -130,6 +130,29 @@ private func tinyTensors() -> [String: Tensor] {
         #expect(throws: CodecError.self) { try LMACCodec.decode(Array(coded.prefix(coded.count / 2)), count: english.count, lm: &lm) }
     }
 
+    /// A header declaring more bytes than the coded data can hold (the model's probability clamp
+    /// bounds the bytes per coded bit) is refused before the count-sized tables are allocated.
+    @Test func countsTheCodedBytesCannotHoldAreRefusedFirst() throws {
+        let codec = LMACCodec(store: ModelStore(searchPaths: []))
+        for (count, payload) in [(1 << 31, [UInt8](repeating: 0, count: 4)), (8192 * 7 + 1, [0, 1, 2, 3])] {
+            let forged = ContainerFile(codecID: LMACCodec.id, media: .bytes(count: count), payload: payload)
+            do {
+                _ = try codec.decode(try ContainerFile(parsing: forged.serialized()))
+                Issue.record("a forged count of \(count) was decoded")
+            } catch let error as CodecError {
+                #expect("\(error)".contains("more than 3 coded bytes can hold"), "\(error)")
+            }
+        }
+        // The bound holds with room to spare on the most compressible input there is.
+        for n in [0, 1, 1000, 100_000] {
+            let zeros = [UInt8](repeating: 0, count: n)
+            var lm: ByteLM.Session? = nil
+            let coded = LMACCodec.code(zeros, lm: &lm)
+            #expect(n <= LMACCodec.maxCount(codedBytes: coded.count) / 2, "\(n) bytes in \(coded.count)")
+            _ = try roundTrip(zeros)
+        }
+    }
+
     @Test func corruptContainerIsAnError() throws {
         let codec = LMACCodec(store: ModelStore(searchPaths: []))
         var bytes = try codec.encode(.bytes(english), options: CodecOptions(["lm": "off"])).serialized()
