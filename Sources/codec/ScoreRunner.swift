@@ -131,7 +131,7 @@ struct ScoreRunner {
         let failures = Locked<[ScoreFailure]>([])
         let next = Locked(0)
         let remaining = Locked(Dictionary(variants.map { v in (v.key, items.filter { $0.0 == v }.count) }, uniquingKeysWith: { a, _ in a }))
-        for v in variants where remaining.withValue { $0[v.key] } == 0 { onVariantDone(v, inputs.count) }
+        for v in variants where remaining.withValue({ $0[v.key] }) == 0 { onVariantDone(v, inputs.count) }
         guard !items.isEmpty else { return [] }
         let workers = max(1, min(jobs, items.count))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
