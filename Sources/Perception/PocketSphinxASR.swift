@@ -29,7 +29,7 @@ public final class PocketSphinxASR: PerceptionEngine {
         defer { engineSetupLock.unlock() }
         err_set_logfp(nil)  // sphinxbase logs every step to stderr otherwise
         var argv: [UnsafeMutablePointer<CChar>?] = []
-        for (flag, value) in files.merging(settings) { a, _ in a }.sorted(by: { $0.key < $1.key }) {
+        for (flag, value) in files.merging(settings, uniquingKeysWith: { a, _ in a }).sorted(by: { $0.key < $1.key }) {
             argv += [strdup(flag), strdup(value)]
         }
         defer { for p in argv { free(p) } }
