@@ -33,15 +33,15 @@ let package = Package(
         .target(name: "Neural", dependencies: ["COpenBLAS"]),
         .target(name: "Circuits", dependencies: ["Neural", "EntropyCoding"]),
         .target(name: "Wavelets"),
-        .target(name: "CodecKit", dependencies: ["MediaIO", "Container"]),
+        .target(name: "CodecKit", dependencies: ["MediaIO", "Container", "CZlib"]),
         // Machine perception for `codec score` (OCR, speech recognition): no codec depends on it.
         .target(name: "Perception", dependencies: ["MediaIO", "CTesseract", "CPocketSphinx"]),
 
         // Codecs: one target each, registered in Sources/codec/Registry.swift.
-        .target(name: "Lossless", dependencies: ["CodecKit", "Container", "MediaIO", "EntropyCoding", "CZlib"]),
+        .target(name: "Lossless", dependencies: ["CodecKit", "Container", "MediaIO", "EntropyCoding"]),
         .target(name: "TextLM", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding"]),
         .target(name: "PCCodec", dependencies: ["CodecKit", "Container", "MediaIO", "Circuits", "EntropyCoding"]),
-        .target(name: "WaLLoC", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding", "Wavelets", "CZlib"]),
+        .target(name: "WaLLoC", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding", "Wavelets"]),
 
         // The CLI imports codec targets only in Sources/codec/Registry.swift.
         .executableTarget(

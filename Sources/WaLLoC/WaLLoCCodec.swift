@@ -1,4 +1,3 @@
-import CZlib
 import CodecKit
 import Container
 import MediaIO
@@ -79,7 +78,7 @@ public struct WaLLoCCodec: Codec {
         let hasAlpha = image.channels % 2 == 0
         w.u8(hasAlpha ? 1 : 0)
         if hasAlpha {
-            let alpha = try Self.deflate(Self.alphaResiduals(image))
+            let alpha = try Deflate.compress(Self.alphaResiduals(image), level: 9)
             w.u32(UInt32(alpha.count))
             w.bytes(alpha)
         }
@@ -141,7 +140,7 @@ public struct WaLLoCCodec: Codec {
                 var alpha: [UInt16]? = nil
                 if flags == 1 {
                     let n = Int(try r.u32())
-                    alpha = try Self.alphaPlane(try Self.inflate(Array(try r.take(n)), count: width * height * (bitDepth / 8)),
+                    alpha = try Self.alphaPlane(try Deflate.decompress(Array(try r.take(n)), expectedCount: width * height * (bitDepth / 8)),
                                                 width: width, bitDepth: bitDepth)
                 }
                 return Payload(grid: LatentGrid(image: width, height, stride: a.stride), stream: rest(), alpha: alpha)
@@ -330,19 +329,12 @@ extension WaLLoCCodec {
         let c = audio.channels
         var floats = audio.floats
         if floats.count != n * c { floats = Array(floats.prefix(n * c)) + [Float](repeating: 0, count: max(0, n * c - floats.count)) }
+        let out = Audio(sampleRate: audio.sampleRate, channels: c, floats: floats, source: source)
         switch sampleFormat {
-        case -32: return Audio(sampleRate: audio.sampleRate, channels: c, samples: .float(floats), source: source)
+        case -32: return out
         case -64: return Audio(sampleRate: audio.sampleRate, channels: c, samples: .double(floats.map(Double.init)), source: source)
-        case 8, 16, 24, 32:
-            // Left-justified integers at the source depth, as libsndfile reads them.
-            let levels = Double(1 << (sampleFormat - 1)), shift = Int32(32 - sampleFormat)
-            let ints = floats.map { v -> Int32 in
-                let q = (Double(v) * levels).rounded()
-                return Int32(max(-levels, min(levels - 1, q))) << shift
-            }
-            return Audio(sampleRate: audio.sampleRate, channels: c, samples: .integer(bits: sampleFormat, ints), source: source)
-        default:
-            throw .corruptPayload("walloc: unknown audio sample format \(sampleFormat)")
+        case 8, 16, 24, 32: return out.quantized(bits: sampleFormat)  // left-justified, as libsndfile reads them
+        default: throw .corruptPayload("walloc: unknown audio sample format \(sampleFormat)")
         }
     }
 
@@ -378,26 +370,5 @@ extension WaLLoCCodec {
             previous = v
         }
         return out
-    }
-
-    static func deflate(_ data: [UInt8]) throws(CodecError) -> [UInt8] {
-        var size = compressBound(uLong(data.count))
-        var out = [UInt8](repeating: 0, count: Int(size))
-        let status = out.withUnsafeMutableBufferPointer { o in
-            data.withUnsafeBufferPointer { d in compress2(o.baseAddress!, &size, d.baseAddress, uLong(data.count), 9) }
-        }
-        guard status == Z_OK else { throw .internalFailure("zlib compress2 failed (\(status))") }
-        return Array(out.prefix(Int(size)))
-    }
-
-    /// Inflates exactly `count` bytes; anything else is a corrupt payload.
-    static func inflate(_ data: [UInt8], count: Int) throws(CodecError) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: max(count, 1))
-        var size = uLong(count)
-        let status = out.withUnsafeMutableBufferPointer { o in
-            data.withUnsafeBufferPointer { d in uncompress(o.baseAddress!, &size, d.baseAddress, uLong(data.count)) }
-        }
-        guard status == Z_OK, Int(size) == count else { throw .corruptPayload("walloc alpha plane does not inflate to \(count) bytes") }
-        return Array(out.prefix(count))
     }
 }
