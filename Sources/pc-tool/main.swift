@@ -17,22 +17,8 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-/// Decompresses a whole gzip file with zlib.
-func gunzip(_ path: String) -> [UInt8] {
-    guard let file = gzopen(path, "rb") else { fail("cannot open \(path)") }
-    defer { gzclose(file) }
-    var out: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
-        if n < 0 { fail("\(path) is not valid gzip") }
-        if n == 0 { return out }
-        out += buffer[0..<Int(n)]
-    }
-}
-
 func loadMNIST() -> IDXImages {
-    do { return try IDXImages(parsing: gunzip(mnistPath)) } catch { fail("\(error) (\(mnistPath))") }
+    do { return try IDXImages(parsing: Deflate.gunzipFile(mnistPath)) } catch { fail("\(error) (\(mnistPath))") }
 }
 
 /// `--name value` arguments.
