@@ -84,4 +84,5 @@ def main():
     print("\n`seconds`: the sum over the pages of each measurement's time (coding and OCR), on 2 threads.")
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -23,3 +23,46 @@ bench-score: build
 	  --state $(SCORE_OUT)/sweep-ocr.jsonl $(if $(BENCH_QUICK),--limit 2) > $(SCORE_OUT)/sweep-ocr.json
 	$(PYTHON) Benchmarks/score_report.py $(SCORE_OUT) $(if $(BENCH_QUICK),--quick) > Benchmarks/results/score.md
 	@cat Benchmarks/results/score.md
+
+# make bench-score-classifiers: the three classifiers' clean accuracy on their test splits (Swift),
+# and a rate sweep of each with the classical baselines and --fidelity, giving the Spearman
+# correlations of the task's drop with PSNR/MS-SSIM (SNR/SI-SDR) and the feature distance ->
+# Benchmarks/results/score-classifiers.md. BENCH_QUICK=1: fewer inputs per sweep.
+SCORE_MNIST ?= ../shared/data/perception/mnist
+SCORE_FSDD ?= ../shared/data/audio/speech/fsdd
+SCORE_CIFAR ?= ../shared/data/perception/cifar10
+SCORE_IMAGE_CODEC ?= walloc-rgb-16x
+SCORE_SWEEP_LIMIT = $(if $(BENCH_QUICK),40,400)
+
+.PHONY: bench-score-classifiers
+bench-score-classifiers: build
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(SCORE_BASELINE_APT)"
+	@mkdir -p $(SCORE_OUT) Benchmarks/results
+	rm -f $(SCORE_OUT)/sweep-digits-*.jsonl $(SCORE_OUT)/sweep-cifar10.jsonl
+	$(CODEC) score --task digits-image $(SCORE_MNIST) --json -q > $(SCORE_OUT)/digits-image.json
+	$(CODEC) score --task digits-speech $(SCORE_FSDD) --json -q > $(SCORE_OUT)/digits-speech.json
+	$(CODEC) score --task cifar10 $(SCORE_CIFAR) --json -q > $(SCORE_OUT)/cifar10.json
+	$(CODEC) score --sweep --task digits-image --baselines --fidelity $(SCORE_MNIST) --limit $(SCORE_SWEEP_LIMIT) \
+	  --state $(SCORE_OUT)/sweep-digits-image.jsonl --json -q > $(SCORE_OUT)/sweep-digits-image.json
+	$(CODEC) score --sweep --task cifar10 --codec $(SCORE_IMAGE_CODEC) --baselines --fidelity $(SCORE_CIFAR) \
+	  --limit $(SCORE_SWEEP_LIMIT) --state $(SCORE_OUT)/sweep-cifar10.jsonl --json -q > $(SCORE_OUT)/sweep-cifar10.json
+	$(CODEC) score --sweep --task digits-speech --baselines --fidelity $(SCORE_FSDD) --limit $(if $(BENCH_QUICK),20,120) \
+	  --state $(SCORE_OUT)/sweep-digits-speech.jsonl --json -q > $(SCORE_OUT)/sweep-digits-speech.json
+	$(PYTHON) Benchmarks/score_classifiers_report.py $(SCORE_OUT) $(if $(BENCH_QUICK),--quick) > Benchmarks/results/score-classifiers.md
+	@cat Benchmarks/results/score-classifiers.md
+
+# make train-classifier CLASSIFIER=classifier-mnist|classifier-fsdd|classifier-cifar10: trains one
+# perception classifier for CLASSIFIER_BUDGET seconds on one thread (the released ones: 120, 240
+# and 420 s) and exports it to Training/exports/$(EXPORT_ID)/ (REPLACE=1: the released Codecs/
+# folder). SMOKE=1: 15 s, then the training tests. Rerunning resumes; CLASSIFIER_FRESH=1 restarts.
+CLASSIFIER ?= classifier-mnist
+CLASSIFIER_BUDGET ?= $(if $(filter 1,$(SMOKE)),15,$(if $(filter classifier-mnist,$(CLASSIFIER)),120,$(if $(filter classifier-fsdd,$(CLASSIFIER)),240,420)))
+CLASSIFIER_RUN ?= Training/runs/$(if $(filter 1,$(SMOKE)),smoke/)$(CLASSIFIER)
+
+.PHONY: train-classifier
+train-classifier:
+	$(PYTHON) Training/recipes/classifiers.py train --model $(CLASSIFIER) --budget $(CLASSIFIER_BUDGET) --run-dir $(CLASSIFIER_RUN) \
+	  $(if $(filter 1,$(CLASSIFIER_FRESH) $(SMOKE)),--fresh) $(if $(filter 1,$(REPLACE)),--replace,--export-id $(EXPORT_ID))
+ifeq ($(SMOKE),1)
+	SMOKE_EXPORT=Training/exports/$(EXPORT_ID)/$(CLASSIFIER) $(MAKE) --no-print-directory test-training
+endif

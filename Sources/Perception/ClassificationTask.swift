@@ -195,11 +195,20 @@ public enum ClassifierDatasets {
                 let parts = URL(fileURLWithPath: name).deletingPathExtension().lastPathComponent.split(separator: "_")
                 return name.hasSuffix(".flac") && parts.count == 3 && Int(parts[0]) != nil && Int(parts[2]).map(fsddTest.contains) == true
             }
-            return test.isEmpty ? nil : test.map { dir + "/" + $0 }
+            // Index-major (every digit and speaker's take 0, then take 1, ...), so that --limit N
+            // keeps a balanced share of digits and speakers.
+            let ordered = test.sorted { (index($0), $0) < (index($1), $1) }
+            return ordered.isEmpty ? nil : ordered.map { dir + "/" + $0 }
         case .cifar10:
             guard cifarClasses.allSatisfy({ fm.fileExists(atPath: dir + "/" + $0) }) else { return nil }
-            return cifarClasses.flatMap { c in cifarTest.map { String(format: "%@/%@/%04d.png", dir, c, $0) } }
+            // Index-major (image 0800 of every class, then 0801, ...): --limit N stays balanced.
+            return cifarTest.flatMap { i in cifarClasses.map { String(format: "%@/%@/%04d.png", dir, $0, i) } }
         }
+    }
+
+    /// The recording index of an FSDD name (`3_theo_12.flac` → 12).
+    static func index(_ name: String) -> Int {
+        Int(URL(fileURLWithPath: name).deletingPathExtension().lastPathComponent.split(separator: "_").last ?? "") ?? 0
     }
 
     /// `<folder>/<index>.png` where the folder holds MNIST's IDX images, and no such file exists.

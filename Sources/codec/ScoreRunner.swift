@@ -150,7 +150,8 @@ struct ScoreRunner {
                         do { engine = try task.makeEngine() } catch { engineError = scoreError(error) }
                     }
                     if let engineError { throw engineError }
-                    if fidelity && similarity == nil, let kind = SimilarityTask.of(task.info.media) {
+                    // The feature distance beside another task (the similarity task measures it already).
+                    if fidelity && similarity == nil && !(task is SimilarityTask), let kind = SimilarityTask.of(task.info.media) {
                         do { similarity = try kind.makeEngine() } catch { throw scoreError(error) }
                     }
                     state.record(try measure(variant, file: file, engine: engine!, similarity: similarity))
