@@ -88,7 +88,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for name in ["0_a_0.flac", "0_a_7.flac", "9_b_4.flac", "notes.txt"] {
-            FileManager.default.createFile(atPath: dir + "/" + name, contents: Data())
+            _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data())
         }
         #expect(try ClassificationTask.digitsSpeech.listing(folder: dir) == [dir + "/0_a_0.flac", dir + "/9_b_4.flac"])
         #expect(try ClassificationTask.cifar10.listing(folder: dir) == nil)
