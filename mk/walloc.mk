@@ -65,6 +65,8 @@ bench-deps-walloc:
 # Benchmarks/results/walloc.md and walloc-rd.png. BENCH_QUICK=1: the first 4 images.
 # Then the compressed-domain demo (Benchmarks/walloc_cifar_demo.py: the same CNN on CIFAR-10 pixels
 # and on `codec latents`, WALLOC_DEMO_SECONDS of training each, 30 with BENCH_QUICK=1), appended.
+# Also walloc.json for `make bench`'s report.
+BENCH_TARGETS += bench-walloc
 WALLOC_DEMO_SECONDS ?= $(if $(filter 1,$(BENCH_QUICK)),30,150)
 bench-walloc: build bench-deps-walloc
 	$(PYTHON) Benchmarks/walloc_bench.py
