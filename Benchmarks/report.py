@@ -249,11 +249,10 @@ def main() -> int:
            "|---|---|---|---|---|---|---|---|"]
     by_name = {d["bench"]: d for d in fresh}
     targets = [(t[len("bench-"):] if t.startswith("bench-") else t, t, secs, status) for t, secs, status in log]
-    named = {"circuits": "circuits", "score": "score"}
     seen = set()
-    for short, target, secs, status in targets:
-        d = by_name.get(named.get(short, short))
-        seen.add(named.get(short, short))
+    for short, target, secs, status in targets:  # bench-NAME writes NAME.json and NAME.md
+        d = by_name.get(short)
+        seen.add(short)
         page = f"[{short}.md]({short}.md)" if (RESULTS / f"{short}.md").exists() else "-"
         if d:
             out.append(f"| `make {target}` | {secs} | {status} | {d['date']} | {', '.join(map(str, d['load']))} | "

@@ -53,6 +53,8 @@ bench-media: $(MEDIA_BENCH_BIN)
 # and date. Needs about 3 GB free per run (BEFORE=<older codec binary>: about 7 GB). Not part of
 # `make test`. MEMORY_BENCH_SIZE=4096 for a quick run (to another file: MEMORY_BENCH_OUT).
 .PHONY: bench-memory
+# Not part of `make bench`: a resource check needing gigabytes free, answering none of the report's questions.
+BENCH_EXCLUDE += bench-memory
 MEMORY_BENCH_SIZE ?= 16384
 MEMORY_BENCH_OUT ?= Benchmarks/results/memory.md
 bench-memory: build

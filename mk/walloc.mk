@@ -52,6 +52,7 @@ export-walloc:
 	  --run-dir $(WALLOC_RUN) $(if $(filter 1,$(WALLOC_REPLACE)),--replace,--export-id $(WALLOC_EXPORT_ID))
 
 # The classical peers the benchmark runs beside WaLLoC, from Debian.
+BENCH_EXCLUDE += bench-deps-walloc
 BENCH_WALLOC_APT := libjpeg-turbo-progs webp libjxl-tools libavif-bin opus-tools lame flac
 bench-deps-walloc:
 	@missing=""; for p in $(BENCH_WALLOC_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
