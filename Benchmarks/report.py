@@ -239,7 +239,8 @@ def main() -> int:
            f"{sidecar.machine()}; run {started.strftime('%Y-%m-%d %H:%M') + ' to ' if started else ''}"
            f"{now.strftime('%Y-%m-%d %H:%M UTC')}."
            + (" **Quick mode** (`BENCH_QUICK=1`): each slow benchmark ran on fewer files (said per row in "
-              "the data column and in each benchmark's own page), so figures are less averaged than a full run's."
+              "the data column), so figures are less averaged than a full run's. A quick run rewrites the benchmarks' "
+              "pages too; the pages committed beside this report may hold an earlier full run (each page gives its date)."
               if args.quick else ""),
            "",
            "Every row below was measured in this run, read from the sidecar (`Benchmarks/results/<name>.json`) "

@@ -8,7 +8,8 @@ language-model runs can be done piecewise: TEXT_BENCH_MODES selects modes, TEXT_
 files, TEXT_BENCH_LM_PREFIX limits the M1 modes to a file's first N bytes (0 = whole file).
 The rows measured in this run also go to Benchmarks/results/text.json (sidecar.py) for the report
 of `make bench`: bits per byte of every mode, and each of our modes' encode speed beside xz -9e's
-on the same file (the classical compressors are timed as whole processes).
+on the same file (the classical compressors are timed as whole processes). With BENCH_QUICK=1
+the rows go to the sidecar only, not to text-runs.tsv (text.md keeps the full runs).
 """
 import datetime
 import json
@@ -57,6 +58,8 @@ MEASURED: list[dict] = []  # the rows of this run, for the sidecar
 
 def record(row: dict) -> None:
     MEASURED.append(row)
+    if os.environ.get("BENCH_QUICK") == "1":
+        return  # a quick run's prefixes would replace full-file rows as the latest: sidecar only
     new = not RUNS.exists()
     with open(RUNS, "a") as f:
         if new:
