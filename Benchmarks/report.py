@@ -162,7 +162,8 @@ def plot_speed(rows: list[dict], path: Path) -> bool:
     fig, ax = p.subplots(figsize=(9, 0.28 * len(pairs) + 1.2))
     labels = [f"{r['what']}: {r['ours']} vs {r['peer']}" for r, _ in pairs]
     values = [s for _, s in pairs]
-    ax.barh(range(len(pairs)), values, color=["tab:blue" if s >= 1 else "tab:red" for s in values])
+    # Bars grow from 1 (parity): right when ours is faster, left when slower.
+    ax.barh(range(len(pairs)), [v - 1 for v in values], left=1, color=["tab:blue" if s >= 1 else "tab:red" for s in values])
     ax.set_yticks(range(len(pairs)), labels, fontsize=6)
     ax.invert_yaxis()
     ax.set_xscale("log")
