@@ -1,3 +1,4 @@
+import CodecKit
 import Foundation
 import Neural
 import Testing
