@@ -31,6 +31,9 @@ from neuralcodecs.export import dest_from_args, finish_files, results_for, weigh
 from neuralcodecs import walloc_prior as prior  # noqa: E402
 import walloc as recipe  # noqa: E402
 
+MAX_AUDIO_SEGMENTS = 300  # 6 s segments of training music the audio prior is fitted on (30 min)
+
+
 
 def padded_image(photo: torch.Tensor, stride: int) -> torch.Tensor:
     """(3, H, W) uint8 -> (1, 3, H', W') in [-0.5, 0.5], edges repeated to multiples of stride."""
@@ -54,11 +57,15 @@ def training_latents(model: recipe.WaLLoC) -> tuple[list[np.ndarray], int]:
         else:
             data = recipe.MusicSegments(recipe.music_train_files(), model.cfg.sample_rate)
             seg = 1 << 18
-            for t in data.tracks:
-                for s in range(0, t.shape[1] - seg + 1, seg):
-                    x, _ = recipe.scale_audio(t[:, s:s + seg].float() / 32768)
-                    out.append(torch.round(model.encode(x.unsqueeze(0)))[0].numpy().astype(np.int8)[:, None, :])
-                    units += seg
+            # Every 6 s segment of every track would be hours of music; MAX_AUDIO_SEGMENTS of them,
+            # drawn without replacement from all tracks, give the tables plenty of counts.
+            pieces = [(t, s) for t in data.tracks for s in range(0, t.shape[1] - seg + 1, seg)]
+            pick = np.random.default_rng(0).permutation(len(pieces))[:MAX_AUDIO_SEGMENTS]
+            for i in sorted(pick):
+                t, s = pieces[i]
+                x, _ = recipe.scale_audio(t[:, s:s + seg].float() / 32768)
+                out.append(torch.round(model.encode(x.unsqueeze(0)))[0].numpy().astype(np.int8)[:, None, :])
+                units += seg
     return out, units
 
 
