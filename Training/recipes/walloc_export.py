@@ -34,7 +34,6 @@ import walloc as recipe  # noqa: E402
 MAX_AUDIO_SEGMENTS = 300  # 6 s segments of training music the audio prior is fitted on (30 min)
 
 
-
 def padded_image(photo: torch.Tensor, stride: int) -> torch.Tensor:
     """(3, H, W) uint8 -> (1, 3, H', W') in [-0.5, 0.5], edges repeated to multiples of stride."""
     x = photo.float().unsqueeze(0) / 255.0 - 0.5
