@@ -49,7 +49,7 @@ func roundTrip(_ codec: WaLLoCCodec, _ media: Media) throws -> (Media, Container
         let latents = try golden.tensor("prior_latents")
         let (h, w) = (latents.shape[1], latents.shape[2])
         let q = latents.scalars.map { Int8($0) }
-        #expect(Set(q).count > 20, "the golden latents should exercise many values")
+        #expect(Set(q).count > 10, "the golden latents should exercise many values")
         let (prediction, context) = codec.model.latentCoder.predictions(q, height: h, width: w)
         #expect(prediction == (try golden.tensor("prior_prediction")).scalars.map { Int32($0) })
         #expect(context == (try golden.tensor("prior_context")).scalars.map { Int($0) })
