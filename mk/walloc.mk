@@ -64,8 +64,10 @@ bench-deps-walloc:
 # Kodak rate-distortion against JPEG/WebP/JPEG XL/AVIF, one-core speeds, latent coding sizes ->
 # Benchmarks/results/walloc.md and walloc-rd.png. BENCH_QUICK=1: the first 4 images.
 # Then the compressed-domain demo (Benchmarks/walloc_cifar_demo.py: the same CNN on CIFAR-10 pixels
-# and on `codec latents`, WALLOC_DEMO_SECONDS of training each, 30 with BENCH_QUICK=1), appended.
+# and on `codec latents`, WALLOC_DEMO_SECONDS of training each, 30 with BENCH_QUICK=1), appended;
+# then the stereo models against Opus and MP3 on music/eval (Benchmarks/walloc_audio_bench.py), appended.
 WALLOC_DEMO_SECONDS ?= $(if $(filter 1,$(BENCH_QUICK)),30,150)
 bench-walloc: build bench-deps-walloc
 	$(PYTHON) Benchmarks/walloc_bench.py
 	APPEND_TO=Benchmarks/results/walloc.md $(PYTHON) Benchmarks/walloc_cifar_demo.py --seconds $(WALLOC_DEMO_SECONDS)
+	APPEND_TO=Benchmarks/results/walloc.md $(PYTHON) Benchmarks/walloc_audio_bench.py

@@ -34,6 +34,7 @@ from neuralcodecs.walloc import CONTEXT_BOUNDS as BUCKET_BOUNDS  # noqa: E402  (
 ALPHABET = 255
 PRECISION = 16
 SMOOTHING = 32.0  # pseudo-counts drawn from the channel's marginal
+MAX_AUDIO_SEGMENTS = 300  # 6 s segments of training music counted for the audio tables (30 min)
 
 
 def contexts(q: np.ndarray, two_d: bool) -> np.ndarray:
@@ -111,11 +112,15 @@ def training_latents(model: recipe.WaLLoC) -> tuple[list[np.ndarray], int]:
         else:
             data = recipe.MusicSegments(recipe.music_train_files(), model.cfg.sample_rate)
             seg = 1 << 18
-            for t in data.tracks:
-                for s in range(0, t.shape[1] - seg + 1, seg):
-                    x, _ = recipe.scale_audio(t[:, s:s + seg].float() / 32768)
-                    out.append(torch.round(model.encode(x.unsqueeze(0)))[0].numpy().astype(np.int8)[:, None, :])
-                    units += seg
+            # Every 6 s segment of every track would be hours of music; MAX_AUDIO_SEGMENTS of them,
+            # drawn without replacement from all tracks, give the tables plenty of counts.
+            pieces = [(t, s) for t in data.tracks for s in range(0, t.shape[1] - seg + 1, seg)]
+            pick = np.random.default_rng(0).permutation(len(pieces))[:MAX_AUDIO_SEGMENTS]
+            for i in sorted(pick):
+                t, s = pieces[i]
+                x, _ = recipe.scale_audio(t[:, s:s + seg].float() / 32768)
+                out.append(torch.round(model.encode(x.unsqueeze(0)))[0].numpy().astype(np.int8)[:, None, :])
+                units += seg
     return out, units
 
 
