@@ -5,13 +5,13 @@ per CPU second of the child process, so a loaded machine slows every coder alike
 Every `lossless` file is decoded and compared sample for sample with its source; the peers'
 outputs are sizes only (they are lossless by construction).
 
-usage: lossless_bench.py CODEC_BINARY DATA_ROOT [--sets audio,images]
+usage: lossless_bench.py CODEC_BINARY DATA_ROOT [--sets audio,images] [--jobs 2]
 """
 import argparse
+import concurrent.futures
 import datetime
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,11 +29,14 @@ SETS = {
 
 
 def run(cmd):
-    """Runs cmd and returns the CPU seconds (user + system) it took."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    """Runs cmd and returns the CPU seconds (user + system) of that process alone (wait4), so
+    files can be coded two at a time without their times mixing."""
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({process.returncode})")
+    return usage.ru_utime + usage.ru_stime
 
 
 def samples(path):
@@ -68,18 +71,20 @@ def main():
     parser.add_argument("codec")
     parser.add_argument("data")
     parser.add_argument("--sets", default="audio,images")
+    parser.add_argument("--jobs", type=int, default=2, help="files coded at once (CPU times are per process)")
     args = parser.parse_args()
     lines = []
     for kind in args.sets.split(","):
         for title, folder, extension in SETS[kind]:
             files = sorted(f for f in os.listdir(os.path.join(args.data, folder)) if f.endswith(extension))
             totals = {}  # name -> [bytes, encode s, decode s]
-            raw_total = 0
-            with tempfile.TemporaryDirectory() as work:
-                for name in files:
+
+            def measure(name):
+                """Every coder on one file, in a folder of its own: {coder: (bytes, encode s, decode s)}, raw bytes."""
+                results = {}
+                with tempfile.TemporaryDirectory() as work:
                     source = os.path.join(args.data, folder, name)
                     reference, raw = samples(source)
-                    raw_total += raw
                     container = os.path.join(work, "x.nc")
                     decoded = os.path.join(work, "x" + (".png" if kind == "images" else extension))
                     encode_s = run([args.codec, "encode", "--quiet", "--force", "--codec", "lossless", "-o", container, source])
@@ -87,15 +92,22 @@ def main():
                     back, _ = samples(decoded)
                     if back.shape != reference.shape or not np.array_equal(back, reference):
                         sys.exit(f"lossless: {source} does not decode exactly")
-                    entry = totals.setdefault("lossless", [0, 0.0, 0.0])
-                    entry[0] += os.path.getsize(container); entry[1] += encode_s; entry[2] += decode_s
-                    peer_input, peer_list = peers(kind, source, work)
+                    results["lossless"] = (os.path.getsize(container), encode_s, decode_s)
+                    _, peer_list = peers(kind, source, work)
                     for peer, encode, decode, output in peer_list:
-                        entry = totals.setdefault(peer, [0, 0.0, 0.0])
-                        entry[1] += run(encode)
-                        entry[0] += os.path.getsize(output)
-                        entry[2] += run(decode)
-                    print(f"{title}: {name} done", file=sys.stderr)
+                        encode_s = run(encode)
+                        results[peer] = (os.path.getsize(output), encode_s, run(decode))
+                print(f"{title}: {name} done", file=sys.stderr)
+                return results, raw
+
+            raw_total = 0
+            with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+                for results, raw in pool.map(measure, files):
+                    raw_total += raw
+                    for coder, values in results.items():
+                        entry = totals.setdefault(coder, [0, 0.0, 0.0])
+                        for k in range(3):
+                            entry[k] += values[k]
             lines.append(f"\n### {title}: {len(files)} files, {raw_total:,} bytes of raw samples\n")
             lines.append("| coder | bytes | × lossless | bits/sample | encode MB/s | decode MB/s |")
             lines.append("|---|---|---|---|---|---|")
