@@ -73,7 +73,11 @@ def main():
     parser.add_argument("--sets", default="audio,images")
     parser.add_argument("--jobs", type=int, default=2, help="files coded at once (CPU times are per process)")
     args = parser.parse_args()
-    lines = []
+    machine = subprocess.run(["sh", "-c", "lscpu | grep 'Model name' | sed 's/Model name: *//'"], capture_output=True, text=True).stdout.strip()
+    print("# `lossless` beside FLAC, WavPack, WebP and JPEG XL\n")
+    print(f"Machine: {machine or platform.processor()}, {os.cpu_count()} cores (shared; speeds are per CPU second "
+          f"of the coder's process, start-up and file parsing included); {datetime.date.today().isoformat()}; "
+          "`make bench-lossless`. Every `lossless` file decoded and compared sample for sample with its source.", flush=True)
     for kind in args.sets.split(","):
         for title, folder, extension in SETS[kind]:
             files = sorted(f for f in os.listdir(os.path.join(args.data, folder)) if f.endswith(extension))
@@ -98,30 +102,26 @@ def main():
                         encode_s = run(encode)
                         results[peer] = (os.path.getsize(output), encode_s, run(decode))
                 print(f"{title}: {name} done", file=sys.stderr)
-                return results, raw
+                return results, raw, reference.size
 
-            raw_total = 0
+            raw_total = sample_total = 0
             with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-                for results, raw in pool.map(measure, files):
+                for results, raw, count in pool.map(measure, files):
                     raw_total += raw
+                    sample_total += count
                     for coder, values in results.items():
                         entry = totals.setdefault(coder, [0, 0.0, 0.0])
                         for k in range(3):
                             entry[k] += values[k]
+            lines = []
             lines.append(f"\n### {title}: {len(files)} files, {raw_total:,} bytes of raw samples\n")
             lines.append("| coder | bytes | × lossless | bits/sample | encode MB/s | decode MB/s |")
             lines.append("|---|---|---|---|---|---|")
             ours = totals["lossless"][0]
-            bytes_per_sample = 2 if kind == "audio" else 1
             for coder, (size, encode_s, decode_s) in totals.items():
-                lines.append(f"| {coder} | {size:,} | {size / ours:.4f} | {8 * size * bytes_per_sample / raw_total:.3f} "
+                lines.append(f"| {coder} | {size:,} | {size / ours:.4f} | {8 * size / sample_total:.3f} "
                              f"| {raw_total / max(encode_s, 1e-9) / 1e6:.2f} | {raw_total / max(decode_s, 1e-9) / 1e6:.2f} |")
-    machine = subprocess.run(["sh", "-c", "lscpu | grep 'Model name' | sed 's/Model name: *//'"], capture_output=True, text=True).stdout.strip()
-    print("# `lossless` beside FLAC, WavPack, WebP and JPEG XL\n")
-    print(f"Machine: {machine or platform.processor()}, {os.cpu_count()} cores (shared; speeds are per CPU second "
-          f"of the coder's process, start-up and file parsing included); {datetime.date.today().isoformat()}; "
-          "`make bench-lossless`. Every `lossless` file decoded and compared sample for sample with its source.")
-    print("\n".join(lines))
+            print("\n".join(lines), flush=True)
 
 
 if __name__ == "__main__":
