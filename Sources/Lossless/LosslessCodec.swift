@@ -36,7 +36,7 @@ public struct LosslessCodec: Codec {
 
     public var info: CodecInfo {
         CodecInfo(id: Self.id, modalities: MediaKind.allCases, lossless: true,
-                  summary: "lossless: MED / linear prediction and context-mixed bytes, adaptive range coding")
+                  summary: "lossless: MED images, LMS-cascade audio, context-mixed bytes; adaptive range coding")
     }
 
     public func encode(_ media: Media, options: CodecOptions) throws(CodecError) -> ContainerFile {
