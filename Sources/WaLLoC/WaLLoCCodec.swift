@@ -11,13 +11,13 @@ import MediaIO
 /// Audio: mono or stereo at any rate (resampled to the model's and back; mono goes through the
 /// stereo model as two equal channels); the mean is removed and the peak scaled to 0.5, both stored.
 ///
-/// Payload (layout 1): `u8` layout, `u8` flags (bit 0: alpha plane follows); audio: `f32` mean,
+/// Payload (layout 2): `u8` layout, `u8` flags (bit 0: alpha plane follows); audio: `f32` mean,
 /// `f32` scale, `u32` frames at the model's rate; alpha: `u32` length and the deflated plane;
-/// then the rANS stream of the latents to the end. The latent shape follows from the header's
+/// then the rANS stream of the latents (under `LatentCoder`'s prior, format 2) to the end. The latent shape follows from the header's
 /// media size and the model. Audio at another rate is resampled to the model's and back.
 public struct WaLLoCCodec: Codec {
     public static let codecID = "walloc"
-    static let layoutVersion: UInt8 = 1
+    static let layoutVersion: UInt8 = 2
     /// The decoder's working set grows with the latent grid (width x positions x 4 bytes, a few
     /// times over); larger inputs are refused rather than risk the machine's memory.
     public static let maxImagePixels = 1 << 26
@@ -129,7 +129,13 @@ public struct WaLLoCCodec: Codec {
         var r = ByteReader(file.payload)
         func rest() -> [UInt8] { Array(r.data[r.offset...]) }
         do {
-            guard try r.u8() == Self.layoutVersion else { throw CodecError.corruptPayload("unknown walloc payload layout") }
+            let layout = try r.u8()
+            guard layout == Self.layoutVersion else {
+                // Layout 1 coded the latents under per-channel magnitude tables (latent prior format 1).
+                throw CodecError.corruptPayload(layout == 1
+                    ? "walloc payload layout 1 (latent prior format 1) is no longer decoded; encode the source again"
+                    : "unknown walloc payload layout \(layout)")
+            }
             let flags = try r.u8()
             guard flags <= 1 else { throw CodecError.corruptPayload("unknown walloc flags \(flags)") }
             switch file.media {

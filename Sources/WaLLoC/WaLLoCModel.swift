@@ -88,7 +88,7 @@ public struct WaLLoCModel: Sendable {
         normOut = try GroupNorm(w, "decoder.norm_out", groups: a.groups, channels: a.width)
         convOut = try conv("decoder.conv_out", a.width, a.bands, a.kernel)
         skip = try conv("decoder.skip", a.latent, a.bands, 1)
-        latentCoder = try LatentCoder(frequencies: w.tensor("prior.frequencies"), channels: a.latent, twoDimensional: a.isImage)
+        latentCoder = try LatentCoder(weights: w.tensor("prior.weights"), frequencies: w.tensor("prior.frequencies"), channels: a.latent)
     }
 
     // MARK: Encoder

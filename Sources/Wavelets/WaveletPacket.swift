@@ -28,26 +28,22 @@ public enum WaveletPacket {
     public static func forward2D(_ planes: [Float], channels: Int, height: Int, width: Int, levels: Int) -> [Float] {
         checkShape(planes.count, channels * height * width, [height, width], levels)
         var x = planes, c = channels, h = height, w = width
+        let work = Workspace(width: width, height: height)
+        defer { work.free() }
         for _ in 0..<levels {
-            var out = [Float](repeating: 0, count: x.count)
             let plane = h * w, quarter = plane / 4
-            var lo = [Float](repeating: 0, count: plane / 2), hi = lo
-            x.withUnsafeBufferPointer { xb in
-                out.withUnsafeMutableBufferPointer { ob in
-                    lo.withUnsafeMutableBufferPointer { lb in
-                        hi.withUnsafeMutableBufferPointer { hb in
-                            for ch in 0..<c {
-                                // Along the width (rows of length w), then along the height.
-                                analysis(xb.baseAddress! + ch * plane, outer: h, n: w, inner: 1, low: lb.baseAddress!, high: hb.baseAddress!)
-                                let dst = ob.baseAddress! + 4 * ch * quarter
-                                analysis(lb.baseAddress!, outer: 1, n: h, inner: w / 2, low: dst, high: dst + quarter)
-                                analysis(hb.baseAddress!, outer: 1, n: h, inner: w / 2, low: dst + 2 * quarter, high: dst + 3 * quarter)
-                            }
-                        }
+            x = uninitialized(x.count) { out in
+                x.withUnsafeBufferPointer { xb in
+                    for ch in 0..<c {
+                        // Along the width (rows of length w), then along the height.
+                        analyzeRows(xb.baseAddress! + ch * plane, rows: h, n: w, low: work.low, high: work.high, stride: w / 2, work)
+                        let dst = out + 4 * ch * quarter
+                        analyzeColumns(work.low, n: h, width: w / 2, low: dst, high: dst + quarter, work)
+                        analyzeColumns(work.high, n: h, width: w / 2, low: dst + 2 * quarter, high: dst + 3 * quarter, work)
                     }
                 }
             }
-            x = out; c *= 4; h /= 2; w /= 2
+            c *= 4; h /= 2; w /= 2
         }
         return x
     }
@@ -57,26 +53,21 @@ public enum WaveletPacket {
         checkShape(bands.count, channels * height * width, [height, width], levels)
         var x = bands
         var c = channels << (2 * levels), h = height >> levels, w = width >> levels
+        let work = Workspace(width: width, height: height)
+        defer { work.free() }
         for _ in 0..<levels {
-            var out = [Float](repeating: 0, count: x.count)
             let quarter = h * w
-            var lo = [Float](repeating: 0, count: 2 * quarter), hi = lo
-            x.withUnsafeBufferPointer { xb in
-                out.withUnsafeMutableBufferPointer { ob in
-                    lo.withUnsafeMutableBufferPointer { lb in
-                        hi.withUnsafeMutableBufferPointer { hb in
-                            for ch in 0..<(c / 4) {
-                                let src = xb.baseAddress! + 4 * ch * quarter
-                                synthesis(low: src, high: src + quarter, outer: 1, n: 2 * h, inner: w, into: lb.baseAddress!)
-                                synthesis(low: src + 2 * quarter, high: src + 3 * quarter, outer: 1, n: 2 * h, inner: w, into: hb.baseAddress!)
-                                synthesis(low: lb.baseAddress!, high: hb.baseAddress!, outer: 2 * h, n: 2 * w, inner: 1,
-                                          into: ob.baseAddress! + ch * 4 * quarter)
-                            }
-                        }
+            x = uninitialized(x.count) { out in
+                x.withUnsafeBufferPointer { xb in
+                    for ch in 0..<(c / 4) {
+                        let src = xb.baseAddress! + 4 * ch * quarter
+                        synthesizeColumns(low: src, high: src + quarter, n: 2 * h, width: w, into: work.low, work)
+                        synthesizeColumns(low: src + 2 * quarter, high: src + 3 * quarter, n: 2 * h, width: w, into: work.high, work)
+                        synthesizeRows(low: work.low, high: work.high, stride: w, rows: 2 * h, n: 2 * w, into: out + ch * 4 * quarter, work)
                     }
                 }
             }
-            x = out; c /= 4; h *= 2; w *= 2
+            c /= 4; h *= 2; w *= 2
         }
         return x
     }
@@ -88,17 +79,16 @@ public enum WaveletPacket {
     public static func forward1D(_ signals: [Float], channels: Int, length: Int, levels: Int) -> [Float] {
         checkShape(signals.count, channels * length, [length], levels)
         var x = signals, c = channels, n = length
+        let work = Workspace(width: length, height: 1)
+        defer { work.free() }
         for _ in 0..<levels {
-            var out = [Float](repeating: 0, count: x.count)
-            x.withUnsafeBufferPointer { xb in
-                out.withUnsafeMutableBufferPointer { ob in
-                    for ch in 0..<c {
-                        let dst = ob.baseAddress! + ch * n
-                        analysis(xb.baseAddress! + ch * n, outer: 1, n: n, inner: 1, low: dst, high: dst + n / 2)
-                    }
+            // The c signals are the rows of a [c, n] matrix; signal ch becomes rows 2ch and 2ch + 1.
+            x = uninitialized(x.count) { out in
+                x.withUnsafeBufferPointer { xb in
+                    analyzeRows(xb.baseAddress!, rows: c, n: n, low: out, high: out + n / 2, stride: n, work)
                 }
             }
-            x = out; c *= 2; n /= 2
+            c *= 2; n /= 2
         }
         return x
     }
@@ -106,17 +96,16 @@ public enum WaveletPacket {
     public static func inverse1D(_ bands: [Float], channels: Int, length: Int, levels: Int) -> [Float] {
         checkShape(bands.count, channels * length, [length], levels)
         var x = bands, c = channels << levels, n = length >> levels
+        let work = Workspace(width: length, height: 1)
+        defer { work.free() }
         for _ in 0..<levels {
-            var out = [Float](repeating: 0, count: x.count)
-            x.withUnsafeBufferPointer { xb in
-                out.withUnsafeMutableBufferPointer { ob in
-                    for ch in 0..<(c / 2) {
-                        let src = xb.baseAddress! + 2 * ch * n
-                        synthesis(low: src, high: src + n, outer: 1, n: 2 * n, inner: 1, into: ob.baseAddress! + 2 * ch * n)
-                    }
+            x = uninitialized(x.count) { out in
+                x.withUnsafeBufferPointer { xb in
+                    let src = xb.baseAddress!
+                    synthesizeRows(low: src, high: src + n, stride: 2 * n, rows: c / 2, n: 2 * n, into: out, work)
                 }
             }
-            x = out; c /= 2; n *= 2
+            c /= 2; n *= 2
         }
         return x
     }
@@ -126,62 +115,118 @@ public enum WaveletPacket {
         precondition(sides.allSatisfy { $0 > 0 && $0 % (1 << levels) == 0 }, "wavelet sides \(sides) are not multiples of 2^\(levels)")
     }
 
-    // MARK: One lifting level
+    static func uninitialized(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { b, n in
+            body(b.baseAddress!)
+            n = count
+        }
+    }
 
-    /// `x` viewed as `[outer, n, inner]`; writes its low and high bands, each `[outer, n/2, inner]`.
-    /// Loops run over `inner` innermost so the transform along the height is vectorized. The
-    /// arithmetic is ordered as in the PyTorch twin: d + α(s[k] + s[k+1]), s + β(d[k−1] + d[k]).
-    static func analysis(_ x: UnsafePointer<Float>, outer: Int, n: Int, inner: Int,
-                         low: UnsafeMutablePointer<Float>, high: UnsafeMutablePointer<Float>) {
+    // MARK: One lifting level, cache-friendly
+    //
+    // The lifting steps run on a small scratch laid out [m, inner] with `inner` innermost, so every
+    // step is one vectorized sweep over data that stays in L1: along the height `inner` is a strip
+    // of up to `strip` columns; along the width a row is lifted on its own (it fits in L1). The
+    // arithmetic of every element is the same as in the PyTorch twin (see `lift`), whatever the
+    // blocking, so the bands are bit-identical to the plain column-by-column transform.
+
+    static let strip = 64
+
+    /// Scratch for one transform: the two half-planes of a level and the lifting tiles.
+    struct Workspace {
+        let low: UnsafeMutablePointer<Float>, high: UnsafeMutablePointer<Float>
+        let s: UnsafeMutablePointer<Float>, d: UnsafeMutablePointer<Float>
+        init(width: Int, height: Int) {
+            let half = max(1, width * height / 2), tile = max(1, max(width, height * strip) / 2)
+            low = .allocate(capacity: half); high = .allocate(capacity: half)
+            s = .allocate(capacity: tile); d = .allocate(capacity: tile)
+        }
+        func free() { low.deallocate(); high.deallocate(); s.deallocate(); d.deallocate() }
+    }
+
+    /// Rows of `x` (`[rows, n]`) → their low and high halves, row r at `low + r·stride`. A row
+    /// fits in L1, so it is lifted in place in its output (`inner` = 1; measured faster than
+    /// gathering blocks of rows transposed, whose strided copies cost more than they save).
+    static func analyzeRows(_ x: UnsafePointer<Float>, rows: Int, n: Int, low: UnsafeMutablePointer<Float>,
+                            high: UnsafeMutablePointer<Float>, stride: Int, _ work: Workspace) {
         let m = n / 2
-        for o in 0..<outer {
-            let src = x + o * n * inner, s = low + o * m * inner, d = high + o * m * inner
-            if inner == 1 {
-                for k in 0..<m { s[k] = src[2 * k]; d[k] = src[2 * k + 1] }
-            } else {
-                for k in 0..<m {
-                    (s + k * inner).update(from: src + 2 * k * inner, count: inner)
-                    (d + k * inner).update(from: src + (2 * k + 1) * inner, count: inner)
-                }
+        for r in 0..<rows {
+            let src = x + r * n, s = low + r * stride, d = high + r * stride
+            for k in 0..<m { s[k] = src[2 * k]; d[k] = src[2 * k + 1] }
+            lift(s, d, m: m, inner: 1)
+        }
+    }
+
+    /// Columns of `x` (`[n, width]`) → low and high bands `[n/2, width]`, in strips.
+    static func analyzeColumns(_ x: UnsafePointer<Float>, n: Int, width: Int, low: UnsafeMutablePointer<Float>,
+                               high: UnsafeMutablePointer<Float>, _ work: Workspace) {
+        let m = n / 2, s = work.s, d = work.d
+        for j0 in Swift.stride(from: 0, to: width, by: strip) {
+            let b = min(strip, width - j0)
+            for k in 0..<m {
+                (s + k * b).update(from: x + 2 * k * width + j0, count: b)
+                (d + k * b).update(from: x + (2 * k + 1) * width + j0, count: b)
             }
-            predict(d, from: s, m: m, inner: inner, alpha)
-            update(s, from: d, m: m, inner: inner, beta)
-            predict(d, from: s, m: m, inner: inner, gamma)
-            update(s, from: d, m: m, inner: inner, delta)
-            for j in 0..<(m * inner) {
-                s[j] *= lowScale
-                d[j] *= highScale
+            lift(s, d, m: m, inner: b)
+            for k in 0..<m {
+                (low + k * width + j0).update(from: s + k * b, count: b)
+                (high + k * width + j0).update(from: d + k * b, count: b)
             }
         }
     }
 
-    /// The inverse of `analysis`: interleaves the bands back into `[outer, n, inner]`. The bands
-    /// are copied first, so `low`/`high` are left unchanged.
-    static func synthesis(low: UnsafePointer<Float>, high: UnsafePointer<Float>, outer: Int, n: Int, inner: Int,
-                          into out: UnsafeMutablePointer<Float>) {
-        let m = n / 2
-        let s = UnsafeMutablePointer<Float>.allocate(capacity: m * inner), d = UnsafeMutablePointer<Float>.allocate(capacity: m * inner)
-        defer { s.deallocate(); d.deallocate() }
-        for o in 0..<outer {
-            let ls = low + o * m * inner, hs = high + o * m * inner
-            for j in 0..<(m * inner) {
-                s[j] = ls[j] / lowScale
-                d[j] = hs[j] / highScale
+    /// The inverse of `analyzeRows`: bands with row r at `low + r·stride` → rows `[rows, n]`.
+    static func synthesizeRows(low: UnsafePointer<Float>, high: UnsafePointer<Float>, stride: Int, rows: Int, n: Int,
+                               into out: UnsafeMutablePointer<Float>, _ work: Workspace) {
+        let m = n / 2, s = work.s, d = work.d, (ls, hs) = (lowScale, highScale)
+        for r in 0..<rows {
+            let lo = low + r * stride, hi = high + r * stride, dst = out + r * n
+            for k in 0..<m { s[k] = lo[k] / ls; d[k] = hi[k] / hs }
+            unlift(s, d, m: m, inner: 1)
+            for k in 0..<m { dst[2 * k] = s[k]; dst[2 * k + 1] = d[k] }
+        }
+    }
+
+    /// The inverse of `analyzeColumns`.
+    static func synthesizeColumns(low: UnsafePointer<Float>, high: UnsafePointer<Float>, n: Int, width: Int,
+                                  into out: UnsafeMutablePointer<Float>, _ work: Workspace) {
+        let m = n / 2, s = work.s, d = work.d, (lScale, hScale) = (lowScale, highScale)
+        for j0 in Swift.stride(from: 0, to: width, by: strip) {
+            let b = min(strip, width - j0)
+            for k in 0..<m {
+                let ls = low + k * width + j0, hs = high + k * width + j0, ss = s + k * b, ds = d + k * b
+                for i in 0..<b { ss[i] = ls[i] / lScale; ds[i] = hs[i] / hScale }
             }
-            update(s, from: d, m: m, inner: inner, -delta)
-            predict(d, from: s, m: m, inner: inner, -gamma)
-            update(s, from: d, m: m, inner: inner, -beta)
-            predict(d, from: s, m: m, inner: inner, -alpha)
-            let dst = out + o * n * inner
-            if inner == 1 {
-                for k in 0..<m { dst[2 * k] = s[k]; dst[2 * k + 1] = d[k] }
-            } else {
-                for k in 0..<m {
-                    (dst + 2 * k * inner).update(from: s + k * inner, count: inner)
-                    (dst + (2 * k + 1) * inner).update(from: d + k * inner, count: inner)
-                }
+            unlift(s, d, m: m, inner: b)
+            for k in 0..<m {
+                (out + 2 * k * width + j0).update(from: s + k * b, count: b)
+                (out + (2 * k + 1) * width + j0).update(from: d + k * b, count: b)
             }
         }
+    }
+
+    /// The four lifting steps and the band scaling on even (`s`) and odd (`d`) samples laid out
+    /// `[m, inner]`, ordered as in the PyTorch twin: d + α(s[k] + s[k+1]), s + β(d[k−1] + d[k]).
+    @inline(__always)
+    static func lift(_ s: UnsafeMutablePointer<Float>, _ d: UnsafeMutablePointer<Float>, m: Int, inner: Int) {
+        predict(d, from: s, m: m, inner: inner, alpha)
+        update(s, from: d, m: m, inner: inner, beta)
+        predict(d, from: s, m: m, inner: inner, gamma)
+        update(s, from: d, m: m, inner: inner, delta)
+        let (ls, hs) = (lowScale, highScale)  // locals: a global read in the loop costs a swift_once each time
+        for j in 0..<(m * inner) {
+            s[j] *= ls
+            d[j] *= hs
+        }
+    }
+
+    /// `lift` undone (the bands already divided by their scales).
+    @inline(__always)
+    static func unlift(_ s: UnsafeMutablePointer<Float>, _ d: UnsafeMutablePointer<Float>, m: Int, inner: Int) {
+        update(s, from: d, m: m, inner: inner, -delta)
+        predict(d, from: s, m: m, inner: inner, -gamma)
+        update(s, from: d, m: m, inner: inner, -beta)
+        predict(d, from: s, m: m, inner: inner, -alpha)
     }
 
     /// d[k] += c·(s[k] + s[k+1]), periodic. Rows of `inner` values; the interior rows run as plain

@@ -15,5 +15,8 @@ let registry = CodecRegistry(
         CodecRegistry.Entry(info: WaLLoCCodec.info("walloc-rgb-16x", image: true, latent: 12, bands: 192)) { () throws(CodecError) in
             try WaLLoCCodec(modelID: "walloc-rgb-16x")
         },
+        CodecRegistry.Entry(info: WaLLoCCodec.info("walloc-rgb-4x", image: true, latent: 48, bands: 192)) { () throws(CodecError) in
+            try WaLLoCCodec(modelID: "walloc-rgb-4x")
+        },
     ],
     defaults: [.image: LosslessCodec.id, .audio: LosslessCodec.id, .bytes: LosslessCodec.id])

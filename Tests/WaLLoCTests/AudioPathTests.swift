@@ -33,10 +33,12 @@ struct AudioPathTests {
             t["decoder.blocks.0.\(n).weight"] = random([width, width, 3], scale: 0.1)
             t["decoder.blocks.0.\(n).bias"] = random([width], scale: 0)
         }
-        var freq = [Float](repeating: 257, count: 255)
-        freq[127] = 258
-        t["prior.frequencies"] = Tensor(shape: [latent, LatentCoder.contextBuckets, 255],
-                                        scalars: Array((0..<(latent * LatentCoder.contextBuckets)).map { _ in freq }.joined()))
+        // A flat prior: 509 residual symbols, 128 each but for a larger zero (sum 2^16); predicts 0.
+        var freq = [Float](repeating: 128, count: LatentCoder.alphabet)
+        freq[2 * LatentCoder.maxLatent] += Float(65536 - 128 * LatentCoder.alphabet)
+        t["prior.frequencies"] = Tensor(shape: [LatentCoder.contexts, LatentCoder.alphabet],
+                                        scalars: Array((0..<LatentCoder.contexts).map { _ in freq }.joined()))
+        t["prior.weights"] = Tensor(shape: [latent, 6 + 5 * (latent - 1)], scalars: [Float](repeating: 0, count: latent * (6 + 5 * (latent - 1))))
         try Data(SafeTensors.encode(t)).write(to: dir.appendingPathComponent("model.safetensors"))
         let config = #"{"codec": "walloc", "architecture": {"kind": "audio", "channels": 2, "levels": 8, "latent": 4, "width": 8, "blocks": 1, "groups": 2, "kernel": 3, "sample_rate": 44100}}"#
         try Data(config.utf8).write(to: dir.appendingPathComponent("codec.json"))

@@ -1,3 +1,4 @@
+import CodecKit
 import Foundation
 import Neural
 import Testing
@@ -5,26 +6,32 @@ import Testing
 
 /// The latent coder and the companding, without a released model.
 struct LatentCoderTests {
-    /// Tables shaped like a trained prior: narrower for quiet contexts.
-    func coder(channels: Int, twoDimensional: Bool) throws -> LatentCoder {
-        let b = LatentCoder.contextBuckets, n = LatentCoder.alphabet
+    /// A prior shaped like a trained one: left/top and the previous channel predict, and tables
+    /// narrower for quiet contexts.
+    func coder(channels: Int, cross: Int = 1) throws -> LatentCoder {
+        let b = LatentCoder.contexts, n = LatentCoder.alphabet, zero = 2 * LatentCoder.maxLatent
         var f: [Float] = []
-        for c in 0..<channels {
-            for k in 0..<b {
-                let width = Double(1 + k + c)
-                let p = (0..<n).map { exp(-abs(Double($0 - 127)) / width) + 1e-9 }
-                let sum = p.reduce(0, +)
-                var q = p.map { max(1, ($0 / sum * Double(65536 - n)).rounded(.down) + 1) }
-                q[127] += 65536 - q.reduce(0, +)
-                f += q.map(Float.init)
-            }
+        for k in 0..<b {
+            let width = Double(1 + k)
+            let p = (0..<n).map { exp(-abs(Double($0 - zero)) / width) + 1e-9 }
+            let sum = p.reduce(0, +)
+            var q = p.map { max(1, ($0 / sum * Double(65536 - n)).rounded(.down) + 1) }
+            q[zero] += 65536 - q.reduce(0, +)
+            f += q.map(Float.init)
         }
-        return try LatentCoder(frequencies: Tensor(shape: [channels, b, n], scalars: f), channels: channels, twoDimensional: twoDimensional)
+        let inputs = 6 + 5 * cross
+        var weights = [Float](repeating: 0, count: channels * inputs)
+        for c in 0..<channels {
+            weights[c * inputs] = 2000; weights[c * inputs + 1] = 1500; weights[c * inputs + 2] = -600
+            if cross > 0 { weights[c * inputs + 6] = 1200 }
+        }
+        return try LatentCoder(weights: Tensor(shape: [channels, inputs], scalars: weights),
+                               frequencies: Tensor(shape: [b, n], scalars: f), channels: channels)
     }
 
     @Test(arguments: [true, false])
     func roundTrips(twoDimensional: Bool) throws {
-        let coder = try coder(channels: 3, twoDimensional: twoDimensional)
+        let coder = try coder(channels: 3)
         let (h, w) = twoDimensional ? (5, 7) : (1, 40)
         var s: UInt32 = 7
         let latents = (0..<(3 * h * w)).map { i -> Int8 in
@@ -37,11 +44,39 @@ struct LatentCoderTests {
     }
 
     @Test func rejectsDamagedStreams() throws {
-        let coder = try coder(channels: 2, twoDimensional: true)
+        let coder = try coder(channels: 2)
         let latents = [Int8](repeating: 3, count: 2 * 4 * 4)
         let stream = coder.encode(latents, height: 4, width: 4)
         #expect(throws: (any Error).self) { try coder.decode(Array(stream.dropLast()), height: 4, width: 4) }
         #expect(throws: (any Error).self) { try coder.decode(stream + [1, 2, 3, 4], height: 4, width: 4) }
+    }
+
+    /// Any bytes either decode to latents in range or fail with an error, never trap.
+    @Test func hostileStreamsFailCleanly() throws {
+        let coder = try coder(channels: 3)
+        var s: UInt32 = 11
+        for length in [0, 1, 7, 8, 16, 33, 200] {
+            for _ in 0..<20 {
+                let bytes = (0..<length).map { _ -> UInt8 in s = s &* 1664525 &+ 1013904223; return UInt8(s >> 24) }
+                if let q = try? coder.decode(bytes, height: 6, width: 9) { #expect(q.allSatisfy { abs(Int($0)) <= 127 }) }
+            }
+        }
+    }
+
+    @Test func rejectsPriorsOfTheWrongShape() throws {
+        let good = try coder(channels: 2)
+        #expect(good.crossChannels == 1)
+        let f = Tensor(shape: [LatentCoder.contexts, LatentCoder.alphabet], scalars: [Float](repeating: 1, count: LatentCoder.contexts * LatentCoder.alphabet))
+        #expect(throws: CodecError.self) {  // rows must sum to 2^16
+            try LatentCoder(weights: Tensor(shape: [2, 6], scalars: [Float](repeating: 0, count: 12)), frequencies: f, channels: 2)
+        }
+        #expect(throws: CodecError.self) {  // format 1 tables
+            try LatentCoder(weights: Tensor(shape: [2, 6], scalars: [Float](repeating: 0, count: 12)),
+                            frequencies: Tensor(shape: [2, 14, 255], scalars: [Float](repeating: 1, count: 2 * 14 * 255)), channels: 2)
+        }
+        #expect(throws: CodecError.self) {  // 2 earlier channels for channel count 2
+            try LatentCoder(weights: Tensor(shape: [2, 16], scalars: [Float](repeating: 0, count: 32)), frequencies: f, channels: 2)
+        }
     }
 
     @Test func companderIsOddMonotoneAndInverts() {

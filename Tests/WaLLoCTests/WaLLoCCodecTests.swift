@@ -40,6 +40,23 @@ func roundTrip(_ codec: WaLLoCCodec, _ media: Media) throws -> (Media, Container
         let decoded = codec.model.decode(latents.scalars.map { Int8($0) }, height: h / 8, width: w / 8)
         #expect(zip(decoded, output.scalars).map { abs($0 - $1) }.max()! < 2e-3)
     }
+
+    /// The latent prior's integer predictions and contexts equal Python's (walloc_prior.py) on
+    /// the golden latents of a larger synthetic image, and the coder round-trips them.
+    @Test func priorMatchesPython() throws {
+        let codec = try rgb16x.get()
+        let golden = try SafeTensors(contentsOfFile: repositoryRoot + "/Codecs/walloc-rgb-16x/golden.safetensors")
+        let latents = try golden.tensor("prior_latents")
+        let (h, w) = (latents.shape[1], latents.shape[2])
+        let q = latents.scalars.map { Int8($0) }
+        #expect(Set(q).count > 10, "the golden latents should exercise many values")
+        let (prediction, context) = codec.model.latentCoder.predictions(q, height: h, width: w)
+        #expect(prediction == (try golden.tensor("prior_prediction")).scalars.map { Int32($0) })
+        #expect(context == (try golden.tensor("prior_context")).scalars.map { Int($0) })
+        #expect(Set(context).count > 5)
+        let stream = codec.model.latentCoder.encode(q, height: h, width: w)
+        #expect(try codec.model.latentCoder.decode(stream, height: h, width: w) == q)
+    }
 }
 
 @Suite struct WaLLoCCodecTests {

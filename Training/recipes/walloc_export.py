@@ -8,15 +8,15 @@ and MODEL_CARD.md generated from the run's own facts. A released model (Codecs/<
 overwritten with --replace; by default the export goes to a models folder of its own, which Swift
 uses with NEURALCODECS_MODELS=Training/exports/<export-id>. Every file gets mode 644.
 
-The latent tables mirror Sources/WaLLoC/LatentCoder.swift exactly: the context of a latent is
-|left| + |top| (images) or |q[t-1]| + |q[t-2]| (audio) in its own channel, in LatentCoder's
-buckets; counts are taken over the encoded training data and smoothed towards the channel's
-marginal so that rare contexts still get sensible tables.
+The latent prior (`prior.weights`, `prior.frequencies`: Training/neuralcodecs/walloc_prior.py,
+mirrored by Sources/WaLLoC/LatentCoder.swift) is fitted here on the latents of the training data
+only: least-squares integer predictors per channel and residual tables per activity context.
+golden.safetensors also holds latents of a larger synthetic image with their predictions and
+contexts, which the Swift coder must reproduce exactly.
 """
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -28,66 +28,10 @@ from safetensors.torch import save_file
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from neuralcodecs.export import dest_from_args, finish_files, results_for, weights_facts  # noqa: E402
+from neuralcodecs import walloc_prior as prior  # noqa: E402
 import walloc as recipe  # noqa: E402
 
-from neuralcodecs.walloc import CONTEXT_BOUNDS as BUCKET_BOUNDS  # noqa: E402  (LatentCoder.bucketBounds)
-ALPHABET = 255
-PRECISION = 16
-SMOOTHING = 32.0  # pseudo-counts drawn from the channel's marginal
-MAX_AUDIO_SEGMENTS = 300  # 6 s segments of training music counted for the audio tables (30 min)
-
-
-def contexts(q: np.ndarray, two_d: bool) -> np.ndarray:
-    """Bucket of every latent of `q` [C, H, W] (int), as LatentCoder.bucket computes it."""
-    a = np.abs(q.astype(np.int64))
-    m = np.zeros_like(a)
-    if two_d:
-        m[:, :, 1:] += a[:, :, :-1]
-        m[:, 1:, :] += a[:, :-1, :]
-    else:
-        m[:, :, 1:] += a[:, :, :-1]
-        m[:, :, 2:] += a[:, :, :-2]
-    return np.digitize(np.minimum(m, 254), BUCKET_BOUNDS, right=False)
-
-
-def quantize(p: np.ndarray) -> np.ndarray:
-    """Probabilities -> integer frequencies >= 1 summing to 2^PRECISION (largest remainders)."""
-    total = 1 << PRECISION
-    spare = total - len(p)
-    scaled = p / p.sum() * spare
-    f = np.floor(scaled).astype(np.int64)
-    rest = spare - int(f.sum())
-    order = np.argsort(-(scaled - f), kind="stable")
-    f[order[:rest]] += 1
-    return f + 1
-
-
-def latent_tables(model: recipe.WaLLoC, latents: list[np.ndarray]) -> np.ndarray:
-    cfg = model.cfg
-    b = len(BUCKET_BOUNDS) + 1
-    counts = np.zeros((cfg.latent, b, ALPHABET), dtype=np.float64)
-    for q in latents:
-        ctx = contexts(q, cfg.kind == "image")
-        sym = q.astype(np.int64) + 127
-        chan = np.broadcast_to(np.arange(cfg.latent)[:, None, None], q.shape)
-        np.add.at(counts, (chan.ravel(), ctx.ravel(), sym.ravel()), 1)
-    tables = np.zeros((cfg.latent, b, ALPHABET), dtype=np.int32)
-    for c in range(cfg.latent):
-        marginal = counts[c].sum(axis=0) + 0.5  # every value keeps some mass
-        marginal /= marginal.sum()
-        for k in range(b):
-            tables[c, k] = quantize(counts[c, k] + SMOOTHING * marginal)
-    return tables
-
-
-def ideal_bits(tables: np.ndarray, latents: list[np.ndarray], two_d: bool) -> float:
-    logp = np.log2(tables / float(1 << PRECISION))
-    bits = 0.0
-    for q in latents:
-        ctx = contexts(q, two_d)
-        chan = np.broadcast_to(np.arange(q.shape[0])[:, None, None], q.shape)
-        bits -= logp[chan.ravel(), ctx.ravel(), (q.astype(np.int64) + 127).ravel()].sum()
-    return bits
+MAX_AUDIO_SEGMENTS = 300  # 6 s segments of training music the audio prior is fitted on (30 min)
 
 
 def padded_image(photo: torch.Tensor, stride: int) -> torch.Tensor:
@@ -124,7 +68,7 @@ def training_latents(model: recipe.WaLLoC) -> tuple[list[np.ndarray], int]:
     return out, units
 
 
-def golden(model: recipe.WaLLoC) -> dict[str, torch.Tensor]:
+def golden(model: recipe.WaLLoC, weights: np.ndarray) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(5)
     if model.cfg.kind == "image":
         x = (torch.rand(1, 3, 24, 40, generator=g) - 0.5) * 0.6
@@ -136,7 +80,28 @@ def golden(model: recipe.WaLLoC) -> dict[str, torch.Tensor]:
         bands = model.analysis(x)
         q = torch.round(model.encode(x))
         y = model.decode(q)
-    return {"input": x, "bands": bands, "latents": q, "output": y}
+    out = {"input": x, "bands": bands, "latents": q, "output": y}
+    out.update(prior_golden(model, weights))
+    return out
+
+
+def prior_golden(model: recipe.WaLLoC, weights: np.ndarray) -> dict[str, torch.Tensor]:
+    """Latents of a larger smooth random signal, with the prior's predictions and contexts."""
+    g = torch.Generator().manual_seed(6)
+    if model.cfg.kind == "image":
+        x = sum(torch.nn.functional.interpolate(torch.rand(1, 3, 64 // f, 96 // f, generator=g) - 0.5, size=(64, 96),
+                                                mode="bilinear", align_corners=False) for f in (1, 4, 16)) * 0.4
+    else:
+        t = torch.arange(8192).float()
+        x = torch.stack([0.3 * torch.sin(t * 0.031) * torch.sin(t * 0.0007), 0.2 * torch.sin(t * 0.11)
+                         + 0.1 * torch.randn(8192, generator=g)]).unsqueeze(0)
+    with torch.no_grad():
+        q = torch.round(model.encode(x.clamp(-0.5, 0.5)))[0].numpy().astype(np.int64)
+    q = q if q.ndim == 3 else q[:, None, :]
+    s, k = prior.symbols(q, weights)
+    p = q - (s - 2 * prior.LATENT_MAX)
+    return {"prior_latents": torch.from_numpy(q).float(), "prior_prediction": torch.from_numpy(p).float(),
+            "prior_context": torch.from_numpy(k).float()}
 
 
 def run_setup(ck: dict) -> str:
@@ -171,7 +136,9 @@ WaLLoC (wavelet learned lossy compression, after Jacobellis & Yadwadkar, DCC 202
 {'RGB images' if cfg.kind == 'image' else f'stereo audio at {cfg.sample_rate} Hz'}: CDF 9/7 wavelet packets
 (J = {cfg.levels}, {cfg.bands} channels), a linear 1x1 encoder to {cfg.latent} latent channels, 8-bit companding,
 a convolutional decoder ({cfg.blocks} residual blocks of width {cfg.width}, GroupNorm + SiLU, at the latent
-resolution), latents coded with rANS under per-channel context tables (`prior.frequencies`).
+resolution), latents coded with rANS under an integer
+prior (`prior.weights`, `prior.frequencies`: linear prediction from neighbours and earlier channels,
+residual tables per activity context; latent prior format 2).
 Recipe: `Training/recipes/walloc.py` (trained as `{source_model}`).
 
 ## This export
@@ -187,8 +154,8 @@ Recipe: `Training/recipes/walloc.py` (trained as `{source_model}`).
 - steps: {st['step']:,}, wall-clock training time {st['elapsed'] / 60:.1f} min ({run_setup(ck)}),
   {st['units_seen']:,} {'pixels' if cfg.kind == 'image' else 'frames'} seen
 - final validation (held-out training photos / segments): {json.dumps(last)}
-- latent tables: counted on {rate['units']:,} {'pixels' if cfg.kind == 'image' else 'frames'} of training data;
-  ideal code length there {rate['bits_per_unit']:.4f} {unit}
+- latent prior: fitted on {rate['units']:,} {'pixels' if cfg.kind == 'image' else 'frames'} of training data
+  ({rate['fit_seconds']:.0f} s); ideal code length there {rate['bits_per_unit']:.4f} {unit}
 
 ## Measured results
 {results_for(w['fnv1a64'], results).strip()} Measured results come from the benchmark, each row
@@ -215,18 +182,21 @@ def export(args) -> None:
     keep = {k: v for k, v in model.state_dict().items() if k.startswith(("encoder.", "decoder."))}
     half = {k: v.to(torch.float16) for k, v in keep.items()}
     model.load_state_dict({k: v.float() for k, v in half.items()}, strict=False)
-    print(f"counting latent tables on the training data ...", flush=True)
+    print("fitting the latent prior on the training data ...", flush=True)
     latents, units = training_latents(model)
-    tables = latent_tables(model, latents)
-    bits = ideal_bits(tables, latents, cfg.kind == "image")
-    rate = {"units": units, "bits_per_unit": bits / units}
+    latents = [q if q.ndim == 3 else q[:, None, :] for q in latents]
+    started = time.monotonic()
+    weights, tables = prior.fit(latents)
+    rate = {"units": units, "bits_per_unit": prior.ideal_bits(weights, tables, latents) / units,
+            "fit_seconds": time.monotonic() - started}
     print(f"ideal rate on training data: {rate['bits_per_unit']:.4f} per {'pixel' if cfg.kind == 'image' else 'frame'}")
     dest.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.contiguous() for k, v in half.items()}
+    tensors["prior.weights"] = torch.from_numpy(weights).contiguous()
     tensors["prior.frequencies"] = torch.from_numpy(tables).contiguous()
     save_file(tensors, str(dest / "model.safetensors"), metadata={"format": "pt"})
     facts = weights_facts(dest / "model.safetensors")
-    gold = golden(model)
+    gold = golden(model, weights)
     save_file({k: v.float().contiguous() for k, v in gold.items()}, str(dest / "golden.safetensors"))
     st = ck["state"]
     config = {
@@ -235,7 +205,7 @@ def export(args) -> None:
         "training": {"recipe": "Training/recipes/walloc.py", "trained_as": args.model, "steps": st["step"],
                      "seconds": round(st["elapsed"], 1), "target_rate": target,
                      "final": st["history"][-1] if st["history"] else None},
-        "weights": {**facts, "dtype": "float16 (prior.frequencies: int32)",
+        "weights": {**facts, "dtype": "float16 (prior.weights, prior.frequencies: int32)", "latent_prior": 2,
                     "parameters": sum(v.numel() for v in half.values())},
         "golden": {"file": "golden.safetensors", "tensors": {k: list(v.shape) for k, v in gold.items()}},
     }

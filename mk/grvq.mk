@@ -1,0 +1,41 @@
+# GRVQ speech codec (issue 20): training and export of grvq-16k.
+#
+# make train-grvq       stage 1 (mel + multi-resolution STFT + commitment), GRVQ_BUDGET seconds of
+#                       training wall clock (7,200 by default); resumes from Training/runs/grvq-16k/,
+#                       so Ctrl-C and rerunning continues where it stopped. Variables:
+#   GRVQ_BUDGET=7200     training seconds (the learning-rate schedule is sized to it)
+#   GRVQ_THREADS=1       PyTorch threads
+#   GRVQ_CHECKPOINT_SECONDS=180
+#   GRVQ_RUN=Training/runs/grvq-16k
+#   GRVQ_FRESH=1         start afresh instead of resuming
+# make export-grvq      Training/exports/$(EXPORT_ID)/grvq-16k/ from the latest checkpoint; REPLACE=1
+#                       replaces the released Codecs/grvq-16k/ instead.
+# make train-grvq SMOKE=1   a 30 s run in Training/runs/smoke/grvq-16k (fresh each time), exported to
+#                       Training/exports/smoke/grvq-16k/ (loading the 2,000 training files at 16 kHz
+#                       takes most of it), then the training tests.
+ifeq ($(SMOKE),1)
+GRVQ_BUDGET ?= 30
+GRVQ_CHECKPOINT_SECONDS ?= 15
+GRVQ_RUN ?= Training/runs/smoke/grvq-16k
+GRVQ_FRESH ?= 1
+endif
+GRVQ_BUDGET ?= 7200
+GRVQ_THREADS ?= 1
+GRVQ_CHECKPOINT_SECONDS ?= 180
+GRVQ_RUN ?= Training/runs/grvq-16k
+GRVQ_CHECKPOINT ?= latest
+
+.PHONY: train-grvq export-grvq
+
+train-grvq:
+	$(PYTHON) Training/recipes/grvq.py train --budget $(GRVQ_BUDGET) --threads $(GRVQ_THREADS) \
+	  --checkpoint-seconds $(GRVQ_CHECKPOINT_SECONDS) --run-dir $(GRVQ_RUN) --budget-hint GRVQ_BUDGET \
+	  $(if $(filter 1,$(GRVQ_FRESH)),--fresh)
+ifeq ($(SMOKE),1)
+	$(MAKE) --no-print-directory export-grvq SMOKE=1
+	SMOKE_EXPORT=Training/exports/$(EXPORT_ID)/grvq-16k $(MAKE) --no-print-directory test-training
+endif
+
+export-grvq:
+	$(PYTHON) Training/recipes/grvq.py export --checkpoint $(GRVQ_CHECKPOINT) --run-dir $(GRVQ_RUN) \
+	  $(if $(filter 1,$(REPLACE)),--replace,--export-id $(EXPORT_ID))
