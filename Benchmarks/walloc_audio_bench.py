@@ -5,7 +5,7 @@ bitrates, with FLAC as the lossless size, on ../shared/data/audio/music/eval (10
 Every codec is measured the same way in this run: encode to a file, decode to WAV, bitrate from
 the compressed file's size (our container included), fidelity from the decoded samples against
 the original, computed here. The peers run at the bitrate our model reached on the same clip
-(Opus: opusenc --bitrate, VBR; MP3: lame ABR, which takes 8 to 320 kbit/s), so each row pair
+(Opus: opusenc --hard-cbr --bitrate; MP3: lame ABR at 44.1 kHz, which takes 8 to 320 kbit/s), so each row pair
 compares equal rates. Peers' decoders may shift the signal (MP3's encoder delay); the decoded
 clip is aligned to the original by the lag, within 4,096 samples, that maximizes correlation.
 
@@ -85,14 +85,15 @@ def ours(model: str, clip: Path, tmp: Path) -> tuple[int, np.ndarray]:
 
 def opus(kbps: float, wav: Path, tmp: Path) -> tuple[int, np.ndarray]:
     out, dec = tmp / "x.opus", tmp / "x_dec.wav"
-    run(["opusenc", "--quiet", "--bitrate", f"{max(kbps, 6):.2f}", str(wav), str(out)])
+    run(["opusenc", "--quiet", "--hard-cbr", "--bitrate", f"{max(kbps, 6):.2f}", str(wav), str(out)])
     run(["opusdec", "--quiet", "--rate", "44100", str(out), str(dec)])
     return out.stat().st_size, read(dec)[0]
 
 
 def mp3(kbps: float, wav: Path, tmp: Path) -> tuple[int, np.ndarray]:
     out, dec = tmp / "x.mp3", tmp / "x_dec.wav"
-    run(["lame", "--quiet", "--abr", str(int(round(min(max(kbps, 8), 320)))), str(wav), str(out)])
+    # --resample 44.1: at low rates lame would otherwise code (and decode) at 32 or 24 kHz.
+    run(["lame", "--quiet", "--resample", "44.1", "--abr", str(int(round(min(max(kbps, 8), 320)))), str(wav), str(out)])
     run(["lame", "--quiet", "--decode", str(out), str(dec)])
     return out.stat().st_size, read(dec)[0]
 

@@ -18,5 +18,8 @@ let registry = CodecRegistry(
         CodecRegistry.Entry(info: WaLLoCCodec.info("walloc-rgb-4x", image: true, latent: 48, bands: 192)) { () throws(CodecError) in
             try WaLLoCCodec(modelID: "walloc-rgb-4x")
         },
+        CodecRegistry.Entry(info: WaLLoCCodec.info("walloc-stereo-5x", image: false, latent: 108, bands: 512)) { () throws(CodecError) in
+            try WaLLoCCodec(modelID: "walloc-stereo-5x")
+        },
     ],
     defaults: [.image: LosslessCodec.id, .audio: LosslessCodec.id, .bytes: LosslessCodec.id])
