@@ -5,11 +5,15 @@ CODEC := .build/release/codec
 APT_PACKAGES := pkg-config zlib1g-dev libpng-dev libsndfile1-dev libopenblas-dev libsamplerate0-dev
 PYTHON ?= python3
 
-.PHONY: all deps build run test test-swift test-conformance fuzz clean
+.PHONY: all deps build run test test-swift test-conformance fuzz clean bench
 
 # Each area adds its own targets (bench-*, train-*, export-*, fuzz-*) in mk/<area>.mk and
 # appends its bounded fuzz runs to FUZZ_TARGETS, which `make test` runs.
 FUZZ_TARGETS :=
+# Likewise every benchmark target adds itself to BENCH_TARGETS, which `make bench` runs; a helper
+# or by-hand target named bench-* goes to BENCH_EXCLUDE instead.
+BENCH_TARGETS :=
+BENCH_EXCLUDE :=
 
 # Training (Training/README.md). Every train-<model> target documents its budget and variables in
 # its mk file; SMOKE=1 turns it into a run of about 2 minutes (a few steps, a checkpoint, an export
@@ -63,6 +67,26 @@ test-conformance: test-swift
 .PHONY: test-training
 test-training:
 	$(PYTHON) -m unittest discover -s Training/tests -t Training -v
+
+# Every benchmark in BENCH_TARGETS, one after another (a failing one is reported and the others still
+# run), then Benchmarks/results/README.md from the sidecars (Benchmarks/results/<name>.json) the run
+# wrote: one table and one plot per question, only rows measured in this run (Benchmarks/report.py).
+# BENCH_QUICK=1: each slow benchmark's quick mode (fewer files, every row kept). Exits 1 if any failed.
+# A bench-* rule in an mk file that is in neither list is run too (after the listed ones), so a new
+# benchmark is picked up even before its mk file lists it.
+BENCH_LOG := .build/bench-run.tsv
+BENCH_DECLARED := $(shell sed -n 's/^\(bench-[A-Za-z0-9_-]*\):.*/\1/p' mk/*.mk)
+BENCH_ALL := $(BENCH_TARGETS) $(filter-out $(BENCH_TARGETS) $(BENCH_EXCLUDE),$(BENCH_DECLARED))
+bench:
+	@mkdir -p .build; start=$$(date +%s); failed=""; printf 'target\tseconds\tstatus\n' > $(BENCH_LOG); \
+	echo "make bench: $(BENCH_ALL)"; \
+	for t in $(BENCH_ALL); do \
+	  echo "=== make $$t"; t0=$$(date +%s); \
+	  if $(MAKE) --no-print-directory $$t; then s=ok; else s=failed; failed="$$failed $$t"; fi; \
+	  printf '%s\t%s\t%s\n' $$t $$(( $$(date +%s) - t0 )) $$s >> $(BENCH_LOG); \
+	done; \
+	$(PYTHON) Benchmarks/report.py --since $$start --log $(BENCH_LOG) $(if $(filter 1,$(BENCH_QUICK)),--quick) || exit 1; \
+	if [ -n "$$failed" ]; then echo "make bench: failed:$$failed"; exit 1; fi
 
 clean:
 	rm -rf .build

@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Wavelets"),
         .target(name: "CodecKit", dependencies: ["MediaIO", "Container", "CZlib"]),
         // Machine perception for `codec score` (OCR, speech recognition): no codec depends on it.
-        .target(name: "Perception", dependencies: ["MediaIO", "CTesseract", "CPocketSphinx"]),
+        .target(name: "Perception", dependencies: ["MediaIO", "Neural", "CodecKit", "CTesseract", "CPocketSphinx"]),
 
         // Codecs: one target each, registered in Sources/codec/Registry.swift.
         .target(name: "Lossless", dependencies: ["CodecKit", "Container", "MediaIO", "EntropyCoding"]),
@@ -66,10 +66,11 @@ let package = Package(
         .testTarget(name: "NeuralTests", dependencies: ["Neural"], exclude: ["Golden"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "TestSupport"]),
         .testTarget(name: "CodecKitTests", dependencies: ["CodecKit", "Container", "MediaIO", "PCCodec", "TextLM", "TestSupport"]),
-        .testTarget(name: "LosslessTests", dependencies: ["Lossless", "CodecKit", "Container", "MediaIO", "TestSupport"]),
+        .testTarget(name: "LosslessTests", dependencies: ["Lossless", "CodecKit", "Container", "MediaIO", "TestSupport"],
+                    exclude: ["Fixtures"]),  // pinned v1 containers and their sources, read by path
         .testTarget(name: "PCCodecTests", dependencies: ["PCCodec", "Circuits", "CodecKit", "Container", "MediaIO", "CZlib", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["MediaIO", "Container", "TestSupport"]),
-        .testTarget(name: "PerceptionTests", dependencies: ["Perception", "MediaIO", "TestSupport"]),
+        .testTarget(name: "PerceptionTests", dependencies: ["Perception", "MediaIO", "Neural", "CodecKit", "TestSupport"]),
         .testTarget(name: "WaveletsTests", dependencies: ["Wavelets"]),
         .testTarget(name: "WaLLoCTests", dependencies: ["WaLLoC", "Wavelets", "Neural", "CodecKit", "Container", "MediaIO", "Metrics", "EntropyCoding", "TestSupport"]),
         .testTarget(name: "TextLMTests", dependencies: ["TextLM", "Neural", "EntropyCoding", "CodecKit", "Container", "MediaIO", "TestSupport"]),

@@ -7,8 +7,13 @@ per-row minimum-sum heuristic libpng uses) at zlib level 9, memLevel 9, default 
 strategies; the smallest file counts (at least as small as libpng at maximum compression).
 WebP: cwebp -lossless -z 9. JPEG XL: cjxl -d 0 -e 9. xz: xz -9e on the raw pixel bytes.
 Reads MNIST in place from ../shared; writes only to a temporary directory.
+With PC_BENCH_JSONL=<pc-tool bench --json output> it also writes Benchmarks/results/circuits.json
+(sidecar.py) from pc-tool's rows and its own: each classical coder's rate, and its speed beside
+pc-mnist's encode speed (one file per image).
 """
-import gzip, os, struct, subprocess, sys, tempfile, time, zlib
+import gzip, json, os, struct, subprocess, sys, tempfile, time, zlib
+
+import sidecar  # Benchmarks/sidecar.py (this script's folder is first on sys.path)
 
 MNIST = "../shared/data/perception/mnist/t10k-images-idx3-ubyte.gz"
 FIRST, LAST = 8000, 8000 + int(os.environ.get("PC_BASELINE_IMAGES", "2000"))
@@ -102,10 +107,20 @@ def main():
                 mosaic[(r * 28 + y) * 2800 + c * 28:(r * 28 + y) * 2800 + c * 28 + 28] = img[y * 28:(y + 1) * 28]
         mosaic_sizes, _ = measure(tmp, "mosaic", bytes(mosaic), 2800, 560)
     pixels = n * 784
-    print("| classical coder | bits/dim, per image (2000 files) | bits/dim, 100x20 mosaic | images/s per image (one process each) |")
+    print(f"| classical coder | bits/dim, per image ({n} files) | bits/dim, 100x20 mosaic | images/s per image (one process each) |")
     print("|---|---|---|---|")
     for k in per_image:
         print(f"| {k} | {per_image[k] * 8 / pixels:.3f} | {mosaic_sizes[k] * 8 / pixels:.3f} | {n / per_seconds[k]:.0f} |")
+    if os.environ.get("PC_BENCH_JSONL"):
+        ours = [json.loads(l) for l in open(os.environ["PC_BENCH_JSONL"]) if l.strip()]
+        encode = next(r for r in ours if r.get("what") == "circuits encode, one file per image")
+        data = f"MNIST t10k {FIRST}-{LAST - 1} ({n} images)"
+        rows = [r for r in ours if r["kind"] == "fidelity" or r.get("peer") is None and r is not encode]
+        for k in per_image:
+            rows.append({"kind": "fidelity", "data": data, "codec": k, "setting": "one file per image",
+                         "rate": round(per_image[k] * 8 / pixels, 4), "rate_unit": "bits/dim", "exact": True})
+            rows.append({**encode, "peer": k + (" (Python zlib, in process)" if k == "PNG" else " (one process per image)"), "peer_value": round(n / per_seconds[k], 1)})
+        sidecar.write("circuits", rows)
 
 
 if __name__ == "__main__":

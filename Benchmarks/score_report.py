@@ -1,10 +1,13 @@
-"""Writes Benchmarks/results/score.md from the JSON of `make bench-score` (codec score --json)."""
+"""Writes Benchmarks/results/score.md from the JSON of `make bench-score` (codec score --json), and
+score.json (sidecar.py) for `make bench`'s report: every sweep point as rate against task error."""
 import datetime
 import json
 import os
 import platform
 import subprocess
 import sys
+
+import sidecar  # Benchmarks/sidecar.py (this script's folder is first on sys.path)
 
 
 def machine():
@@ -24,9 +27,35 @@ def tally(t):
     return f"{pct(t)} ({t['edits']}/{t['length']})" if t else "-"
 
 
+def rate_of(t):
+    return round(t["edits"] / t["length"], 6) if t and t["length"] else None
+
+
+def write_sidecar(sweeps, asr):
+    """Machine rows: each sweep point (rate, error against the truth and against the original's
+    recognition); the clean ASR run as the original's row of speech."""
+    rows = []
+    for data, task, metric, unit, sweep in sweeps:
+        for p in sweep["points"]:
+            rows.append({"kind": "machine", "data": f"{data} ({p['files']})", "task": task, "metric": metric,
+                         "codec": p["codec"], "setting": p["setting"], "rate": p.get("rate"), "rate_unit": unit,
+                         "error": rate_of(p.get("errors")), "error_vs_original": rate_of(p.get("errorsVsOriginal")),
+                         "seconds": round(p["seconds"], 1)})
+    if not any(task == "asr" for _, task, *_ in sweeps):
+        p = asr["points"][0]
+        rows.append({"kind": "machine", "data": f"LibriSpeech test-other ({p['files']} clips)", "task": "asr", "metric": "WER",
+                     "codec": "original", "setting": "", "rate": None, "rate_unit": "kbit/s",
+                     "error": rate_of(p["errors"]), "error_vs_original": None, "seconds": round(asr["seconds"], 1)})
+    sidecar.write("score", rows)
+
+
 def main():
     out, quick = sys.argv[1], "--quick" in sys.argv
     ocr, asr, sweep = (json.load(open(os.path.join(out, f))) for f in ("ocr.json", "asr.json", "sweep-ocr.json"))
+    sweeps = [("document pages", "ocr", "CER", "bpp", sweep)]
+    if os.path.exists(os.path.join(out, "sweep-asr.json")):
+        sweeps.append(("LibriSpeech test-other clips", "asr", "WER", "kbit/s", json.load(open(os.path.join(out, "sweep-asr.json")))))
+    write_sidecar(sweeps, asr)
     print("# Machine-perceptual scores (`codec score`)\n")
     print(f"Machine: {machine()}; {datetime.date.today().isoformat()}; `make bench-score`"
           + (" with BENCH_QUICK=1 (fewer files)" if quick else "") + ". The cores were shared with other work "
@@ -83,5 +112,39 @@ def main():
           "(PSNR, MS-SSIM) come with `--fidelity`, left out here: CodecKit's MS-SSIM costs twice the OCR per page.")
     print("\n`seconds`: the sum over the pages of each measurement's time (coding and OCR), on 2 threads.")
 
+    # The issue's time target: a sweep of one codec over the 20 pages or the 60 clips in under 10 minutes.
+    one = os.path.join(out, "sweep-one-ocr.json")
+    audio = os.path.join(out, "sweep-asr.json")
+    print("\n## Sweep time (target: one codec over the 20 pages or the 60 clips in under 10 minutes on the 2 cores)\n")
+    print(f"Load average when this table was written: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores; a PyTorch "
+          "training run held one core throughout). Wall clock of the whole `codec score --sweep` command, 2 threads.\n")
+    print("`CPU seconds`: user + system time of the command (/usr/bin/time), all threads; CPU / 2 is the wall clock "
+          "two free cores would give if the work spread evenly (it does: one engine per thread, files handed out one "
+          "at a time), the figure to hold against the target on a shared machine.\n")
+    print("| sweep | settings | files | wall seconds | CPU seconds | CPU / 2 | under 10 min (wall; CPU / 2) |\n|---|---|---|---|---|---|---|")
+    for path, label in [(one, f"`--task ocr --codec {sweep['points'][1]['codec'] if len(sweep['points']) > 1 else '?'}` over the pages"),
+                        (audio, "`--task asr` over the clips: " + (", ".join(sorted({p['codec'] for p in json.load(open(audio))['points'][1:]}))
+                                                                     if os.path.exists(audio) else "-"))]:
+        if not os.path.exists(path):
+            continue
+        run = json.load(open(path))
+        timing = path[:-len(".json")] + ".time"
+        cpu = None
+        if os.path.exists(timing):
+            _, user, system = map(float, open(timing).read().split()[-3:])
+            cpu = user + system
+        # A quick run's few files say nothing about the target's 20 pages or 60 clips.
+        yes = lambda s: "-" if s is None or quick else ("yes" if s < 600 else "**no**")
+        print(f"| {label} | {len(run['points'])} | {run['points'][0]['files']} | {run['seconds']:.0f} | "
+              f"{'-' if cpu is None else f'{cpu:.0f}'} | {'-' if cpu is None else f'{cpu / 2:.0f}'} | "
+              f"{yes(run['seconds'])}; {yes(None if cpu is None else cpu / 2)} |")
+    if os.path.exists(audio):
+        run = json.load(open(audio))
+        print(f"\n### The audio sweep\n\n| codec | setting | kbit/s | WER (truth) | WER vs original | seconds |\n|---|---|---|---|---|---|")
+        for p in run["points"]:
+            rate = f"{p['rate']:.2f}" if p.get("rate") is not None else "-"
+            print(f"| {p['codec']} | {p['setting']} | {rate} | {tally(p.get('errors'))} | {tally(p.get('errorsVsOriginal'))} | {p['seconds']:.0f} |")
 
-main()
+
+if __name__ == "__main__":
+    main()

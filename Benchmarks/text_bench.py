@@ -6,13 +6,20 @@ Every measurement is appended to Benchmarks/results/text-runs.tsv (with the mode
 date), and the table is built from the latest row of each (mode, file, prefix), so slow
 language-model runs can be done piecewise: TEXT_BENCH_MODES selects modes, TEXT_BENCH_FILES
 files, TEXT_BENCH_LM_PREFIX limits the M1 modes to a file's first N bytes (0 = whole file).
+The rows measured in this run also go to Benchmarks/results/text.json (sidecar.py) for the report
+of `make bench`: bits per byte of every mode, and each of our modes' encode speed beside xz -9e's
+on the same file (the classical compressors are timed as whole processes). With BENCH_QUICK=1
+the rows go to the sidecar only, not to text-runs.tsv (text.md keeps the full runs).
 """
 import datetime
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import sidecar  # Benchmarks/sidecar.py (this script's folder is first on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "text"
@@ -46,7 +53,13 @@ def model_hash() -> str:
     return "none"
 
 
+MEASURED: list[dict] = []  # the rows of this run, for the sidecar
+
+
 def record(row: dict) -> None:
+    MEASURED.append(row)
+    if os.environ.get("BENCH_QUICK") == "1":
+        return  # a quick run's prefixes would replace full-file rows as the latest: sidecar only
     new = not RUNS.exists()
     with open(RUNS, "a") as f:
         if new:
@@ -64,9 +77,11 @@ def measure(selected_modes, selected_files, lm_prefix):
         raw = path.read_bytes()
         for label in selected_modes:
             if label in CLASSICAL:
+                start = time.perf_counter()
                 out = subprocess.run(CLASSICAL[label], input=raw, capture_output=True, check=True).stdout
+                kbps = len(raw) / 1000 / (time.perf_counter() - start)
                 record({"date": stamp, "mode": label, "file": name, "bytes": len(raw), "prefix": 0, "size": len(out),
-                        "bpb": f"{8 * len(out) / len(raw):.4f}", "enc_wall": "", "dec_wall": "", "enc_cpu": "",
+                        "bpb": f"{8 * len(out) / len(raw):.4f}", "enc_wall": f"{kbps:.1f}", "dec_wall": "", "enc_cpu": "",
                         "dec_cpu": "", "bytes_per_token": "", "model": ""})
                 continue
             args = [str(BENCH), *MODES[label][:1], str(path), *MODES[label][1:]]
@@ -209,12 +224,29 @@ def card_results() -> str:
     return "\n".join(out) + "\n"
 
 
+def write_sidecar() -> None:
+    rows = []
+    for r in MEASURED:
+        coded = int(r["prefix"]) if r["prefix"] not in ("0", "", 0) else int(r["bytes"])
+        data = f"{r['file']}" + (f" (first {coded} bytes)" if coded != int(r["bytes"]) else "")
+        rows.append({"kind": "fidelity", "data": data, "codec": r["mode"], "setting": "", "rate": float(r["bpb"]),
+                     "rate_unit": "bits/byte", "exact": True})
+        xz = next((x for x in MEASURED if x["mode"] == "xz -9e" and x["file"] == r["file"]), None)
+        if r["mode"] in MODES and r["enc_wall"]:
+            rows.append({"kind": "speed", "what": f"text encode, {data}", "ours": r["mode"], "ours_value": float(r["enc_wall"]),
+                         "peer": "xz -9e (whole file, process)" if xz else None,
+                         "peer_value": float(xz["enc_wall"]) if xz else None, "unit": "KB/s"})
+    if rows:
+        sidecar.write("text", rows)
+
+
 def main():
     modes = os.environ.get("TEXT_BENCH_MODES", ",".join(list(CLASSICAL) + list(MODES))).split(",")
     files = os.environ.get("TEXT_BENCH_FILES", ",".join(FILES)).split(",")
     prefix = int(os.environ.get("TEXT_BENCH_LM_PREFIX", "0"))
     if os.environ.get("TEXT_BENCH_REPORT_ONLY") != "1":
         measure([m for m in modes if m], [f for f in files if f], prefix)
+        write_sidecar()
     out = REPO / "Benchmarks" / "results" / "text.md"
     out.write_text(report())
     (REPO / "Benchmarks" / "results" / "text.svg").write_text(plot())

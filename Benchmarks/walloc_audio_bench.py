@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+import sidecar  # Benchmarks/sidecar.py (this script's folder is first on sys.path)
+
 REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO.parent / "shared" / "data" / "audio" / "music" / "eval"
 CODEC = REPO / ".build" / "release" / "codec"
@@ -176,6 +178,21 @@ def main() -> None:
                          f"{s['decode']:.2f} | ≥ 2 |")
         lines += ["", "Speeds: `codec roundtrip --json` pinned to one core (taskset -c 0), release build, best of 2; "
                   "samples = frames x channels."]
+    side = []
+    for m in models:
+        for name in (m, "Opus", "MP3"):
+            rs = [r for r in rows if r["model"] == m and r["codec"] == name]
+            b, dur = sum(r["bytes"] for r in rs), sum(r["dur"] for r in rs)
+            side.append({"kind": "fidelity", "data": f"music/eval ({len(clips)} clips)", "codec": name,
+                         "setting": f"matched to {m}" if name != m else "", "rate": round(b * 8 / dur / 1000, 2),
+                         "rate_unit": "kbit/s", "psnr": round(float(np.mean([r["psnr"] for r in rs])), 3)})
+        side.append({"kind": "speed", "what": f"{m} encode (one core)", "ours": m, "ours_value": round(speed[m]["encode"], 2),
+                     "peer": None, "peer_value": None, "unit": "Msamples/s"})
+        side.append({"kind": "speed", "what": f"{m} decode (one core)", "ours": m, "ours_value": round(speed[m]["decode"], 2),
+                     "peer": None, "peer_value": None, "unit": "Msamples/s"})
+    side.append({"kind": "fidelity", "data": f"music/eval ({len(clips)} clips)", "codec": "FLAC -8", "setting": "",
+                 "rate": round(flac_bytes * 8 / seconds / 1000, 2), "rate_unit": "kbit/s", "exact": True})
+    sidecar.write("walloc-audio", side)
     text = "\n".join(lines) + "\n"
     dest = os.environ.get("APPEND_TO")
     if dest:

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+import sidecar  # Benchmarks/sidecar.py (this script's folder is first on sys.path)
+
 REPO = Path(__file__).resolve().parents[1]
 KODAK = REPO.parent / "shared" / "data" / "images" / "kodak"
 CODEC = REPO / ".build" / "release" / "codec"
@@ -135,9 +137,11 @@ def measure_images(models: list[str], images: list[Path]) -> list[dict]:
             Image.fromarray(ref).save(ppm)
             jobs = [(m, None) for m in models] + [(p, q) for p, (qs, _) in PEERS.items() for q in qs]
             for name, q in jobs:
+                start = time.perf_counter()
                 f, dec = ours_file(name, img, tmp) if q is None else peer_file(name, q, img, ppm, tmp)
+                seconds = time.perf_counter() - start  # encode + decode processes, start-up included
                 got = load_rgb(dec)
-                rows.append({"image": img.name, "codec": name, "quality": q, "bytes": f.stat().st_size,
+                rows.append({"image": img.name, "codec": name, "quality": q, "bytes": f.stat().st_size, "seconds": seconds, "pixels": pixels,
                              "bpp": f.stat().st_size * 8 / pixels, "ratio": ref.size / f.stat().st_size,
                              "psnr": psnr(ref, got), "msssim": ms_ssim(ref, got)})
             print(f"  {i + 1}/{len(images)} {img.name}", file=sys.stderr, flush=True)
@@ -213,6 +217,31 @@ def plot(rows: list[dict], path: Path) -> None:
     axes[0].legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def write_sidecar(groups: dict, speed: dict, count: int) -> None:
+    """Benchmarks/results/walloc.json for `make bench`'s report: every codec's mean rate and fidelity;
+    each model's round trip (encode + decode processes, as every codec ran here) beside each peer's
+    middle quality; and the one-core speeds (no peer measured that way)."""
+    data = f"Kodak ({count} images)"
+    rows = []
+    for (codec, q), rs in groups.items():
+        setting = "" if q is None else (f"--min/--max {q}" if codec == "AVIF" else f"q{q}")
+        rows.append({"kind": "fidelity", "data": data, "codec": codec, "setting": setting, "rate": round(mean(rs, "bpp"), 4),
+                     "rate_unit": "bpp", "psnr": round(mean(rs, "psnr"), 3), "msssim": round(mean(rs, "msssim"), 5)})
+    mp = lambda rs: sum(r["pixels"] for r in rs) / 1e6 / sum(r["seconds"] for r in rs)
+    for (codec, q), rs in groups.items():
+        if q is not None:
+            continue
+        for peer, (qs, _) in PEERS.items():
+            peer_rows = groups[(peer, qs[1])]
+            rows.append({"kind": "speed", "what": f"image encode + decode (processes), {data}", "ours": codec,
+                         "ours_value": round(mp(rs), 3), "peer": f"{peer} {'--min/--max ' if peer == 'AVIF' else 'q'}{qs[1]}",
+                         "peer_value": round(mp(peer_rows), 3), "unit": "MP/s"})
+        for direction in ("encode", "decode"):
+            rows.append({"kind": "speed", "what": f"WaLLoC {direction}, one core (taskset), {data}", "ours": codec,
+                         "ours_value": round(speed[codec][direction], 3), "peer": None, "peer_value": None, "unit": "MP/s"})
+    sidecar.write("walloc", rows)
 
 
 def main() -> None:
@@ -291,6 +320,7 @@ def main() -> None:
         lines.append("Sizes in bytes summed over the images; ours is the whole container (header and payload), "
                      "the others the bare latent image, tiled channel after channel.")
     (RESULTS / "walloc.md").write_text("\n".join(lines) + "\n")
+    write_sidecar(groups, speed, len(images))
     print("\n".join(lines))
 
 

@@ -3,7 +3,8 @@
 
 ENTROPY_SOURCES := $(wildcard Sources/EntropyCoding/*.swift)
 ENTROPY_FUZZ_SECONDS ?= 30
-ENTROPY_BENCH_SYMBOLS ?= 10000000
+# BENCH_QUICK=1: the synthetic messages 10x shorter (book1 stays whole).
+ENTROPY_BENCH_SYMBOLS ?= $(if $(filter 1,$(BENCH_QUICK)),1000000,10000000)
 ENTROPY_BENCH_DATA := Benchmarks/bin/entropy-data
 
 Benchmarks/bin/EntropyBench: $(ENTROPY_SOURCES) Benchmarks/entropy/main.swift
@@ -11,8 +12,11 @@ Benchmarks/bin/EntropyBench: $(ENTROPY_SOURCES) Benchmarks/entropy/main.swift
 	swiftc -O -wmo -module-name EntropyBench $^ -o $@
 
 # The Swift coders and constriction on the same messages and models; writes
-# Benchmarks/results/entropy.md. Needs ../shared/data and `pip install constriction numpy`.
+# Benchmarks/results/entropy.md (and entropy.json for the report). Needs ../shared/data and
+# constriction and numpy (pip-installed when missing).
+BENCH_TARGETS += bench-entropy
 bench-entropy: Benchmarks/bin/EntropyBench
+	@$(PYTHON) -c "import constriction, numpy" 2>/dev/null || $(PYTHON) -m pip install -q constriction numpy
 	Benchmarks/bin/EntropyBench ../shared/data/text/calgary/book1 $(ENTROPY_BENCH_DATA) $(ENTROPY_BENCH_SYMBOLS) > /dev/null
 	$(PYTHON) Benchmarks/entropy/constriction_bench.py $(ENTROPY_BENCH_DATA) Benchmarks/results/entropy.md
 

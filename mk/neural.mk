@@ -1,10 +1,13 @@
 # Neural runtime (issue 4): parity goldens and the speed benchmark against PyTorch.
 .PHONY: bench-neural golden-neural
 
-# Swift vs PyTorch CPU, same model/input/threads in one run -> Benchmarks/results/neural.md.
+# Swift vs PyTorch CPU, same model/input/threads in one run -> Benchmarks/results/neural.md (and
+# neural.json for the report). BENCH_QUICK=1: 2 conv runs, 2 decodes of 64 bytes (every row kept).
+BENCH_TARGETS += bench-neural
 bench-neural:
 	$(SWIFT) build -c release --product NeuralBench
-	cd Training/parity && $(PYTHON) bench_neural.py --swift ../../.build/release/NeuralBench --out ../../Benchmarks/results/neural.md
+	cd Training/parity && $(PYTHON) bench_neural.py --swift ../../.build/release/NeuralBench --out ../../Benchmarks/results/neural.md \
+	  $(if $(filter 1,$(BENCH_QUICK)),--conv-runs 2 --lm-steps 64 --lm-runs 2)
 
 # Regenerates Tests/NeuralTests/Golden (needs PyTorch; byte-identical output for a given torch build).
 golden-neural:

@@ -58,7 +58,17 @@ export-eiw-m1:
 # TEXT_BENCH_LM_PREFIX=N limits the M1 modes to each file's first N bytes (see the script). Every
 # M1 row carries the weights hash it was measured with; NEURALCODECS_MODELS=Training/exports/ID
 # measures an export (its rows, and Benchmarks/results/eiw-m1-card.md, then carry its hash).
+# Also text.json (this run's rows) for `make bench`'s report. BENCH_QUICK=1: alice29.txt only, the M1
+# modes on its first 2,000 bytes (every mode and classical compressor still runs).
+ifeq ($(BENCH_QUICK),1)
+TEXT_BENCH_FILES ?= alice29.txt
+TEXT_BENCH_LM_PREFIX ?= 2000
+export TEXT_BENCH_FILES TEXT_BENCH_LM_PREFIX
+endif
+TEXT_BENCH_APT := gzip bzip2 xz-utils zstd brotli
+BENCH_TARGETS += bench-text
 bench-text:
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(TEXT_BENCH_APT)"
 	$(SWIFT) build -c release --product TextBench
 	$(PYTHON) Benchmarks/text_bench.py
 

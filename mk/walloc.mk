@@ -52,6 +52,7 @@ export-walloc:
 	  --run-dir $(WALLOC_RUN) $(if $(filter 1,$(WALLOC_REPLACE)),--replace,--export-id $(WALLOC_EXPORT_ID))
 
 # The classical peers the benchmark runs beside WaLLoC, from Debian.
+BENCH_EXCLUDE += bench-deps-walloc
 BENCH_WALLOC_APT := libjpeg-turbo-progs webp libjxl-tools libavif-bin opus-tools lame flac
 bench-deps-walloc:
 	@missing=""; for p in $(BENCH_WALLOC_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -66,6 +67,8 @@ bench-deps-walloc:
 # Then the compressed-domain demo (Benchmarks/walloc_cifar_demo.py: the same CNN on CIFAR-10 pixels
 # and on `codec latents`, WALLOC_DEMO_SECONDS of training each, 30 with BENCH_QUICK=1), appended;
 # then the stereo models against Opus and MP3 on music/eval (Benchmarks/walloc_audio_bench.py), appended.
+# Also walloc.json for `make bench`'s report.
+BENCH_TARGETS += bench-walloc
 WALLOC_DEMO_SECONDS ?= $(if $(filter 1,$(BENCH_QUICK)),30,150)
 bench-walloc: build bench-deps-walloc
 	$(PYTHON) Benchmarks/walloc_bench.py

@@ -19,6 +19,9 @@ from datetime import datetime, timezone
 import numpy as np
 import constriction
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import sidecar  # noqa: E402  (Benchmarks/sidecar.py: the rows Benchmarks/report.py reads)
+
 
 def best_time(runs, body):
     best, result = float("inf"), None
@@ -84,7 +87,7 @@ def main():
     messages = {index: (np.fromfile(os.path.join(outdir, f"{index}.symbols"), dtype=np.uint8),
                         np.fromfile(os.path.join(outdir, f"{index}.frequencies"), dtype="<u4"),
                         datasets[index][0]["precision"]) for index in sorted(datasets)}
-    best = {}
+    best, speed_rows = {}, []
     for _ in range(5):  # passes: spreading the runs over time keeps a burst of load from setting a time
         for index, message in messages.items():
             for name, bits, encode_seconds, decode_seconds in constriction_rows(*message):
@@ -112,11 +115,20 @@ def main():
             lines.append(
                 f"| {row['coder']} | {row['actual_bits']:,.0f} | {100 * (row['actual_bits'] / ideal - 1):.4f}% | {enc:.0f} | {dec:.0f} | "
                 f"{reference[2] / row['encode_seconds']:.1f}x | {reference[3] / row['decode_seconds']:.1f}x |")
+        # For the report: per kind and direction, our fastest coder of that kind against constriction's.
+        for kind, reference in by_kind.items():
+            ours = [r for r in rows if (kind == "range") == r["coder"].startswith("range")]
+            for direction, column, ref_seconds in [("encode", "encode_seconds", reference[2]), ("decode", "decode_seconds", reference[3])]:
+                fastest = min(ours, key=lambda r: r[column])
+                speed_rows.append({"kind": "speed", "what": f"entropy {direction}, {first['dataset']}",
+                                   "ours": fastest["coder"], "ours_value": round(n / fastest[column] / 1e6, 1),
+                                   "peer": reference[0], "peer_value": round(n / ref_seconds / 1e6, 1), "unit": "MB/s"})
         for name, bits, enc_s, dec_s in theirs:
             lines.append(f"| {name} | {bits:,.0f} | {100 * (bits / ideal - 1):.4f}% | {n / enc_s / 1e6:.0f} | {n / dec_s / 1e6:.0f} | | |")
         lines.append("")
     with open(results_path, "w") as f:
         f.write("\n".join(lines))
+    sidecar.write("entropy", speed_rows)
     print("\n".join(lines))
 
 

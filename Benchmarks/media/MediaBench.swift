@@ -1,6 +1,7 @@
 // MediaIO speed on the SampleMedia files: decode and encode time per file (best of several runs)
 // and throughput in decoded megabytes per second. Built by mk/media.mk with MediaIO's sources
-// (so no `import MediaIO`); `make bench-media` writes Benchmarks/results/media.md.
+// (so no `import MediaIO`); `make bench-media` writes Benchmarks/results/media.md, and with a second
+// argument the same numbers as JSON lines for Benchmarks/sidecar.py (media.json, read by the report).
 import Foundation
 
 @main
@@ -19,6 +20,7 @@ struct MediaBench {
         let folder = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "SampleMedia"
         let names = try FileManager.default.contentsOfDirectory(atPath: folder)
             .filter { !$0.hasSuffix(".md") && !$0.hasSuffix(".txt") }.sorted()
+        var jsonLines: [String] = []
         print("| file | what | file bytes | decoded bytes | decode ms | decode MB/s | encode ms | encode MB/s |")
         print("|---|---|---|---|---|---|---|---|")
         for name in names {
@@ -41,6 +43,13 @@ struct MediaBench {
             let mb = Double(decodedBytes) / 1e6
             print("| \(name) | \(what) | \(bytes.count) | \(decodedBytes) | "
                 + String(format: "%.2f | %.1f | %.2f | %.1f |", decode * 1e3, mb / decode, encode * 1e3, mb / encode))
+            for (direction, seconds) in [("decode", decode), ("encode", encode)] {
+                jsonLines.append(#"{"kind": "speed", "what": "MediaIO \#(direction) \#(name)", "ours": "MediaIO", "#
+                    + String(format: #""ours_value": %.1f, "peer": null, "peer_value": null, "unit": "MB/s"}"#, mb / seconds))
+            }
+        }
+        if CommandLine.arguments.count > 2 {
+            try (jsonLines.joined(separator: "\n") + "\n").write(toFile: CommandLine.arguments[2], atomically: true, encoding: .utf8)
         }
     }
 }

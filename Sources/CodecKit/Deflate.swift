@@ -38,6 +38,21 @@ public enum Deflate {
         return out
     }
 
+    /// A whole gzip file (MNIST's IDX files), read with zlib's gz reader; at most `limit` bytes.
+    public static func gunzipFile(_ path: String, limit: Int = 1 << 30) throws(CodecError) -> [UInt8] {
+        guard let file = gzopen(path, "rb") else { throw .unsupportedShape("cannot open \(path)") }
+        defer { gzclose(file) }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
+            if n < 0 { throw .corruptPayload("\(path) is not valid gzip") }
+            if n == 0 { return out }
+            out += buffer[0..<Int(n)]
+            if out.count > limit { throw .unsupportedShape("\(path) holds more than \(limit) bytes") }
+        }
+    }
+
     static func checkRatio(_ inputCount: Int, _ expectedCount: Int) throws(CodecError) {
         guard expectedCount <= inputCount * maxRatio + 64 else {
             throw .corruptPayload("header claims \(expectedCount) bytes from a \(inputCount)-byte deflate stream")

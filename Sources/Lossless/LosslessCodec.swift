@@ -9,28 +9,34 @@ import MediaIO
 ///   upper-left neighbours (per channel), green and blue also from red's (green's) residual at
 ///   the same pixel; the residual, wrapped to the bit depth, is coded with adaptive models chosen
 ///   by the local gradient and that inter-channel residual (`ResidualCoder`).
-/// - Integer audio: per channel and block of 4096 frames, the best of FLAC's fixed polynomial
-///   predictors of order 0...3; residuals coded with adaptive models chosen by the recent
-///   residual magnitude. Float audio: its `SampleLayout` bytes through the byte model.
+/// - Integer audio: mid/side, then per channel a cascade of predictors learned online (fixed
+///   first order, a 9-tap stage over both channels, sign-LMS filters of 256, 32 and 16 taps),
+///   residuals under contexts of their recent magnitude (`AudioCascade`, format 3; format 1's
+///   fixed polynomial predictors still decode). Float audio: its `SampleLayout` bytes through
+///   the byte model.
 /// - Bytes: bitwise context models of orders 1 to 6 mixed in the logistic domain (`ByteModel`).
 ///
-/// Payload: one format byte, then either (1) the range-coded stream or (2), when that would not
-/// be smaller, the `SampleLayout` bytes as they are, so output never exceeds raw size + 1 byte.
+/// Payload: one format byte, then either (3; 1 before issue 22) the range-coded stream or (2),
+/// when that would not be smaller, the `SampleLayout` bytes as they are, so output never exceeds
+/// raw size + 1 byte.
 /// Everything is integer arithmetic (the squash table is built with `DeterministicMath.exp`), so
 /// files decode on any machine.
 public struct LosslessCodec: Codec {
     public static let id = "lossless"
     /// The payload's first byte.
     enum Format: UInt8 {
+        /// Version 1 (until issue 22): integer audio by `AudioPredictor`. Still decoded.
         case predicted = 1
         case stored = 2
+        /// Version 2: integer audio by `AudioCascade`; images, float audio and bytes as in 1.
+        case cascade = 3
     }
 
     public init() {}
 
     public var info: CodecInfo {
         CodecInfo(id: Self.id, modalities: MediaKind.allCases, lossless: true,
-                  summary: "lossless: MED / linear prediction and context-mixed bytes, adaptive range coding")
+                  summary: "lossless: MED images, LMS-cascade audio, context-mixed bytes; adaptive range coding")
     }
 
     public func encode(_ media: Media, options: CodecOptions) throws(CodecError) -> ContainerFile {
@@ -40,7 +46,7 @@ public struct LosslessCodec: Codec {
         case .image(let image): ImagePredictor.encode(image, into: &encoder)
         case .audio(let audio):
             if case .integer(let bits, let samples) = audio.samples {
-                AudioPredictor.encode(samples, bits: bits, channels: audio.channels, into: &encoder)
+                AudioCascade.encode(samples, bits: bits, channels: audio.channels, into: &encoder)
             } else {
                 ByteModel.encode(SampleLayout.serialize(media), into: &encoder)
             }
@@ -50,7 +56,7 @@ public struct LosslessCodec: Codec {
         let descriptor = MediaDescriptor(media)
         var payload: [UInt8]
         if coded.count < descriptor.rawByteCount {
-            payload = [Format.predicted.rawValue] + coded
+            payload = [Format.cascade.rawValue] + coded
         } else {
             // The layout is made only when it is stored, straight after the format byte.
             payload = [Format.stored.rawValue]
@@ -65,14 +71,15 @@ public struct LosslessCodec: Codec {
     }
 
     public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
-        switch file.payload.first.flatMap(Format.init(rawValue:)) {
-        case .predicted: break
+        let format = file.payload.first.flatMap(Format.init(rawValue:))
+        switch format {
+        case .predicted, .cascade: break
         case .stored:
             return try file.payload.withUnsafeBufferPointer { (p) throws(CodecError) in
                 try SampleLayout.deserialize(UnsafeBufferPointer(rebasing: p.dropFirst()), as: file.media)
             }
         case nil:
-            throw .corruptPayload("lossless payload format \(file.payload.first.map(String.init) ?? "missing") is neither 1 nor 2")
+            throw .corruptPayload("lossless payload format \(file.payload.first.map(String.init) ?? "missing") is not 1, 2 or 3")
         }
         // Every coded symbol costs at least ~1.8e-4 bits (no adaptive probability exceeds
         // 1 − 8/65536), so a payload cannot hold more than this many samples per byte.
@@ -88,9 +95,11 @@ public struct LosslessCodec: Codec {
                 var image = try ImagePredictor.decode(width: w, height: h, channels: c, bitDepth: depth, from: &decoder)
                 image.significantBits = sbit > 0 ? sbit : nil
                 media = .image(image)
-            case .audio(let rate, let channels, let frames, let format, _) where format > 0:
-                let values = try AudioPredictor.decode(count: frames * channels, bits: format, channels: channels, from: &decoder)
-                media = .audio(Audio(sampleRate: rate, channels: channels, samples: .integer(bits: format, values),
+            case .audio(let rate, let channels, let frames, let bits, _) where bits > 0:
+                let values = format == .cascade
+                    ? try AudioCascade.decode(count: frames * channels, bits: bits, channels: channels, from: &decoder)
+                    : try AudioPredictor.decode(count: frames * channels, bits: bits, channels: channels, from: &decoder)
+                media = .audio(Audio(sampleRate: rate, channels: channels, samples: .integer(bits: bits, values),
                                      source: file.media.audioSource))
             case .audio:
                 let bytes = try ByteModel.decode(count: samples * file.media.bytesPerSample, from: &decoder)
@@ -231,8 +240,9 @@ enum ImagePredictor {
     }
 }
 
-/// FLAC's fixed predictors (order 0...3) chosen per block and channel; residual contexts from a
-/// running mean of residual magnitudes.
+/// Format 1's integer audio, kept to decode files written before `AudioCascade` (issue 22):
+/// FLAC's fixed predictors (order 0...3) chosen per block and channel (2 bypass bits each), the
+/// residual contexts from a running mean of residual magnitudes. Nothing encodes it any more.
 enum AudioPredictor {
     static let blockFrames = 4096
 
@@ -249,32 +259,6 @@ enum AudioPredictor {
     /// Context from the running mean (×16) of |residual|: its bit length.
     @inline(__always)
     static func context(_ mean: Int64, contexts: Int) -> Int { min(contexts - 1, 64 - (mean >> 4).leadingZeroBitCount) }
-
-    static func encode(_ samples: [Int32], bits: Int, channels: Int, into encoder: inout RangeEncoder) {
-        let values = samples.map { Int64($0 >> Int32(32 - bits)) }  // right-justified
-        let maxBits = bits + 4, contexts = maxBits + 1
-        var residuals = ResidualCoder(contexts: contexts, maxBits: maxBits)
-        let frames = values.count / channels
-        var means = [Int64](repeating: 0, count: channels)
-        for start in stride(from: 0, to: frames, by: blockFrames) {
-            let end = min(frames, start + blockFrames)
-            for c in 0..<channels {
-                let sample = { (f: Int) -> Int64 in f >= 0 ? values[f * channels + c] : 0 }
-                var bestOrder = 0, bestCost = Int64.max
-                for order in 0...3 {
-                    var cost: Int64 = 0
-                    for f in start..<end { cost += abs(sample(f) - predict(order: order, sample(f - 1), sample(f - 2), sample(f - 3))) }
-                    if cost < bestCost { (bestOrder, bestCost) = (order, cost) }
-                }
-                encoder.encodeBypass(UInt32(bestOrder), bitCount: 2)
-                for f in start..<end {
-                    let residual = sample(f) - predict(order: bestOrder, sample(f - 1), sample(f - 2), sample(f - 3))
-                    residuals.encode(residual, context: context(means[c], contexts: contexts), into: &encoder)
-                    means[c] += abs(residual) - (means[c] >> 4)
-                }
-            }
-        }
-    }
 
     static func decode(count: Int, bits: Int, channels: Int, from decoder: inout RangeDecoder) throws(EntropyCodingError) -> [Int32] {
         let maxBits = bits + 4, contexts = maxBits + 1

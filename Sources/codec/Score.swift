@@ -7,27 +7,33 @@ import Perception
 /// `codec score`: how much of what a machine perceives survives a codec (issue 19).
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure what a perception model still gets from decoded media: OCR character error, speech word error.",
+        abstract: "Measure what a perception model still gets from decoded media: OCR, speech recognition, digit and object classification, deep feature similarity.",
         discussion: """
             Each input is scored as it is (clean) and, with --codec or --decoded, after coding: \
             against its ground truth where the dataset has one (document pages: NAME.txt; \
             LibriSpeech: transcripts.tsv; LJSpeech: metadata.csv) and against the recognition of \
             the original. Inputs may be folders. Error rates are corpus rates: total edits over \
-            total reference length (docs/SCORE.md has the normalisation).
+            total reference length (docs/SCORE.md has the normalisation). The classifiers \
+            (digits-image: MNIST, digits-speech: FSDD, cifar10) score a dataset's test split, \
+            labels from the dataset; similarity gives the deep feature distance of the decoded \
+            media to the original (images, or audio when the inputs are audio).
               codec score --task ocr ../shared/data/images/documents
+              codec score --task digits-image --codec pc-mnist ../shared/data/perception/mnist
+              codec score --task similarity --codec walloc-rgb-16x ../shared/data/images/kodak
               codec score --task ocr --codec lossless page_00.png page_01.png --json
               codec score --task asr --decoded decoded/ clips/*.flac
               codec score --sweep --task ocr --codec ID -g name=v1,v2 --baselines ../shared/data/images/documents
             A sweep scores every --grid setting of the codec (its defaults when none is given) and, \
             with --baselines, JPEG/WebP/JPEG XL/AVIF or Opus/MP3/Codec2 at three qualities each, \
-            giving rate against task error. It records each measurement in --state as it completes \
+            giving rate against task error and, with --fidelity, the Spearman rank correlation of \
+            the task's drop with PSNR, MS-SSIM (audio: SNR, SI-SDR) and the feature distance. It records each measurement in --state as it completes \
             and skips those already there when run again: an interrupted sweep resumes where it stopped. \
             Exit codes: 1 usage (including a file or codec that does not fit the task's media); \
             2 bad input (a file that cannot be decoded, missing or mismatched decoded files, \
             missing engine data or tools); rows measured are printed whatever failed.
             """)
 
-    @Option(help: ArgumentHelp("The perception task: ocr (images) or asr (audio).", valueName: "task"))
+    @Option(help: ArgumentHelp("The perception task: ocr, digits-image, cifar10 (images); asr, digits-speech (audio); similarity (either).", valueName: "task"))
     var task: String
 
     @Argument(help: "Input files, or folders of them (a sweep's dataset).")
@@ -45,7 +51,7 @@ struct Score: ParsableCommand {
     @Option(help: ArgumentHelp("Threads, each with its own engine (default: one per core).", valueName: "n"))
     var jobs: Int?
 
-    @Flag(help: "Also measure fidelity beside each task score: PSNR and MS-SSIM for images, SNR and SI-SDR for audio (MS-SSIM costs about twice the OCR of a 1700x2200 page).")
+    @Flag(help: "Also measure fidelity beside each task score: PSNR, MS-SSIM and the deep feature distance for images, SNR, SI-SDR and the feature distance for audio (MS-SSIM costs about twice the OCR of a 1700x2200 page); sweeps then give their rank correlations with the task's drop.")
     var fidelity = false
 
     @Flag(help: "Print machine-readable JSON (per point and per file) instead of tables.")
@@ -63,7 +69,8 @@ struct Score: ParsableCommand {
     var state: String? { sweeping.state }
 
     func run() throws {
-        let task = try perceptionCall { () throws(PerceptionError) in try PerceptionTasks.task(self.task) }
+        let media = ScoreInputs.mediaKind(of: inputs)
+        let task = try perceptionCall { () throws(PerceptionError) in try PerceptionTasks.task(self.task, media: media) }
         guard codec == nil || decoded == nil else { throw CLIError.usage("give --codec or --decoded, not both") }
         guard params.isEmpty || codec != nil else { throw CLIError.usage("-p needs --codec") }
         if sweep {
@@ -154,7 +161,7 @@ struct Score: ParsableCommand {
         if json {
             print(report.json())
         } else {
-            report.printTables(perFile: !sweep, fidelity: fidelity)
+            report.printTables(perFile: !sweep, fidelity: fidelity, correlations: sweep)
         }
         if worst != 0 { throw ExitCode(worst) }
     }

@@ -28,8 +28,20 @@ struct ScoreReport {
         var errors, errorsVsOriginal: ErrorTally?
         /// Means over the files (PSNR and SI-SDR: of the finite per-file values).
         var psnr, msssim, snr, sisdr: Double?
+        /// Mean feature distance to the original: the similarity task's score, or measured beside
+        /// another task with --fidelity.
+        var distance: Double?
+        /// The task's error rate here minus the original's (against the ground truth where the
+        /// inputs have one, else against the prediction on the original); nil for the original
+        /// itself and for the similarity task.
+        var drop: Double?
         var seconds: Double
     }
+
+    /// Spearman's ρ between the coded points' drops and each fidelity measure (psnr, msssim or
+    /// snr, sisdr; feature_distance), over the points that have both; nil below 3 points.
+    var correlations: [String: Double] = [:]
+    var correlatedPoints = 0
 
     let task: TaskInfo
     let rateUnit: String
@@ -54,7 +66,7 @@ struct ScoreReport {
         for variant in variants {
             var point = Point(codec: variant.codecName, setting: variant.setting, files: 0, seconds: 0)
             var bits = 0, units = 0.0, allSized = true
-            var psnr: [Double] = [], msssim: [Double] = [], snr: [Double] = [], sisdr: [Double] = []
+            var psnr: [Double] = [], msssim: [Double] = [], snr: [Double] = [], sisdr: [Double] = [], distance: [Double] = []
             for file in files {
                 guard let m = state.lookup(variant, file) else { continue }
                 let original = state.lookup(.original, file)
@@ -77,6 +89,7 @@ struct ScoreReport {
                     if let v = f.snr, v.isFinite { snr.append(v) }
                     if let v = f.sisdr, v.isFinite { sisdr.append(v) }
                 }
+                if let d = m.prediction.distance ?? m.featureDistance { distance.append(d) }
                 if let b = m.bits, let amount { bits += b; units += amount } else { allSized = false }
                 point.files += 1
                 point.seconds += m.seconds
@@ -85,7 +98,32 @@ struct ScoreReport {
             if allSized && units > 0 { point.rate = Double(bits) / units }
             func mean(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.reduce(0, +) / Double(v.count) }
             (point.psnr, point.msssim, point.snr, point.sisdr) = (mean(psnr), mean(msssim), mean(snr), mean(sisdr))
+            point.distance = mean(distance)
+            if variant != .original, task.info.metric != "distance", let clean = points.first {
+                if let e = point.errors, let o = clean.errors {
+                    point.drop = e.rate - o.rate
+                } else if let e = point.errorsVsOriginal {
+                    point.drop = e.rate
+                }
+            }
             points.append(point)
+        }
+        correlate()
+    }
+
+    /// Spearman's ρ of the drop with each fidelity measure over the coded points.
+    mutating func correlate() {
+        let image = task.media == .image
+        let measures: [(String, KeyPath<Point, Double?>)] = image
+            ? [("psnr", \.psnr), ("msssim", \.msssim), ("feature_distance", \.distance)]
+            : [("snr", \.snr), ("sisdr", \.sisdr), ("feature_distance", \.distance)]
+        let coded = points.dropFirst().filter { $0.drop != nil }
+        correlatedPoints = coded.count
+        for (name, key) in measures {
+            let pairs = coded.compactMap { p in p[keyPath: key].map { (p.drop!, $0) } }
+            if pairs.count == coded.count, let rho = RankCorrelation.spearman(pairs.map(\.0), pairs.map(\.1)) {
+                correlations[name] = rho
+            }
         }
     }
 
@@ -94,41 +132,69 @@ struct ScoreReport {
             var task, metric, rateUnit: String
             var seconds: Double
             var points: [Point], rows: [Row]
+            /// Spearman's ρ of the drop with psnr/msssim (snr/sisdr) and feature_distance.
+            var correlations: [String: Double]
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let data = (try? encoder.encode(Output(task: task.id, metric: task.metric, rateUnit: rateUnit, seconds: seconds, points: points, rows: rows))) ?? Data()
+        let data = (try? encoder.encode(Output(task: task.id, metric: task.metric, rateUnit: rateUnit, seconds: seconds, points: points, rows: rows,
+                                                  correlations: correlations))) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Per file (unless a sweep), then one line per codec setting over all files.
     /// Per file (unless a sweep), then one line per codec setting over all files; the fidelity
-    /// columns with --fidelity.
-    func printTables(perFile: Bool, fidelity: Bool) {
+    /// columns with --fidelity; with `correlations`, Spearman's ρ under the points.
+    func printTables(perFile: Bool, fidelity: Bool, correlations showCorrelations: Bool = false) {
         let metric = task.metric
         let image = task.media == .image
-        let fidelityNames = fidelity ? (image ? ["PSNR dB", "MS-SSIM"] : ["SNR dB", "SI-SDR dB"]) : []
-        func cells(_ a: Double?, _ b: Double?, _ format: String) -> [String] {
-            fidelity ? [a.map { String(format: "%.2f", $0) } ?? "", b.map { String(format: format, $0) } ?? ""] : []
+        let similarity = metric == "distance"
+        let fidelityNames = fidelity ? (image ? ["PSNR dB", "MS-SSIM"] : ["SNR dB", "SI-SDR dB"]) + (similarity ? [] : ["feature dist"]) : []
+        func cells(_ a: Double?, _ b: Double?, _ d: Double?, _ format: String) -> [String] {
+            guard fidelity else { return [] }
+            return [a.map { String(format: "%.2f", $0) } ?? "", b.map { String(format: format, $0) } ?? ""]
+                + (similarity ? [] : [d.map { String(format: "%.4f", $0) } ?? ""])
         }
+        func distance(_ d: Double?) -> String { d.map { String(format: "%.4f", $0) } ?? "-" }
         if perFile {
-            printTable(header: ["file", "codec", "setting", "rate", "\(metric) original", "\(metric) decoded", "\(metric) vs original"] + fidelityNames,
+            let taskNames = similarity ? ["distance"] : ["\(metric) original", "\(metric) decoded", "\(metric) vs original"]
+            printTable(header: ["file", "codec", "setting", "rate"] + taskNames + fidelityNames,
                        rows: rows.map { r in
                            let f = r.measurement.fidelity
-                           return [FileIO.fileName(of: r.file), r.codec, r.setting, Self.rate(r.rate, rateUnit),
-                                   Self.percent(r.originalErrors ?? (r.codec == "original" ? r.decodedErrors : nil)),
-                                   r.codec == "original" ? "" : Self.percent(r.decodedErrors), Self.percent(r.errorsVsOriginal)]
-                               + (image ? cells(f?.psnr, f?.msssim, "%.4f") : cells(f?.snr, f?.sisdr, "%.2f"))
+                           let taskCells = similarity ? [distance(r.measurement.prediction.distance)]
+                               : [Self.percent(r.originalErrors ?? (r.codec == "original" ? r.decodedErrors : nil)),
+                                  r.codec == "original" ? "" : Self.percent(r.decodedErrors), Self.percent(r.errorsVsOriginal)]
+                           return [FileIO.fileName(of: r.file), r.codec, r.setting, Self.rate(r.rate, rateUnit)] + taskCells
+                               + (image ? cells(f?.psnr, f?.msssim, r.measurement.featureDistance, "%.4f")
+                                        : cells(f?.snr, f?.sisdr, r.measurement.featureDistance, "%.2f"))
                        })
             print("")
         }
-        printTable(header: ["codec", "setting", "files", "rate", "\(metric) (truth)", "\(metric) vs original"] + fidelityNames + ["seconds"],
+        let classifier = metric == "error"
+        let taskNames = similarity ? ["distance"]
+            : ["\(metric) (truth)", "\(metric) vs original"] + (classifier ? ["accuracy"] : []) + ["drop"]
+        printTable(header: ["codec", "setting", "files", "rate"] + taskNames + fidelityNames + ["seconds"],
                    rows: points.map { p in
-                       [p.codec, p.setting, "\(p.files)", Self.rate(p.rate, rateUnit), Self.tally(p.errors), Self.tally(p.errorsVsOriginal)]
-                           + (image ? cells(p.psnr, p.msssim, "%.4f") : cells(p.snr, p.sisdr, "%.2f"))
+                       let taskCells = similarity ? [distance(p.distance)]
+                           : [Self.tally(p.errors), Self.tally(p.errorsVsOriginal)]
+                               + (classifier ? [p.errors.map { String(format: "%.2f%%", 100 * (1 - $0.rate)) } ?? "-"] : [])
+                               + [p.drop.map { String(format: "%+.2f pt", 100 * $0) } ?? ""]
+                       return [p.codec, p.setting, "\(p.files)", Self.rate(p.rate, rateUnit)] + taskCells
+                           + (image ? cells(p.psnr, p.msssim, p.distance, "%.4f") : cells(p.snr, p.sisdr, p.distance, "%.2f"))
                            + [String(format: "%.1f", p.seconds)]
                    })
+        if showCorrelations && !similarity {
+            let names = image ? [("psnr", "PSNR"), ("msssim", "MS-SSIM"), ("feature_distance", "feature distance")]
+                              : [("snr", "SNR"), ("sisdr", "SI-SDR"), ("feature_distance", "feature distance")]
+            let found = names.compactMap { key, label in correlations[key].map { String(format: "%@ %+.3f", label, $0) } }
+            print("")
+            if found.isEmpty {
+                print("Spearman rank correlation of the \(metric) drop: needs --fidelity and at least 3 coded points (\(correlatedPoints) here).")
+            } else {
+                print("Spearman rank correlation of the \(metric) drop with, over \(correlatedPoints) coded points: "
+                      + found.joined(separator: ", ") + " (|ρ| near 1: orders the points as the drop does; the drop should fall with PSNR/MS-SSIM and rise with the distance).")
+            }
+        }
     }
 
     static func rate(_ r: Double?, _ unit: String) -> String {

@@ -54,6 +54,8 @@ struct ScoreMeasurement: Codable, Sendable {
     /// Coded size in bits (nil for the original and for --decoded files).
     var bits: Int?
     var fidelity: Fidelity?
+    /// The similarity task's feature distance to the original, measured with --fidelity.
+    var featureDistance: Double?
     var seconds: Double
 }
 
@@ -137,6 +139,7 @@ struct ScoreRunner {
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             var engine: (any PerceptionEngine)?
             var engineError: CLIError?
+            var similarity: (any PerceptionEngine)?
             while true {
                 let index = next.withValue { (i: inout Int) -> Int in defer { i += 1 }; return i }
                 guard index < items.count else { break }
@@ -147,7 +150,11 @@ struct ScoreRunner {
                         do { engine = try task.makeEngine() } catch { engineError = scoreError(error) }
                     }
                     if let engineError { throw engineError }
-                    state.record(try measure(variant, file: file, engine: engine!))
+                    // The feature distance beside another task (the similarity task measures it already).
+                    if fidelity && similarity == nil && !(task is SimilarityTask), let kind = SimilarityTask.of(task.info.media) {
+                        do { similarity = try kind.makeEngine() } catch { throw scoreError(error) }
+                    }
+                    state.record(try measure(variant, file: file, engine: engine!, similarity: similarity))
                 } catch {
                     failures.withValue { $0.append(ScoreFailure(file: file, variant: variant.key, error: scoreError(error))) }
                 }
@@ -160,7 +167,8 @@ struct ScoreRunner {
     }
 
     /// One measurement: the variant's media for `file`, the engine's prediction, size and fidelity.
-    func measure(_ variant: ScoreVariant, file: String, engine: any PerceptionEngine) throws(CLIError) -> ScoreMeasurement {
+    func measure(_ variant: ScoreVariant, file: String, engine: any PerceptionEngine,
+                 similarity: (any PerceptionEngine)? = nil) throws(CLIError) -> ScoreMeasurement {
         let original = try ScoreInputs.load(file, task: task)
         let start = Date()
         var bits: Int?
@@ -188,14 +196,20 @@ struct ScoreRunner {
             seen = try ScoreInputs.decodedCounterpart(of: file, in: dir, original: original, task: task)
         }
         let prediction: Prediction
+        var distance: Double?
         do {
-            prediction = try engine.predict(seen)
+            if variant == .original {
+                prediction = try engine.predict(seen)
+            } else {
+                prediction = try engine.compare(seen, with: original) ?? engine.predict(seen)
+                if fidelity { distance = try similarity?.compare(seen, with: original)?.distance }
+            }
         } catch {
             throw scoreError(error, context: variant == .original ? file : "\(file) (\(variant.codecName) \(variant.setting))")
         }
         let measured: Fidelity? = variant == .original || !fidelity ? nil : Fidelity(original: original, decoded: seen)
         return ScoreMeasurement(variant: variant.key, file: file, prediction: prediction, bits: bits, fidelity: measured,
-                                seconds: Date().timeIntervalSince(start))
+                                featureDistance: distance, seconds: Date().timeIntervalSince(start))
     }
 }
 
@@ -207,8 +221,16 @@ enum ScoreInputs {
         var files: [String] = []
         for arg in arguments {
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: arg, isDirectory: &isDir) else { throw .usage("no such file or folder: \(arg)") }
+            guard FileManager.default.fileExists(atPath: arg, isDirectory: &isDir) else {
+                // An item the task reads from its dataset itself (an MNIST image in the IDX file).
+                if (try? task.media(at: arg)) != nil { files.append(arg); continue }
+                throw .usage("no such file or folder: \(arg)")
+            }
             if isDir.boolValue {
+                if let listed = try perceptionCall({ () throws(PerceptionError) in try task.listing(folder: arg) }) {
+                    files += listed
+                    continue
+                }
                 let names = ((try? FileManager.default.contentsOfDirectory(atPath: arg)) ?? []).sorted()
                 let wanted: Set<String> = task.info.media == .image ? ["png"] : ["wav", "flac", "ogg"]
                 let found = names.filter { wanted.contains(URL(fileURLWithPath: $0).pathExtension.lowercased()) }
@@ -225,10 +247,33 @@ enum ScoreInputs {
 
     /// An input's media, checked against the task's kind.
     static func load(_ path: String, task: any PerceptionTask) throws(CLIError) -> Media {
+        do {
+            if let media = try task.media(at: path) { return media }
+        } catch {
+            throw scoreError(error, context: path)
+        }
         let bytes = try FileIO.read(path)
         let media = try decodeMedia(bytes, path: path)
         do { try task.check(media) } catch { throw scoreError(error, context: path) }
         return media
+    }
+
+    /// The media kind the inputs hold, from the first one's extension (a folder: its files'),
+    /// for tasks that exist for both kinds (`similarity`); nil when it cannot tell.
+    static func mediaKind(of arguments: [String]) -> MediaKind? {
+        let audio: Set<String> = ["wav", "flac", "ogg"]
+        guard let first = arguments.first else { return nil }
+        var isDir: ObjCBool = false
+        var names = [first]
+        if FileManager.default.fileExists(atPath: first, isDirectory: &isDir), isDir.boolValue {
+            names = (try? FileManager.default.contentsOfDirectory(atPath: first))?.sorted() ?? []
+        }
+        for name in names {
+            let ext = URL(fileURLWithPath: name).pathExtension.lowercased()
+            if audio.contains(ext) { return .audio }
+            if ext == "png" { return .image }
+        }
+        return nil
     }
 
     static func decodeMedia(_ bytes: [UInt8], path: String) throws(CLIError) -> Media {

@@ -17,22 +17,8 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-/// Decompresses a whole gzip file with zlib.
-func gunzip(_ path: String) -> [UInt8] {
-    guard let file = gzopen(path, "rb") else { fail("cannot open \(path)") }
-    defer { gzclose(file) }
-    var out: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
-        if n < 0 { fail("\(path) is not valid gzip") }
-        if n == 0 { return out }
-        out += buffer[0..<Int(n)]
-    }
-}
-
 func loadMNIST() -> IDXImages {
-    do { return try IDXImages(parsing: gunzip(mnistPath)) } catch { fail("\(error) (\(mnistPath))") }
+    do { return try IDXImages(parsing: Deflate.gunzipFile(mnistPath)) } catch { fail("\(error) (\(mnistPath))") }
 }
 
 /// `--name value` arguments.
@@ -207,6 +193,18 @@ func benchCommand(_ o: [String: String]) {
     Fast scheme speed-up over from-scratch marginals: \(f(simpleSeconds / fastSeconds, 0))x.
     """)
     if mismatches > 0 || !allOK { fail("round trip failed") }
+    // --json PATH: the headline numbers as JSON lines for Benchmarks/sidecar.py (circuits.json, read by
+    // `make bench`'s report; Benchmarks/pc_baselines.py adds the classical coders' rows).
+    if let path = o["json"] {
+        let data = "MNIST t10k 8000-9999 (\(n) images)"
+        let lines = [
+            #"{"kind": "fidelity", "data": "\#(data)", "codec": "pc-mnist", "setting": "one container", "rate": \#(f(Double(all.serialized().count * 8) / pixels, 4)), "rate_unit": "bits/dim", "exact": true}"#,
+            #"{"kind": "fidelity", "data": "\#(data)", "codec": "pc-mnist", "setting": "one file per image", "rate": \#(f(Double(fileBytes * 8) / pixels, 4)), "rate_unit": "bits/dim", "exact": true}"#,
+            #"{"kind": "speed", "what": "circuits encode, one file per image", "ours": "pc-mnist", "ours_value": \#(f(Double(n) / encodeSeconds, 1)), "peer": null, "peer_value": null, "unit": "images/s"}"#,
+            #"{"kind": "speed", "what": "circuits decode, one file per image", "ours": "pc-mnist", "ours_value": \#(f(Double(n) / decodeSeconds, 1)), "peer": null, "peer_value": null, "unit": "images/s"}"#,
+        ]
+        write(Array((lines.joined(separator: "\n") + "\n").utf8), to: path)
+    }
 }
 
 /// Bits per image of each part of the coded size: the quantized information content, the

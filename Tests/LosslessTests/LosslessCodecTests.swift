@@ -4,6 +4,7 @@ import CodecKit
 import Container
 import MediaIO
 import Lossless
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -70,12 +71,35 @@ import Glibc
         for (frames, channels, bits) in [(10_000, 2, 16), (5000, 1, 24), (3000, 1, 8), (0, 2, 16), (1, 1, 32), (4097, 3, 16)] {
             let file = try roundTrip(.audio(Self.audio(frames: frames, channels: channels, bits: bits, seed: UInt64(frames))))
             if frames == 10_000 {
+                #expect(file.payload.first == 3, "integer audio is written as format 3 (the cascade)")
                 #expect(Double(file.payload.count * 8) / 20_000 < 8, "16-bit sine plus ±20 noise should cost under 8 bits/sample")
             }
         }
         // Full-scale square wave at 32 bits: residuals near the limits of the range.
         let square = (0..<2000).map { i -> Int32 in i % 7 < 3 ? .max : .min }
         _ = try roundTrip(.audio(Audio(sampleRate: 8000, channels: 1, samples: .integer(bits: 32, square))))
+        // Stereo with the channels in opposite extremes: L − R needs one bit more than the samples.
+        for bits in [8, 16, 24, 32] {
+            let top = (Int32.max >> Int32(32 - bits)) << Int32(32 - bits), bottom = Int32.min
+            let opposite = (0..<3000).flatMap { i -> [Int32] in i % 5 < 2 ? [top, bottom] : [bottom, top] }
+            _ = try roundTrip(.audio(Audio(sampleRate: 8000, channels: 2, samples: .integer(bits: bits, opposite))))
+        }
+    }
+
+    /// Containers written by the first version of the format (before issue 22's audio cascade),
+    /// pinned in Fixtures/v1 beside their sources: they decode to exactly those samples.
+    @Test(arguments: ["rgb8.png", "rgba8.png", "gray16.png", "stereo16.wav", "mono24.wav", "float32.wav", "text.txt"])
+    func firstVersionFilesStillDecode(name: String) throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/v1")
+        let source = try [UInt8](Data(contentsOf: folder.appendingPathComponent(name)))
+        let container = try ContainerFile(parsing: [UInt8](Data(contentsOf: folder.appendingPathComponent(name + ".nc"))))
+        #expect(container.codecID == LosslessCodec.id && container.payload.first == 1)
+        let decoded = try codec.decode(container)
+        let expected: Media = name.hasSuffix(".txt") ? .bytes(source) : try MediaFile.decode(source)
+        switch (decoded, expected) {
+        case (.audio(let a), .audio(let b)): #expect(a.samples == b.samples && a.channels == b.channels && a.sampleRate == b.sampleRate)
+        case (let a, let b): #expect(a == b)
+        }
     }
 
     @Test func floatAudioAndBytesRoundTripExactly() throws {
@@ -134,7 +158,7 @@ import Glibc
                 switch trial % 3 {
                 case 0: damaged.payload.removeLast(Int.random(in: 1...damaged.payload.count - 1, using: &rng))
                 case 1: damaged.payload[Int.random(in: 1..<damaged.payload.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
-                default: damaged.payload = [UInt8(1 + trial % 2)] + (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                default: damaged.payload = [UInt8(1 + trial % 3)] + (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
                 }
                 do {
                     let decoded = try codec.decode(damaged)

@@ -10,6 +10,7 @@ import os
 import platform
 import resource
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -17,6 +18,9 @@ import torch
 from safetensors.torch import save_file
 
 from reference import ConvStack, TransformerLM
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Benchmarks"))
+import sidecar  # noqa: E402  (Benchmarks/sidecar.py: the rows Benchmarks/report.py reads)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--swift", required=True, help="path of the NeuralBench executable")
@@ -155,4 +159,13 @@ for kind, t, pt, fast, det in rows:
 os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
 with open(args.out, "w") as f:
     f.write("\n".join(lines) + "\n")
+# For the report: wall time of Swift's fast conv path and deterministic LM step against PyTorch's.
+speed_rows = []
+for kind, t, pt, fast, det in rows:
+    ours, scale, unit, what = (fast, 1e3, "ms", "conv stack 128ch 64x64") if kind == "conv" else (det, 1e6, "µs/byte", "LM step")
+    speed_rows.append({"kind": "speed", "what": f"neural {what}, {t} thread{'s' if t > 1 else ''}",
+                       "ours": "Swift Neural " + ("fast" if kind == "conv" else "deterministic"),
+                       "ours_value": round(ours["seconds"] * scale, 1), "peer": f"PyTorch {torch.__version__} eager",
+                       "peer_value": round(pt["seconds"] * scale, 1), "unit": unit, "lower_is_better": True})
+sidecar.write("neural", speed_rows)
 print("\n".join(lines))
