@@ -39,15 +39,18 @@ public enum Activation: Sendable, Equatable {
     }
 
     public func apply(_ v: inout [Float]) {
-        if self == .identity { return }
-        v.withUnsafeMutableBufferPointer { b in
-            switch self {  // one loop per case, so each specialises and vectorises
-            case .relu: DMath.map(b) { Activation.relu.apply($0) }
-            case .silu: DMath.map(b) { Activation.silu.apply($0) }
-            case .gelu: DMath.map(b) { Activation.gelu.apply($0) }
-            case .geluTanh: DMath.map(b) { Activation.geluTanh.apply($0) }
-            default: DMath.map(b) { self.apply($0) }
-            }
+        v.withUnsafeMutableBufferPointer { apply($0) }
+    }
+
+    /// In place on `b`.
+    public func apply(_ b: UnsafeMutableBufferPointer<Float>) {
+        switch self {  // one loop per case, so each specialises and vectorises
+        case .identity: return
+        case .relu: DMath.map(b) { Activation.relu.apply($0) }
+        case .silu: DMath.map(b) { Activation.silu.apply($0) }
+        case .gelu: DMath.map(b) { Activation.gelu.apply($0) }
+        case .geluTanh: DMath.map(b) { Activation.geluTanh.apply($0) }
+        default: DMath.map(b) { self.apply($0) }
         }
     }
 

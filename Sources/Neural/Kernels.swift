@@ -25,6 +25,18 @@ public enum KernelPath: Sendable, Equatable {
     public var isDeterministic: Bool { if case .deterministic = self { true } else { false } }
 }
 
+/// OpenBLAS set up for a fast-path product: its kernels chosen once per process (see
+/// `neuralcodecs_openblas_select_kernels` in Sources/COpenBLAS/shim.h), then its thread count.
+enum BLAS {
+    /// The OpenBLAS kernel set in use, e.g. "SkylakeX"; reading it first makes the choice.
+    static let kernels: String = String(cString: neuralcodecs_openblas_select_kernels())
+
+    static func prepare(threads: Int) {
+        _ = kernels
+        openblas_set_num_threads(Int32(max(1, threads)))
+    }
+}
+
 enum System {
     static let coreCount: Int = {
         #if canImport(Glibc)
@@ -92,7 +104,7 @@ enum Kernels {
                        _ y: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, path: KernelPath) {
         switch path {
         case .fast(let threads) where m > 1:
-            openblas_set_num_threads(Int32(max(1, threads)))
+            BLAS.prepare(threads: threads)
             if let bias {
                 for r in 0..<m { (y + r * n).update(from: bias, count: n) }
             }
@@ -128,7 +140,7 @@ enum Kernels {
         let ldb = ldb ?? n, ldc = ldc ?? n
         switch path {
         case .fast(let threads):
-            openblas_set_num_threads(Int32(max(1, threads)))
+            BLAS.prepare(threads: threads)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
                         1, a, Int32(k), b, Int32(ldb), accumulate ? 1 : 0, c, Int32(ldc))
         case .deterministic(let threads):

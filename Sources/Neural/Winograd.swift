@@ -168,7 +168,7 @@ extension Conv2d {
                             }
                         }}
                         // M[ξ] = U[ξ] · V[ξ]: [outG, inG] · [inG, tiles].
-                        openblas_set_num_threads(Int32(threads))
+                        BLAS.prepare(threads: threads)
                         winogradWeights.withUnsafeBufferPointer { ub in
                             v.withUnsafeBufferPointer { vb in
                                 m.withUnsafeMutableBufferPointer { mb in

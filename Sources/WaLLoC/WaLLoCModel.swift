@@ -113,10 +113,10 @@ public struct WaLLoCModel: Sendable {
         let zHat = Tensor(shape: [1, a.latent, h, w], scalars: latents.map { Compander.expand($0) })
         var x = convIn(zHat)
         for b in blocks {
-            let y = b.conv1(Activation.silu(b.norm1(x)))
-            x += b.conv2(Activation.silu(b.norm2(y)))
+            let y = b.conv1(b.norm1(x, then: .silu))
+            x += b.conv2(b.norm2(y, then: .silu))
         }
-        var out = convOut(Activation.silu(normOut(x)))
+        var out = convOut(normOut(x, then: .silu))
         out += skip(zHat)
         let signal = a.isImage
             ? WaveletPacket.inverse2D(out.scalars, channels: a.channels, height: h * a.stride, width: w * a.stride, levels: a.levels)
