@@ -28,17 +28,9 @@ func roundTrip(_ codec: WaLLoCCodec, _ media: Media) throws -> (Media, Container
         let codec = try rgb16x.get()
         let golden = try SafeTensors(contentsOfFile: repositoryRoot + "/Codecs/walloc-rgb-16x/golden.safetensors")
         let input = try golden.tensor("input"), bands = try golden.tensor("bands")
-        let latents = try golden.tensor("latents"), output = try golden.tensor("output")
-        let (h, w) = (input.shape[2], input.shape[3])
-        let swiftBands = WaveletPacket.forward2D(input.scalars, channels: 3, height: h, width: w, levels: 3)
+        let swiftBands = WaveletPacket.forward2D(input.scalars, channels: 3, height: input.shape[2], width: input.shape[3], levels: 3)
         #expect(zip(swiftBands, bands.scalars).map { abs($0 - $1) }.max()! < 1e-4)
-        // Latents: equal but for a rare ±1 where PyTorch's float sum lands across a rounding boundary.
-        let swiftLatents = codec.model.encode(input.scalars, height: h, width: w)
-        let diffs = zip(swiftLatents, latents.scalars).map { abs(Float($0) - $1) }
-        #expect(diffs.max()! <= 1)
-        #expect(diffs.filter { $0 > 0 }.count * 100 <= diffs.count)
-        let decoded = codec.model.decode(latents.scalars.map { Int8($0) }, height: h / 8, width: w / 8)
-        #expect(zip(decoded, output.scalars).map { abs($0 - $1) }.max()! < 2e-3)
+        try expectMatchesGolden(codec, model: "walloc-rgb-16x", latentChannels: 12)
     }
 
     /// The latent prior's integer predictions and contexts equal Python's (walloc_prior.py) on
