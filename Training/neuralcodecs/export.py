@@ -47,6 +47,18 @@ def fnv1a64(data: bytes) -> int:
     return h
 
 
+def frequency_table(p, precision: int = 16):
+    """Probabilities (a numpy vector) -> integer frequencies >= 1 summing to 2^precision, by
+    largest remainders: the tables every recipe stores for the Swift range/rANS coders."""
+    import numpy as np
+    spare = (1 << precision) - len(p)
+    scaled = p / p.sum() * spare
+    f = np.floor(scaled).astype(np.int64)
+    order = np.argsort(-(scaled - f), kind="stable")
+    f[order[:spare - int(f.sum())]] += 1
+    return f + 1
+
+
 def weights_facts(path: Path) -> dict:
     """bytes, fnv1a64 and sha256 of a weights file."""
     blob = Path(path).read_bytes()

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .export import frequency_table
+
 SHIFT = 12
 PRECISION = 16
 LATENT_MAX = 127
@@ -112,16 +114,6 @@ def fit_weights(latents: list[np.ndarray]) -> np.ndarray:
     return w.astype(np.int32)
 
 
-def quantize(p: np.ndarray) -> np.ndarray:
-    """Probabilities -> integer frequencies >= 1 summing to 2^PRECISION (largest remainders)."""
-    spare = (1 << PRECISION) - len(p)
-    scaled = p / p.sum() * spare
-    f = np.floor(scaled).astype(np.int64)
-    order = np.argsort(-(scaled - f), kind="stable")
-    f[order[:spare - int(f.sum())]] += 1
-    return f + 1
-
-
 def fit_tables(latents: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
     counts = np.zeros((CONTEXTS, ALPHABET), dtype=np.float64)
     for q in latents:
@@ -129,7 +121,7 @@ def fit_tables(latents: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
         np.add.at(counts, (k.ravel(), s.ravel()), 1)
     pooled = counts.sum(0) + 0.5
     pooled /= pooled.sum()
-    return np.stack([quantize(counts[k] + SMOOTHING * pooled) for k in range(CONTEXTS)]).astype(np.int32)
+    return np.stack([frequency_table(counts[k] + SMOOTHING * pooled, PRECISION) for k in range(CONTEXTS)]).astype(np.int32)
 
 
 def fit(latents: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

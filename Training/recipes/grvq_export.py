@@ -26,23 +26,12 @@ from safetensors.torch import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from neuralcodecs.export import dest_from_args, finish_files, model_card, weights_facts  # noqa: E402
+from neuralcodecs.export import dest_from_args, finish_files, frequency_table, model_card, weights_facts  # noqa: E402
 from neuralcodecs.grvq import SAMPLE_RATE, GRVQCodec, GRVQConfig  # noqa: E402
 import grvq as recipe  # noqa: E402
 
 PRECISION = 16
 MAX_COUNT_SECONDS = 1200  # the tables are counted on at most this much training speech
-
-
-def quantize(p: np.ndarray) -> np.ndarray:
-    """Probabilities -> integer frequencies >= 1 summing to 2^PRECISION (largest remainders)."""
-    total = 1 << PRECISION
-    spare = total - len(p)
-    scaled = p / p.sum() * spare
-    f = np.floor(scaled).astype(np.int64)
-    order = np.argsort(-(scaled - f), kind="stable")
-    f[order[:spare - int(f.sum())]] += 1
-    return f + 1
 
 
 def padded(x: np.ndarray, hop: int) -> torch.Tensor:
@@ -119,7 +108,7 @@ def export(args) -> None:
     counts, frames = index_counts(model)
     probs = counts + 1.0
     probs /= probs.sum(-1, keepdims=True)
-    tables = np.stack([[quantize(probs[g, lv]) for lv in range(cfg.levels)] for g in range(cfg.groups)]).astype(np.int32)
+    tables = np.stack([[frequency_table(probs[g, lv], PRECISION) for lv in range(cfg.levels)] for g in range(cfg.groups)]).astype(np.int32)
     ideal = -(counts * np.log2(tables / float(1 << PRECISION))).sum((0, 2)) / max(frames, 1)  # bits/frame per level
     saving = {f"level{lv + 1}": round(float(ideal[lv]) / (cfg.groups * math.log2(cfg.codes)), 4) for lv in range(cfg.levels)}
     used = {f"level{lv + 1}": int((counts[:, lv] > 0).sum()) for lv in range(cfg.levels)}
