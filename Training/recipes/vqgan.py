@@ -504,11 +504,16 @@ def main() -> None:
     e = sub.add_parser("export")
     e.add_argument("--checkpoint", default="latest", choices=["latest", "best"])
     add_export_args(e, MODEL_ID)
+    f = sub.add_parser("fixture", help="write the Swift tests' tiny golden model to DEST")
+    f.add_argument("dest")
     for q in (t, e):
         q.add_argument("--run-dir", help=f"the run folder (default Training/runs/{MODEL_ID})")
     args = p.parse_args()
     if args.cmd == "train":
         train(args)
+    elif args.cmd == "fixture":
+        from vqgan_export import fixture  # noqa: E402
+        fixture(Path(args.dest))
     else:
         from vqgan_export import export  # noqa: E402  (Training/recipes/vqgan_export.py)
         export(args)

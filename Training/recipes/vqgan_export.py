@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from neuralcodecs.export import dest_from_args, finish_files, model_card, weights_facts  # noqa: E402
 from neuralcodecs.vqgan import (DOWN, PHASES, WINDOW, IndexConfig, IndexTransformer, VQGAN,  # noqa: E402
-                                coding_logits)
+                                VQGANConfig, coding_logits)
 import vqgan as recipe  # noqa: E402
 
 GOLDEN_H, GOLDEN_W = 64, 96
@@ -90,6 +90,26 @@ def export(args) -> None:
         m.eval()
         index_models[k] = m
 
+    dest = dest_from_args(recipe.MODEL_ID, args)
+    export_id = None if args.replace else dest.parent.name
+    stages = {"ae": ae["state"], **{f"finetune-k{k}": fine[k]["state"] for k in ks},
+              **{f"index-k{k}": idx_ck[k]["state"] for k in ks}}
+    training = {name: {"steps": st["step"], "seconds": round(st["elapsed"], 1),
+                       "final": st["history"][-1] if st["history"] else None} for name, st in stages.items()}
+    config, facts, params = write_model_folder(dest, vq, index_models, export_id, {"training": training})
+    (dest / "MODEL_CARD.md").write_text(card(root, config, facts, params, export_id, which, stages, ks))
+    finish_files(dest)
+    total = sum(p.stat().st_size for p in dest.iterdir())
+    print(f"exported {dest}: weights {facts['bytes']:,} bytes ({params:,} parameters), folder {total:,} bytes, "
+          f"hash {facts['fnv1a64']}")
+
+
+def write_model_folder(dest: Path, vq: VQGAN, index_models: dict[int, IndexTransformer], export_id: str | None,
+                       extra: dict) -> tuple[dict, dict, int]:
+    """model.safetensors (float16), golden.safetensors (from the float16-rounded weights) and
+    codec.json of a codec and its index transformers; the models are left holding the rounded
+    weights. Used by the export and by the Swift tests' fixture (`vqgan.py fixture`)."""
+    ks = list(index_models)
     tensors = {}
     for name, v in vq.state_dict().items():
         if name.startswith(("encoder.", "decoder.")):
@@ -108,24 +128,19 @@ def export(args) -> None:
         vq.codebooks[f"k{k}"].data.copy_(rounded[f"codebook.k{k}"])
         index_models[k].load_state_dict({n[len(f"index.k{k}."):]: v for n, v in rounded.items()
                                          if n.startswith(f"index.k{k}.")})
-
-    dest = dest_from_args(recipe.MODEL_ID, args)
-    export_id = None if args.replace else dest.parent.name
     dest.mkdir(parents=True, exist_ok=True)
     save_file(half, str(dest / "model.safetensors"), metadata={"format": "pt"})
     facts = weights_facts(dest / "model.safetensors")
     gold = golden(vq, index_models)
     save_file({k: v.contiguous() for k, v in gold.items()}, str(dest / "golden.safetensors"))
-
     icfg = index_models[ks[0]].cfg
-    stages = {"ae": ae["state"], **{f"finetune-k{k}": fine[k]["state"] for k in ks},
-              **{f"index-k{k}": idx_ck[k]["state"] for k in ks}}
     params = sum(v.numel() for v in half.values())
     config = {
         "codec": "vqgan", "id": recipe.MODEL_ID, **({"export_id": export_id} if export_id else {}),
         "architecture": {**vq.cfg.to_json(), "down": DOWN, "pixel_shuffle": 2, "norm_eps": 1e-5,
                          "attention_heads": 1, "input": "RGB / 127.5 - 1, padded (edge replicate) to multiples of 16",
                          "output": "(clamp(x, -1, 1) + 1) * 127.5, cropped"},
+        "macs_per_pixel": macs_per_pixel(vq),
         "rates": [{"k": k, "codebook": f"codebook.k{k}", "index_model": f"index.k{k}",
                    "bits_per_pixel_fixed": math.log2(k) / (DOWN * DOWN)} for k in ks],
         "index_model": {**{k2: v for k2, v in icfg.to_json().items() if k2 != "codes"}, "activation": "gelu_tanh",
@@ -135,17 +150,53 @@ def export(args) -> None:
                         "coding": "each unit (at most window x window indices) coded phase by phase: phase s under "
                                   "the logits with phases < s known and the rest masked",
                         "loss_block": recipe.LOSS_BLOCK, "frequency_precision": 16},
-        "training": {name: {"steps": st["step"], "seconds": round(st["elapsed"], 1),
-                            "final": st["history"][-1] if st["history"] else None} for name, st in stages.items()},
+        **extra,
         "weights": {**facts, "dtype": "float16", "parameters": params},
         "golden": {"file": "golden.safetensors", "tensors": {k: list(v.shape) for k, v in gold.items()}},
     }
     (dest / "codec.json").write_text(json.dumps(config, indent=2) + "\n")
-    (dest / "MODEL_CARD.md").write_text(card(root, config, facts, params, export_id, which, stages, ks))
     finish_files(dest)
-    total = sum(p.stat().st_size for p in dest.iterdir())
-    print(f"exported {dest}: weights {facts['bytes']:,} bytes ({params:,} parameters), folder {total:,} bytes, "
-          f"hash {facts['fnv1a64']}")
+    return config, facts, params
+
+
+def fixture(dest: Path) -> None:
+    """A tiny randomly initialised codec (every norm scale and bias made non-trivial) written like an
+    export: the golden vectors the Swift VQGAN tests check their layers against (`make golden-vqgan`,
+    Tests/VQGANTests/Golden). Seeded, so rerunning writes the same files."""
+    torch.manual_seed(21)
+    cfg = VQGANConfig(channels=[8, 8, 16, 16], embed_dim=4, codes=64, rate_codes=[16, 4])
+    vq = VQGAN(cfg).eval()
+    for k in cfg.rate_codes:
+        vq.add_rate_codebook(k, torch.randn(k, cfg.embed_dim))
+    vq.quantizer.embed.copy_(torch.randn(cfg.codes, cfg.embed_dim))
+    index_models = {k: IndexTransformer(IndexConfig(codes=k, dim=16, heads=2, layers=2, mlp=32)).eval()
+                    for k in cfg.rate_codes}
+    with torch.no_grad():
+        for m in [vq] + list(index_models.values()):
+            for mod in m.modules():
+                if isinstance(mod, (torch.nn.GroupNorm, torch.nn.LayerNorm)):
+                    mod.weight.uniform_(0.5, 1.5)
+                    mod.bias.uniform_(-0.2, 0.2)
+        for m in index_models.values():  # the default init leaves logits near uniform: sharpen them
+            m.head.weight.mul_(20)
+    Path(dest).mkdir(parents=True, exist_ok=True)
+    config, facts, params = write_model_folder(Path(dest), vq, index_models, "fixture",
+                                               {"note": "test fixture: random weights, not a codec"})
+    print(f"fixture {dest}: {params:,} parameters, {sum(p.stat().st_size for p in Path(dest).iterdir()):,} bytes")
+
+
+@torch.no_grad()
+def macs_per_pixel(vq: VQGAN) -> dict:
+    """Multiply-accumulates per pixel of the encoder and the decoder on a 512x768 picture (PyTorch's
+    FLOP counter / 2: convolutions, linear layers and attention; norms and activations uncounted)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    x = torch.zeros(1, 3, 512, 768)
+    out = {}
+    for name, fn in (("encoder", lambda: vq.encoder(x)), ("decoder", lambda: vq.decoder(torch.zeros(1, vq.cfg.embed_dim, 32, 48)))):
+        with FlopCounterMode(display=False) as fc:
+            fn()
+        out[name] = round(fc.get_total_flops() / 2 / x[0, 0].numel())
+    return out
 
 
 @torch.no_grad()
@@ -189,8 +240,10 @@ def card(root: Path, config: dict, facts: dict, params: int, export_id, which: s
             f"twice); at 1/16 a residual block, single-head self-attention, a residual block; GroupNorm + SiLU + a 1x1 "
             f"convolution to the {cfg['embed_dim']}-dimensional latent. Decoder: the mirror, with nearest x2 "
             "upsampling + 3x3 convolution between levels and a 3x3 convolution to 12 channels + pixel shuffle x2 at "
-            "the end. Taming's f16 VQGAN has 128-512 channels, two residual blocks per level and works at full "
-            "resolution; this one is about 20x cheaper per pixel, which is what two hours of one CPU thread allow. "
+            f"the end: {config['macs_per_pixel']['encoder']:,} (encoder) and {config['macs_per_pixel']['decoder']:,} "
+            "(decoder) multiply-accumulates per pixel. Taming's f16 VQGAN has 128-512 channels, two residual "
+            "blocks per level and full-resolution levels; this one is sized to what two hours of one CPU thread "
+            "can train. "
             f"Full codebook: {cfg['codes']} codes of {cfg['embed_dim']} dimensions, nearest by squared L2, updated "
             "by an exponential moving average (decay 0.99), started from k-means of the first batch, codes unchosen "
             "for 200 steps restarted at encoder outputs. Discriminator (training only): a 3-layer PatchGAN with "
