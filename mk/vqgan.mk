@@ -61,3 +61,9 @@ endif
 export-vqgan:
 	$(PYTHON) Training/recipes/vqgan.py export --checkpoint $(VQGAN_CHECKPOINT) --run-dir $(VQGAN_RUN) \
 	  $(if $(filter 1,$(REPLACE)),--replace,--export-id $(EXPORT_ID))
+
+# The Swift VQGAN tests' fixture (Tests/VQGANTests/Golden): a tiny seeded random model written by the
+# export's own code, with its golden vectors. Rerun after changing the model code on either side.
+.PHONY: golden-vqgan
+golden-vqgan:
+	$(PYTHON) Training/recipes/vqgan.py fixture Tests/VQGANTests/Golden

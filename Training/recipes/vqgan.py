@@ -75,10 +75,13 @@ FM_WEIGHT = 1.0  # feature matching weight
 INDEX_BATCH = 32
 LOSS_BLOCK = 4  # restoration learns to refill lost 4x4 blocks of indices (64x64 pixels)
 DEAD_AFTER = 100  # fine-tuning: a clustered code unchosen this many steps restarts at an encoder output
-# Measured step times (seconds, 1 thread, this 2-core machine with a WaLLoC run beside it,
-# 2026-12-06); `make train-vqgan SMOKE=1` logs them again. They size nothing but the report of
-# how many steps a budget buys.
-STEP_SECONDS = {"ae": 2.6, "ae+disc": 3.2, "finetune": 1.4, "index": 0.25}
+# Measured step times, 1 thread, on this 2-core machine shared with a WaLLoC run and Swift builds
+# (2026-12-06; load = 1-minute load average). Smoke runs, load about 2.4: ae 10 steps in 41 s with the
+# discriminator on for the last 60% (about 4 s a step), finetune 7-8 steps in 10 s (1.3-1.4 s),
+# index 4-6 steps of 32 windows in 10 s (about 2 s). Steady-state medians at load 9-10: ae 8.0 s,
+# ae + discriminator 14.2 s, finetune 4.1 s, index 4.2-10.4 s (window shapes vary). So two hours buy
+# about 1,800 ae steps (14,000 crops of 128x128) on a quiet machine and about 650 on a loaded one; each
+# K gets about 1,300 finetune steps and 900 index steps of the stage's 7,200 s when quiet.
 
 
 # ---------------------------------------------------------------- data
