@@ -22,7 +22,7 @@
 #                       Codecs/vqgan-f16/ instead.
 # make train-vqgan SMOKE=1   every stage for 40 s on 4 training photos, fresh, in
 #                       Training/runs/smoke/vqgan-f16, exported to Training/exports/smoke/vqgan-f16/,
-#                       then the training tests with a golden check of that export (about 8 minutes
+#                       then the training tests with a golden check of that export (9 minutes measured
 #                       on a loaded 2-core machine). SMOKE=1 STAGE=ae (etc.) runs one stage of it.
 ifeq ($(SMOKE),1)
 VQGAN_STAGE ?= $(or $(STAGE),all)
