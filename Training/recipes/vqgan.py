@@ -19,7 +19,9 @@ Stage ae: random 128x128 crops at scales 1 to 1/2 with random flips (media_data.
 L1 + MS-SSIM + 0.25 x commitment (the codebook follows an EMA of its assigned encoder outputs,
 starts from k-means of the first batch and restarts dead codes); after DISC_START of the budget a
 PatchGAN discriminator (hinge loss) joins with its adversarial term and feature matching (L1
-between the discriminator's features of the photo and of the reconstruction). LPIPS needs
+between the discriminator's features of the photo and of the reconstruction). That start time is
+fixed when the run begins (40% of its first budget) and kept by every resume, also one with a
+larger budget. LPIPS needs
 ImageNet-trained VGG weights that are not available offline; MS-SSIM (structure at five scales)
 plus discriminator feature matching (a learned feature distance, trained on our photos) take its
 place. One optimizer holds both networks: the generator terms see the discriminator through
