@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["MediaIO"]),
         .target(name: "Container", dependencies: ["CZlib", "MediaIO"]),
         .target(name: "EntropyCoding"),
-        .target(name: "Neural", dependencies: ["COpenBLAS"]),
+        .target(name: "Neural", dependencies: ["COpenBLAS", "EntropyCoding"]),
         .target(name: "Circuits", dependencies: ["Neural", "EntropyCoding"]),
         .target(name: "Wavelets"),
         .target(name: "CodecKit", dependencies: ["MediaIO", "Container", "CZlib"]),
@@ -42,8 +42,8 @@ let package = Package(
         .target(name: "TextLM", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding"]),
         .target(name: "PCCodec", dependencies: ["CodecKit", "Container", "MediaIO", "Circuits", "EntropyCoding"]),
         .target(name: "WaLLoC", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding", "Wavelets"]),
-        // The VQGAN image codec's networks (issue 21; docs/VQGAN.md); the codec itself is still to come.
-        .target(name: "VQGAN", dependencies: ["Neural"]),
+        // The VQGAN extreme-rate image codec (issue 21; docs/VQGAN.md): networks and codec.
+        .target(name: "VQGAN", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding"]),
 
         // The CLI imports codec targets only in Sources/codec/Registry.swift.
         .executableTarget(
@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "PerceptionTests", dependencies: ["Perception", "MediaIO", "Neural", "CodecKit", "TestSupport"]),
         .testTarget(name: "WaveletsTests", dependencies: ["Wavelets"]),
         .testTarget(name: "WaLLoCTests", dependencies: ["WaLLoC", "Wavelets", "Neural", "CodecKit", "Container", "MediaIO", "Metrics", "EntropyCoding", "TestSupport"]),
-        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "Neural"], exclude: ["Golden"]),
+        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "Neural", "CodecKit", "Container", "MediaIO", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "TextLMTests", dependencies: ["TextLM", "Neural", "EntropyCoding", "CodecKit", "Container", "MediaIO", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

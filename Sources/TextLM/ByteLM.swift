@@ -147,15 +147,10 @@ public final class ByteLM: Sendable {
         }
     }
 
-    /// Frequencies from logits: Neural's deterministic softmax, then EntropyCoding's quantizer at
-    /// 16 bits with every byte kept possible; returned as 257 cumulative frequencies. (A model
-    /// whose logits are not finite codes with the uniform distribution, on both sides.)
+    /// Frequencies from logits through Neural's shared glue (`LogitFrequencies`: deterministic
+    /// softmax, then EntropyCoding's quantizer at 16 bits with every byte kept possible), as 257
+    /// cumulative frequencies. (Logits that are not finite code with the uniform table, on both sides.)
     static func cumulativeFrequencies(_ logits: ArraySlice<Float>) -> [UInt32] {
-        let p = DMath.softmax(Array(logits)).map(Double.init)
-        let frequencies = (try? FrequencyQuantizer.quantize(p, precision: precision, floor: .allSymbols))
-            ?? [UInt32](repeating: 1 << (precision - 8), count: 256)
-        var cumulative = [UInt32](repeating: 0, count: 257)
-        for i in 0..<256 { cumulative[i + 1] = cumulative[i] + frequencies[i] }
-        return cumulative
+        LogitFrequencies.cumulative(logits, precision: precision)
     }
 }
