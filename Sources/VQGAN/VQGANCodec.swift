@@ -174,10 +174,11 @@ public struct VQGANCodec: Codec {
         var indices = [Int](repeating: 0, count: grid.rows * grid.columns)
         var lost = [Bool](repeating: false, count: indices.count)
         var damaged = 0
+        var phase0 = Phase0Logits()
         for (b, block) in zip(grid.blocks, blocks) {
             // A block whose check passes but whose stream is still invalid (a damaged block that
             // collides with its 16-bit check, 1 in 65536) is damaged too.
-            if let coded = block.bytes, let values = try? Self.decodeBlock(coded, height: b.height, width: b.width, prior: prior) {
+            if let coded = block.bytes, let values = try? Self.decodeBlock(coded, height: b.height, width: b.width, prior: prior, phase0: &phase0) {
                 grid.insert(values, into: &indices, b)
             } else {
                 damaged += 1
@@ -241,7 +242,8 @@ public struct VQGANCodec: Codec {
 
     /// The indices of one block: phase by phase under the logits of the phases decoded so far,
     /// the same logits `codeBlock` coded under (same tokens, deterministic kernels).
-    static func decodeBlock(_ bytes: [UInt8], height h: Int, width w: Int, prior: IndexTransformer) throws(EntropyCodingError) -> [Int] {
+    static func decodeBlock(_ bytes: [UInt8], height h: Int, width w: Int, prior: IndexTransformer,
+                            phase0: inout Phase0Logits) throws(EntropyCodingError) -> [Int] {
         var decoder = try RangeDecoder(bytes)
         var tokens = [Int](repeating: prior.maskToken, count: h * w)
         let k = prior.codes
@@ -251,7 +253,8 @@ public struct VQGANCodec: Codec {
             let positions = order[start...].prefix { IndexTransformer.phase(row: $0 / w, col: $0 % w) == s }
             guard !positions.isEmpty else { continue }
             start += positions.count
-            let logits = prior.logits(tokens, height: h, width: w, path: .deterministic).scalars
+            let logits = s == 0 ? phase0.logits(prior, height: h, width: w)
+                                : prior.logits(tokens, height: h, width: w, path: .deterministic).scalars
             for p in positions {
                 let model = CumulativeFrequencyModel(cumulative: LogitFrequencies.cumulative(logits[(p * k)..<((p + 1) * k)], precision: precision),
                                                      precision: precision)
@@ -260,6 +263,18 @@ public struct VQGANCodec: Codec {
         }
         try decoder.finish()
         return tokens
+    }
+
+    /// Phase 0 sees every index masked, so its logits depend only on the block's shape: computed
+    /// once per shape and decode (at most four shapes: whole, right edge, bottom edge, corner).
+    struct Phase0Logits {
+        private var byShape: [Int: [Float]] = [:]
+        mutating func logits(_ prior: IndexTransformer, height h: Int, width w: Int) -> [Float] {
+            if let hit = byShape[h * 64 + w] { return hit }
+            let l = prior.logits([Int](repeating: prior.maskToken, count: h * w), height: h, width: w, path: .deterministic).scalars
+            byShape[h * 64 + w] = l
+            return l
+        }
     }
 
     // MARK: Restoration
