@@ -36,8 +36,16 @@ public struct VQGANCodec: Codec {
     public static let defaultUnit = 8
     /// The restoration model learned to refill lost blocks of this side (codec.json `loss_block`).
     public static let lossBlock = 4
-    /// The decoder's working set grows with the picture (widest layer × pixels); larger ones are refused.
+    /// The networks' working set grows with the padded picture (widest layer × pixels): pictures
+    /// whose size padded to multiples of 16 exceeds this are refused, so a 1-pixel-high strip
+    /// cannot make the decoder run on 16 times its pixels.
     public static let maxImagePixels = 1 << 26
+
+    /// Whether a picture of this size, padded, is within `maxImagePixels`.
+    static func sizeAllowed(width: Int, height: Int) -> Bool {
+        width > 0 && height > 0 && width <= maxImagePixels && height <= maxImagePixels
+            && ((width + down - 1) / down) * ((height + down - 1) / down) * down * down <= maxImagePixels
+    }
 
     public let model: VQGANModel
     public let identity: ModelIdentity
@@ -76,8 +84,8 @@ public struct VQGANCodec: Codec {
         guard case .image(let image) = media else {
             throw .unsupportedMedia(codec: info.id, kind: media.kind, accepts: [.image])
         }
-        guard image.pixelCount > 0, image.pixelCount <= Self.maxImagePixels else {
-            throw .unsupportedShape("\(info.id) takes images of 1 to \(Self.maxImagePixels) pixels; this one has \(image.pixelCount)")
+        guard Self.sizeAllowed(width: image.width, height: image.height) else {
+            throw .unsupportedShape("\(info.id) takes images of 1 to \(Self.maxImagePixels) pixels padded to multiples of 16; this one is \(image.width)x\(image.height)")
         }
         let rates = model.architecture.rateCodes
         let k = try options.integer("k", default: rates.max() ?? 0, in: 2...65536)
@@ -166,8 +174,8 @@ public struct VQGANCodec: Codec {
     func indices(of file: ContainerFile, strict: Bool) throws(CodecError) -> CodedIndices {
         try identity.check(file)
         guard case let .image(width, height, channels, _, _) = file.media,
-              channels == 1 || channels == 3, width > 0, height > 0, width * height <= Self.maxImagePixels else {
-            throw .corruptPayload("vqgan holds gray or RGB images of 1 to \(Self.maxImagePixels) pixels; the header describes other media")
+              channels == 1 || channels == 3, Self.sizeAllowed(width: width, height: height) else {
+            throw .corruptPayload("vqgan holds gray or RGB images of 1 to \(Self.maxImagePixels) pixels padded to multiples of 16; the header describes other media")
         }
         let (grid, k, blocks) = try readPayload(file.payload, width: width, height: height)
         let prior = model.indexModels[k]!

@@ -179,6 +179,9 @@ import TestSupport
         refused(file.payload, media: .image(width: 60, height: 70, channels: 3, bitDepth: 8), "a smaller image")
         refused(file.payload, media: .image(width: 130, height: 70, channels: 4, bitDepth: 8), "alpha in the header")
         refused(file.payload, media: .bytes(count: 10), "bytes")
+        // A strip whose padding would make the networks run on 16 times its 2^26 pixels.
+        refused(file.payload, media: .image(width: 1 << 26, height: 1, channels: 3, bitDepth: 8), "a 2^26 x 1 strip")
+        #expect(!VQGANCodec.sizeAllowed(width: 1 << 26, height: 1) && VQGANCodec.sizeAllowed(width: 1 << 22, height: 16))
         // Another model's file.
         let other = ContainerFile(codecID: file.codecID, modelID: file.modelID, modelHash: 1, media: file.media, payload: file.payload)
         #expect(throws: CodecError.self) { try codec.decode(other) }
