@@ -42,6 +42,8 @@ let package = Package(
         .target(name: "TextLM", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding"]),
         .target(name: "PCCodec", dependencies: ["CodecKit", "Container", "MediaIO", "Circuits", "EntropyCoding"]),
         .target(name: "WaLLoC", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding", "Wavelets"]),
+        // The VQGAN image codec's networks (issue 21; docs/VQGAN.md); the codec itself is still to come.
+        .target(name: "VQGAN", dependencies: ["Neural"]),
 
         // The CLI imports codec targets only in Sources/codec/Registry.swift.
         .executableTarget(
@@ -73,6 +75,7 @@ let package = Package(
         .testTarget(name: "PerceptionTests", dependencies: ["Perception", "MediaIO", "Neural", "CodecKit", "TestSupport"]),
         .testTarget(name: "WaveletsTests", dependencies: ["Wavelets"]),
         .testTarget(name: "WaLLoCTests", dependencies: ["WaLLoC", "Wavelets", "Neural", "CodecKit", "Container", "MediaIO", "Metrics", "EntropyCoding", "TestSupport"]),
+        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "Neural"], exclude: ["Golden"]),
         .testTarget(name: "TextLMTests", dependencies: ["TextLM", "Neural", "EntropyCoding", "CodecKit", "Container", "MediaIO", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -21,5 +21,8 @@ let registry = CodecRegistry(
         CodecRegistry.Entry(info: WaLLoCCodec.info("walloc-stereo-5x", image: false, latent: 108, bands: 512)) { () throws(CodecError) in
             try WaLLoCCodec(modelID: "walloc-stereo-5x")
         },
+        CodecRegistry.Entry(info: WaLLoCCodec.info("walloc-stereo-20x", image: false, latent: 27, bands: 512)) { () throws(CodecError) in
+            try WaLLoCCodec(modelID: "walloc-stereo-20x")
+        },
     ],
     defaults: [.image: LosslessCodec.id, .audio: LosslessCodec.id, .bytes: LosslessCodec.id])
