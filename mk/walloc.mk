@@ -36,7 +36,7 @@ WALLOC_CHECKPOINT ?= latest
 WALLOC_EXPORT_ID ?= $(EXPORT_ID)
 WALLOC_REPLACE ?= $(REPLACE)
 
-.PHONY: train-walloc export-walloc bench-walloc bench-deps-walloc
+.PHONY: train-walloc export-walloc bench-walloc bench-walloc-speed bench-deps-walloc
 
 train-walloc:
 	$(PYTHON) Training/recipes/walloc.py train --model $(WALLOC_MODEL) --budget $(WALLOC_BUDGET) \
@@ -74,3 +74,10 @@ bench-walloc: build bench-deps-walloc
 	$(PYTHON) Benchmarks/walloc_bench.py
 	APPEND_TO=Benchmarks/results/walloc.md $(PYTHON) Benchmarks/walloc_cifar_demo.py --seconds $(WALLOC_DEMO_SECONDS)
 	APPEND_TO=Benchmarks/results/walloc.md $(PYTHON) Benchmarks/walloc_audio_bench.py
+
+# Only the one-core speeds of every released WaLLoC model (wall clock and CPU time, medians of
+# WALLOC_SPEED_RUNS), written in place of the speed section of Benchmarks/results/walloc.md:
+# minutes instead of the full benchmark's hour, for re-measuring speed work.
+WALLOC_SPEED_RUNS ?= 5
+bench-walloc-speed: build
+	$(PYTHON) Benchmarks/walloc_speed.py --runs $(WALLOC_SPEED_RUNS) --write

@@ -15,6 +15,13 @@ public protocol Codec: Sendable {
     func decode(_ bytes: [UInt8], form: String) throws(CodecError) -> Media
     /// Writes one of `info.exporters` for a container this codec wrote; by default none.
     func export(_ file: ContainerFile, as exporter: String) throws(CodecError) -> [UInt8]
+    /// What encoding did to the input to fit the codec (resampled, channels mapped, padded...),
+    /// one line each, for `codec info`; by default nothing.
+    func notes(_ file: ContainerFile) throws(CodecError) -> [String]
+}
+
+extension Codec {
+    public func notes(_ file: ContainerFile) throws(CodecError) -> [String] { [] }
 }
 
 /// A codec's self-description.

@@ -103,6 +103,11 @@ public struct CodecRegistry: Sendable {
         return names
     }
 
+    /// The notes (`Codec.notes`) of the codec that wrote a container.
+    public func notes(_ file: ContainerFile) throws(CodecError) -> [String] {
+        try codec(decoding: file).notes(file)
+    }
+
     /// `exporter` applied to a container, by the codec that wrote it.
     public func export(_ file: ContainerFile, as exporter: String) throws(CodecError) -> [UInt8] {
         let codec = try codec(decoding: file)

@@ -120,6 +120,7 @@ public struct WaLLoCCodec: Codec {
         var grid: LatentGrid  // at the model's rate for audio
         var stream: [UInt8]
         var alpha: [UInt16]? = nil
+        var alphaBytes = 0  // deflated
         var mean: Float = 0, scale: Float = 1
     }
 
@@ -143,13 +144,13 @@ public struct WaLLoCCodec: Codec {
                 guard width * height <= Self.maxImagePixels, (flags == 1) == (channels % 2 == 0) else {
                     throw CodecError.corruptPayload("walloc image header and payload disagree")
                 }
-                var alpha: [UInt16]? = nil
+                var alpha: [UInt16]? = nil, n = 0
                 if flags == 1 {
-                    let n = Int(try r.u32())
+                    n = Int(try r.u32())
                     alpha = try Self.alphaPlane(try Deflate.decompress(Array(try r.take(n)), expectedCount: width * height * (bitDepth / 8)),
                                                 width: width, bitDepth: bitDepth)
                 }
-                return Payload(grid: LatentGrid(image: width, height, stride: a.stride), stream: rest(), alpha: alpha)
+                return Payload(grid: LatentGrid(image: width, height, stride: a.stride), stream: rest(), alpha: alpha, alphaBytes: n)
             case let .audio(sampleRate, channels, frames, _, _) where !a.isImage:
                 guard (1...2).contains(channels), (1...Self.maxAudioFrames).contains(frames), flags == 0 else {
                     throw CodecError.corruptPayload("walloc audio header does not fit the model")
@@ -199,6 +200,40 @@ public struct WaLLoCCodec: Codec {
         case .bytes:
             throw .corruptPayload("walloc holds no bytes")
         }
+    }
+
+    // MARK: What was done to the input
+
+    /// `codec info`: how the input was fitted to the model (channels, sample rate, padding), read
+    /// from the header and payload; every step listed is undone on decode.
+    public func notes(_ file: ContainerFile) throws(CodecError) -> [String] {
+        let p = try payload(of: file)
+        let a = model.architecture, g = p.grid
+        var notes: [String] = []
+        switch file.media {
+        case let .image(width, height, channels, bitDepth, _):
+            if channels <= 2 { notes.append("gray: coded as three equal channels by the RGB model, decoded as their mean") }
+            if p.alpha != nil {
+                notes.append("alpha: coded losslessly beside the latents (left deltas, deflated: \(p.alphaBytes) bytes)")
+            }
+            if bitDepth == 16 { notes.append("16-bit samples: scaled to the model's range, decoded back to 16 bits (lossy like the rest)") }
+            if g.paddedWidth != width || g.paddedHeight != height {
+                notes.append("padded from \(width)x\(height) to \(g.paddedWidth)x\(g.paddedHeight) (edges repeated), cropped back on decode")
+            }
+            notes.append("latents: \(a.latent) x \(g.rows) x \(g.columns), 8-bit, rANS-coded")
+        case let .audio(sampleRate, channels, frames, _, _):
+            if sampleRate != a.sampleRate {
+                notes.append("resampled from \(sampleRate) Hz to the model's \(a.sampleRate) Hz (\(frames) frames to \(g.width)), "
+                             + "restored to \(sampleRate) Hz on decode")
+            }
+            if channels == 1 { notes.append("mono: coded as two equal channels by the stereo model, decoded as their mean") }
+            notes.append("mean \(p.mean) removed and peak scaled to 0.5 (x\(p.scale)); both stored and undone on decode")
+            if g.paddedWidth != g.width { notes.append("padded from \(g.width) to \(g.paddedWidth) frames with silence, cut back on decode") }
+            notes.append("latents: \(a.latent) x \(g.columns), 8-bit, rANS-coded")
+        case .bytes:
+            break
+        }
+        return notes
     }
 
     // MARK: Latents for compressed-domain learning

@@ -118,6 +118,13 @@ struct Info: ParsableCommand {
         print("codec:     \(c.codecID)")
         if !c.modelID.isEmpty { print("model:     \(c.modelID) (weights hash \(String(c.modelHash, radix: 16)))") }
         print("media:     \(describe(c.media))")
+        // What the codec did to fit the input; needs the codec (and its model), so a file whose
+        // model is not installed is still described, without these lines.
+        do {
+            for (i, note) in try registry.notes(c).enumerated() { print((i == 0 ? "coding:    " : "           ") + note) }
+        } catch {
+            print("coding:    not described (\(error))")
+        }
         print("payload:   \(c.payload.count) bytes")
         let raw = c.media.rawByteCount
         if raw > 0 { print("rate:      \(rateDescription(bits: bytes.count * 8, media: c.media)), \(String(format: "%.2f", Double(raw) / Double(bytes.count)))x smaller than raw samples") }

@@ -44,6 +44,10 @@ struct Roundtrip: ParsableCommand {
         var ratio: Double
         var encodeSeconds: Double
         var decodeSeconds: Double
+        /// CPU time of the process over the same spans: on a shared machine, time spent waiting
+        /// for a core inflates the wall clock but not these.
+        var encodeCPUSeconds: Double
+        var decodeCPUSeconds: Double
         var fidelity: Fidelity
         var error: String?
     }
@@ -96,7 +100,7 @@ struct Roundtrip: ParsableCommand {
     /// (pc-mnist and a photo, say).
     private func measure(_ media: Media, file: String, codec id: String, options: CodecOptions) throws(CLIError) -> Row? {
         let codec = try wrap { () throws(CodecError) in try registry.codec(id, for: media.kind) }
-        let t0 = Date()
+        let t0 = Date(), c0 = Self.cpuSeconds()
         let container: ContainerFile
         do {
             container = try codec.encode(media, options: options)
@@ -105,9 +109,9 @@ struct Roundtrip: ParsableCommand {
             throw CLIError(error, context: file)
         }
         let encoded = container.serialized()
-        let t1 = Date()
+        let t1 = Date(), c1 = Self.cpuSeconds()
         let decoded = try Pipeline.decodeContainer(encoded, name: file)
-        let t2 = Date()
+        let t2 = Date(), c2 = Self.cpuSeconds()
         let descriptor = MediaDescriptor(media)
         let raw = descriptor.rawByteCount
         let rate = bitsPerUnit(bits: encoded.count * 8, media: descriptor)
@@ -115,7 +119,15 @@ struct Roundtrip: ParsableCommand {
                    rawBytes: raw, encodedBytes: encoded.count, rate: rate?.value, rateUnit: rate?.unit,
                    ratio: Double(raw) / Double(encoded.count),
                    encodeSeconds: t1.timeIntervalSince(t0), decodeSeconds: t2.timeIntervalSince(t1),
+                   encodeCPUSeconds: c1 - c0, decodeCPUSeconds: c2 - c1,
                    fidelity: Fidelity(original: media, decoded: decoded))
+    }
+
+    /// CPU time used by this process (all its threads) so far.
+    static func cpuSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
     private static func cells(_ r: Row) -> [String] {

@@ -1,5 +1,6 @@
 import Container
 import Foundation
+import MediaIO
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -197,8 +198,28 @@ extension CLITests {
         let rows = try JSONSerialization.jsonObject(with: Data(json.stdout)) as? [[String: Any]] ?? []
         let fidelity = rows.first?["fidelity"] as? [String: Any]
         #expect(fidelity?["exact"] as? Bool == true && fidelity?["psnr"] is NSNull, "\(text)")
+        #expect((rows.first?["encodeCPUSeconds"] as? Double ?? -1) >= 0 && (rows.first?["decodeCPUSeconds"] as? Double ?? -1) >= 0, "\(text)")
         let table = String(decoding: run(["roundtrip", input]).stdout, as: UTF8.self)
         #expect(table.contains("😀😀😀😀😀.txt"), "\(table)")
+    }
+
+    /// `codec info` on WaLLoC files says how the input was fitted to the model.
+    @Test func infoSaysWhatWaLLoCDidToTheInput() throws {
+        let image = Image(width: 13, height: 9, channels: 2, bitDepth: 8, samples: (0..<(13 * 9 * 2)).map { UInt16($0 % 256) })
+        let png = write("ga.png", try MediaFile.encode(.image(image)))
+        #expect(run(["encode", "--codec", "walloc-rgb-16x", png, "-o", "\(dir)/ga.nc", "-q"]).status == 0)
+        let imageInfo = String(decoding: run(["info", "\(dir)/ga.nc"]).stdout, as: UTF8.self)
+        for line in ["coding:    gray: coded as three equal channels", "alpha: coded losslessly", "padded from 13x9 to 16x16"] {
+            #expect(imageInfo.contains(line), "\(imageInfo)")
+        }
+        let audio = Audio(sampleRate: 22_050, channels: 1, floats: (0..<3000).map { Float(sin(Double($0) / 7) / 3) })
+        let wav = write("mono.wav", try MediaFile.encode(.audio(audio)))
+        #expect(run(["encode", "--codec", "walloc-stereo-5x", wav, "-o", "\(dir)/mono.nc", "-q"]).status == 0)
+        let audioInfo = String(decoding: run(["info", "\(dir)/mono.nc"]).stdout, as: UTF8.self)
+        for line in ["resampled from 22050 Hz to the model's 44100 Hz (3000 frames to 6000), restored to 22050 Hz on decode",
+                     "mono: coded as two equal channels"] {
+            #expect(audioInfo.contains(line), "\(audioInfo)")
+        }
     }
 
     // MARK: helpers

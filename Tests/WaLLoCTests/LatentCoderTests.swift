@@ -8,7 +8,8 @@ import Testing
 struct LatentCoderTests {
     /// A prior shaped like a trained one: left/top and the previous channel predict, and tables
     /// narrower for quiet contexts.
-    func coder(channels: Int, cross: Int = 1) throws -> LatentCoder {
+    /// `weights` `[channels, 6 + 5·cross]` replace the sparse default ones.
+    func coder(channels: Int, cross: Int = 1, weights given: [Float]? = nil) throws -> LatentCoder {
         let b = LatentCoder.contexts, n = LatentCoder.alphabet, zero = 2 * LatentCoder.maxLatent
         var f: [Float] = []
         for k in 0..<b {
@@ -25,7 +26,7 @@ struct LatentCoderTests {
             weights[c * inputs] = 2000; weights[c * inputs + 1] = 1500; weights[c * inputs + 2] = -600
             if cross > 0 { weights[c * inputs + 6] = 1200 }
         }
-        return try LatentCoder(weights: Tensor(shape: [channels, inputs], scalars: weights),
+        return try LatentCoder(weights: Tensor(shape: [channels, inputs], scalars: given ?? weights),
                                frequencies: Tensor(shape: [b, n], scalars: f), channels: channels)
     }
 
@@ -41,6 +42,31 @@ struct LatentCoderTests {
         let stream = coder.encode(latents, height: h, width: w)
         #expect(try coder.decode(stream, height: h, width: w) == latents)
         #expect(stream.count < latents.count)
+    }
+
+    /// The encoder's row-at-a-time symbols and contexts equal `scan`'s one-at-a-time ones, on
+    /// dense weights over every input (K = 3 earlier channels, odd widths for the vector tails,
+    /// −128 clamped): through the exact-Float path for weights of a trained prior's size, and
+    /// through `scan` itself for weights too large for it. The random weights saturate many
+    /// predictions, so residuals reach ±254 and the activity its maximum (8·254 >> 1 = 1016).
+    @Test(arguments: [(1000, true), (60000, false)])
+    func encoderSymbolsMatchTheDecodersScan(weightScale: Int, floatExact: Bool) throws {
+        let (channels, inputs) = (5, 6 + 5 * 3)
+        var s: UInt32 = 5
+        func next() -> Int { s = s &* 1664525 &+ 1013904223; return Int(s >> 8) }
+        let weights = (0..<(channels * inputs)).map { _ in Float(next() % (2 * weightScale + 1) - weightScale) }
+        let coder = try coder(channels: channels, cross: 3, weights: weights)
+        #expect(coder.floatExact == floatExact)
+        for (h, w) in [(1, 37), (6, 13), (3, 3), (2, 16)] {
+            let latents = (0..<(channels * h * w)).map { i in i == 3 ? Int8.min : Int8(truncatingIfNeeded: next() % 255 - 127) }
+            let (symbols, contexts) = coder.symbols(latents, height: h, width: w)
+            let (prediction, context) = coder.predictions(latents.map { max($0, -127) }, height: h, width: w)
+            #expect(symbols == zip(latents, prediction).map { UInt16(Int32(max($0, -127)) - $1 + 254) })
+            #expect(contexts == context.map(UInt8.init))
+            #expect(Set(contexts).count > 3)
+            let stream = coder.encode(latents, height: h, width: w)
+            #expect(try coder.decode(stream, height: h, width: w) == latents.map { max($0, -127) })
+        }
     }
 
     @Test func rejectsDamagedStreams() throws {

@@ -1,5 +1,5 @@
 import Testing
-import Wavelets
+@testable import Wavelets
 
 /// The transform is exactly invertible, keeps the energy, and matches its PyTorch twin
 /// (`Training/neuralcodecs/wavelets.py`), whose outputs for the inputs below are written here.
@@ -10,6 +10,12 @@ struct WaveletPacketTests {
             s = s &* 6364136223846793005 &+ 1442695040888963407
             return Float(Int64(bitPattern: s >> 11) % 1_000_000) / 1_000_000 - 0.5
         }
+    }
+
+    /// The band scales are written out as Float literals (for speed); they are these formulas.
+    @Test func scaleLiteralsAreTheFormulas() {
+        #expect(WaveletPacket.lowScale == Float(2.0.squareRoot() / WaveletPacket.k))
+        #expect(WaveletPacket.highScale == Float(WaveletPacket.k / 2.0.squareRoot()))
     }
 
     @Test(arguments: [(1, 8, 8, 1), (3, 64, 48, 3), (3, 16, 8, 3), (2, 24, 40, 2)])
