@@ -140,6 +140,23 @@ public struct VQGANCodec: Codec {
         (0..<IndexTransformer.phases).flatMap { s in (0..<h * w).filter { IndexTransformer.phase(row: $0 / w, col: $0 % w) == s } }
     }
 
+    /// For `codec info`: the rate and blocks, and what encoding did to fit the picture.
+    public func notes(_ file: ContainerFile) throws(CodecError) -> [String] {
+        try identity.check(file)
+        guard case let .image(width, height, channels, _, _) = file.media, Self.sizeAllowed(width: width, height: height) else {
+            throw .corruptPayload("vqgan holds images; the header describes other media")
+        }
+        let (grid, k, blocks) = try readPayload(file.payload, width: width, height: height)
+        var notes = ["k=\(k): \(grid.rows)x\(grid.columns) indices in \(grid.blocks.count) blocks of up to \(grid.unit)x\(grid.unit), "
+                     + "\(blocks.filter { $0.bytes == nil }.count) failing their check"]
+        if width % Self.down != 0 || height % Self.down != 0 {
+            notes.append("padded to \(grid.columns * Self.down)x\(grid.rows * Self.down) by repeating the edge, cropped back")
+        }
+        if channels == 1 { notes.append("gray coded as three equal channels, decoded as their mean") }
+        notes.append("alpha, if the input had any, is not coded")
+        return notes
+    }
+
     // MARK: Decoding
 
     /// A decoded picture and how many of its indices were restored rather than decoded.

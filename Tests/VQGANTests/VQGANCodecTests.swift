@@ -85,6 +85,9 @@ import TestSupport
                 // Gray stays gray, alpha is not coded: gray+alpha → gray, RGBA → RGB.
                 #expect(out.width == w && out.height == h && out.channels == (c >= 3 ? 3 : 1) && out.bitDepth == depth)
                 #expect(MediaDescriptor(.image(out)) == parsed.media)
+                let notes = try codec.notes(parsed)
+                #expect(notes.first?.hasPrefix("k=\(k): \(grid.rows)x\(grid.columns) indices") == true)
+                #expect(notes.contains { $0.hasPrefix("padded") } == (w % 16 != 0 || h % 16 != 0))
                 // The picture is the decoder's output at the encoder's indices, cropped.
                 let net = codec.model.decode(expected, height: grid.rows, width: grid.columns, k: k)
                 #expect(out == VQGANCodec.image(net, grid: grid, channels: out.channels, bitDepth: depth, significantBits: nil))
