@@ -42,12 +42,13 @@ let package = Package(
         .target(name: "TextLM", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding"]),
         .target(name: "PCCodec", dependencies: ["CodecKit", "Container", "MediaIO", "Circuits", "EntropyCoding"]),
         .target(name: "WaLLoC", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding", "Wavelets"]),
+        .target(name: "GRVQ", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding"]),
 
         // The CLI imports codec targets only in Sources/codec/Registry.swift.
         .executableTarget(
             name: "codec",
             dependencies: [
-                "CodecKit", "Container", "MediaIO", "Metrics", "Lossless", "TextLM", "PCCodec", "WaLLoC", "Perception",
+                "CodecKit", "Container", "MediaIO", "Metrics", "Lossless", "TextLM", "PCCodec", "WaLLoC", "GRVQ", "Perception",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -73,6 +74,7 @@ let package = Package(
         .testTarget(name: "PerceptionTests", dependencies: ["Perception", "MediaIO", "Neural", "CodecKit", "TestSupport"]),
         .testTarget(name: "WaveletsTests", dependencies: ["Wavelets"]),
         .testTarget(name: "WaLLoCTests", dependencies: ["WaLLoC", "Wavelets", "Neural", "CodecKit", "Container", "MediaIO", "Metrics", "EntropyCoding", "TestSupport"]),
+        .testTarget(name: "GRVQTests", dependencies: ["GRVQ", "Neural", "CodecKit", "Container", "MediaIO", "Perception", "TestSupport"]),
         .testTarget(name: "TextLMTests", dependencies: ["TextLM", "Neural", "EntropyCoding", "CodecKit", "Container", "MediaIO", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -35,10 +35,13 @@ public struct CodecInfo: Sendable, Equatable {
     public var inputForms: [InputForm]
     /// Outputs besides containers that `export(_:as:)` writes (`tokens`, `latents`).
     public var exporters: [Exporter]
+    /// What `codec info` adds about this codec's files: how the input was changed before coding
+    /// (mixed to mono, resampled), so a person reading the file's header knows; nil for nothing.
+    public var notes: String?
 
     public init(id: String, codecID: String? = nil, modelID: String? = nil, modalities: [MediaKind],
                 lossless: Bool, summary: String, parameters: [CodecParameter] = [],
-                inputForms: [InputForm] = [], exporters: [Exporter] = []) {
+                inputForms: [InputForm] = [], exporters: [Exporter] = [], notes: String? = nil) {
         self.id = id
         self.codecID = codecID ?? id
         self.modelID = modelID
@@ -48,6 +51,7 @@ public struct CodecInfo: Sendable, Equatable {
         self.parameters = parameters
         self.inputForms = inputForms
         self.exporters = exporters
+        self.notes = notes
     }
 }
 

@@ -117,6 +117,8 @@ struct Info: ParsableCommand {
         print("format:    NeuralCodecs container, version \(ContainerFile.formatVersion), CRC-32 ok")
         print("codec:     \(c.codecID)")
         if !c.modelID.isEmpty { print("model:     \(c.modelID) (weights hash \(String(c.modelHash, radix: 16)))") }
+        let entry = registry.entries.first { $0.info.codecID == c.codecID && ($0.info.modelID ?? "") == c.modelID }
+        if let notes = entry?.info.notes { print("notes:     \(notes)") }
         print("media:     \(describe(c.media))")
         print("payload:   \(c.payload.count) bytes")
         let raw = c.media.rawByteCount
