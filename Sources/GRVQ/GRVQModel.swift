@@ -141,7 +141,7 @@ public struct GRVQModel: Sendable {
         decoderBlocks = dblocks
         decoderOut = try up("decoder.out", d, 1, stride: a.patch)
         let tables = try w.tensor("prior.frequencies", shape: [a.groups, a.levels, a.codes])
-        indexCoder = try IndexCoder(frequencies: tables.scalars, groups: a.groups, levels: a.levels, codes: a.codes)
+        indexCoder = try IndexCoder(frequencies: tables.scalars, groups: a.groups, levels: a.levels, codes: a.codes, modelID: identity.id)
     }
 
     // MARK: Encoder and quantizer (deterministic)

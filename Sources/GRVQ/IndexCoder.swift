@@ -17,8 +17,8 @@ public struct IndexCoder: Sendable {
     let models: [CategoricalModel]  // [group·levels + level]
     public let groups: Int, levels: Int, codes: Int
 
-    init(frequencies: [Float], groups: Int, levels: Int, codes: Int) throws(CodecError) {
-        func corrupt(_ reason: String) -> CodecError { .corruptModel(modelID: "", reason: reason) }
+    init(frequencies: [Float], groups: Int, levels: Int, codes: Int, modelID: String) throws(CodecError) {
+        func corrupt(_ reason: String) -> CodecError { .corruptModel(modelID: modelID, reason: reason) }
         var models: [CategoricalModel] = []
         for b in 0..<(groups * levels) {
             let row = frequencies[(b * codes)..<((b + 1) * codes)]
