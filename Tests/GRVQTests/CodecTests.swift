@@ -66,8 +66,9 @@ struct CodecRoundTripTests {
         for kbps in 1...3 {
             let (file, _) = try roundTrip(input, ["kbps": "\(kbps)"])
             sizes.append(file.payload.count)
-            // At most the fixed-length rate (kbps·1000 bit/s for 3 s) plus the chunk headers.
-            #expect(file.payload.count <= kbps * 1000 * 3 / 8 + 64)
+            // No index costs more than 16 bits (every table frequency is at least 1 of 2^16): at
+            // most 1.6 times the fixed 10-bit rate for the 150 frames, plus the headers.
+            #expect(file.payload.count <= (2 * kbps * 150 * 16 + 7) / 8 + 8 + 4 + 8)
         }
         #expect(sizes[0] < sizes[1] && sizes[1] < sizes[2])
     }
