@@ -43,6 +43,8 @@ let package = Package(
         .target(name: "PCCodec", dependencies: ["CodecKit", "Container", "MediaIO", "Circuits", "EntropyCoding"]),
         .target(name: "WaLLoC", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding", "Wavelets"]),
         .target(name: "GRVQ", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding"]),
+        // The VQGAN image codec's networks (issue 21; docs/VQGAN.md); the codec itself is still to come.
+        .target(name: "VQGAN", dependencies: ["Neural"]),
 
         // The CLI imports codec targets only in Sources/codec/Registry.swift.
         .executableTarget(
@@ -75,6 +77,7 @@ let package = Package(
         .testTarget(name: "WaveletsTests", dependencies: ["Wavelets"]),
         .testTarget(name: "WaLLoCTests", dependencies: ["WaLLoC", "Wavelets", "Neural", "CodecKit", "Container", "MediaIO", "Metrics", "EntropyCoding", "TestSupport"]),
         .testTarget(name: "GRVQTests", dependencies: ["GRVQ", "Neural", "CodecKit", "Container", "MediaIO", "Perception", "TestSupport"]),
+        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "Neural"], exclude: ["Golden"]),
         .testTarget(name: "TextLMTests", dependencies: ["TextLM", "Neural", "EntropyCoding", "CodecKit", "Container", "MediaIO", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -17,7 +17,7 @@ SCORE_BASELINE_APT := libjpeg-turbo-progs webp libjxl-tools libavif-bin opus-too
 SCORE_DOCUMENTS ?= ../shared/data/images/documents
 SCORE_SPEECH ?= ../shared/data/audio/speech/librispeech/test-other
 SCORE_CODEC ?= walloc-rgb-16x
-SCORE_AUDIO_SWEEP ?= --baseline opus
+SCORE_AUDIO_SWEEP ?= --codec walloc-stereo-5x
 SCORE_OUT := .build/score-bench
 SCORE_QUICK := $(filter 1,$(BENCH_QUICK))
 

@@ -22,6 +22,9 @@ let registry = CodecRegistry(
         CodecRegistry.Entry(info: WaLLoCCodec.info("walloc-stereo-5x", image: false, latent: 108, bands: 512)) { () throws(CodecError) in
             try WaLLoCCodec(modelID: "walloc-stereo-5x")
         },
+        CodecRegistry.Entry(info: WaLLoCCodec.info("walloc-stereo-20x", image: false, latent: 27, bands: 512)) { () throws(CodecError) in
+            try WaLLoCCodec(modelID: "walloc-stereo-20x")
+        },
         CodecRegistry.Entry(info: GRVQCodec.info("grvq-16k")) { () throws(CodecError) in
             try GRVQCodec(modelID: "grvq-16k")
         },

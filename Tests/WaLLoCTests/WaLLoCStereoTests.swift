@@ -10,10 +10,15 @@ import TestSupport
 
 /// The released stereo model at 5x, loaded once for these tests.
 let stereo5x = Result { try WaLLoCCodec(modelID: "walloc-stereo-5x", store: store) }
+let stereo20x = Result { try WaLLoCCodec(modelID: "walloc-stereo-20x", store: store) }
 
 @Suite struct WaLLoCStereoTests {
     @Test func matchesPyTorch() throws {
         try expectMatchesGolden(try stereo5x.get(), model: "walloc-stereo-5x", latentChannels: 108)
+    }
+
+    @Test func matchesPyTorch20x() throws {
+        try expectMatchesGolden(try stereo20x.get(), model: "walloc-stereo-20x", latentChannels: 27)
     }
 
     /// The sample melody (stereo FLAC) codes at more than 10:1 and keeps its waveform.

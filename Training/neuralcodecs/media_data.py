@@ -8,6 +8,7 @@ trains on images or audio draws its batches from here.
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -45,6 +46,38 @@ def random_image_crops(count: int, size: int, rng: np.random.Generator, files: l
         out[n] = crop.transpose(2, 0, 1)
         n += 1
     return out
+
+
+class PhotoCrops:
+    """The training photos decoded once into memory; batches of random crops at scales 1 to 1/2
+    (area-averaged down), random horizontal flips, as x/255 - 0.5 (shared by the WaLLoC and VQGAN
+    recipes)."""
+
+    def __init__(self, files: list[Path]):
+        import torch
+        from PIL import Image
+        self.photos = []
+        for f in files:
+            with Image.open(f) as im:
+                self.photos.append(torch.from_numpy(np.asarray(im.convert("RGB"), dtype=np.uint8).copy()).permute(2, 0, 1))
+
+    def batch(self, rng: np.random.Generator, count: int, size: int):
+        import torch
+        import torch.nn.functional as F
+        out = torch.empty(count, 3, size, size)
+        for i in range(count):
+            photo = self.photos[rng.integers(len(self.photos))]
+            _, h, w = photo.shape
+            scale = math.exp(rng.uniform(math.log(0.5), 0.0))
+            side = min(int(round(size / scale)), h, w)
+            y, x = int(rng.integers(h - side + 1)), int(rng.integers(w - side + 1))
+            crop = photo[:, y:y + side, x:x + side].float().unsqueeze(0) / 255.0
+            if side != size:
+                crop = F.interpolate(crop, size=(size, size), mode="area")
+            if rng.random() < 0.5:
+                crop = crop.flip(-1)
+            out[i] = crop[0] - 0.5
+        return out
 
 
 def _fsdd_training(p: Path) -> bool:

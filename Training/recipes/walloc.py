@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from neuralcodecs import media_data  # noqa: E402
+from neuralcodecs.media_data import PhotoCrops  # noqa: E402
 from neuralcodecs.export import add_export_args  # noqa: E402
 from neuralcodecs.paths import RUNS  # noqa: E402
 from neuralcodecs.train import TrainConfig, fit  # noqa: E402
@@ -72,34 +73,6 @@ def model_for(model_id: str) -> tuple[WaLLoC, float]:
 
 
 # ---------------------------------------------------------------- images
-
-class PhotoCrops:
-    """The training photos decoded once into memory; batches of random crops at scales 1 to 1/2
-    (area-averaged down), random horizontal flips, as x/255 - 0.5."""
-
-    def __init__(self, files: list[Path]):
-        from PIL import Image
-        self.photos = []
-        for f in files:
-            with Image.open(f) as im:
-                self.photos.append(torch.from_numpy(np.asarray(im.convert("RGB"), dtype=np.uint8).copy()).permute(2, 0, 1))
-
-    def batch(self, rng: np.random.Generator, count: int, size: int) -> torch.Tensor:
-        out = torch.empty(count, 3, size, size)
-        for i in range(count):
-            photo = self.photos[rng.integers(len(self.photos))]
-            _, h, w = photo.shape
-            scale = math.exp(rng.uniform(math.log(0.5), 0.0))
-            side = min(int(round(size / scale)), h, w)
-            y, x = int(rng.integers(h - side + 1)), int(rng.integers(w - side + 1))
-            crop = photo[:, y:y + side, x:x + side].float().unsqueeze(0) / 255.0
-            if side != size:
-                crop = F.interpolate(crop, size=(size, size), mode="area")
-            if rng.random() < 0.5:
-                crop = crop.flip(-1)
-            out[i] = crop[0] - 0.5
-        return out
-
 
 def image_split() -> tuple[list[Path], list[Path]]:
     files = media_data.image_train_files()

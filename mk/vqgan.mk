@@ -1,0 +1,69 @@
+# VQGAN extreme image codec (issue 21): training and export of vqgan-f16.
+#
+# make train-vqgan STAGE=ae        the autoencoder (L1 + MS-SSIM + commitment, a PatchGAN with feature
+#                       matching from 40% of the budget on), VQGAN_BUDGET seconds of training wall
+#                       clock (7,200 by default); resumes from Training/runs/vqgan-f16/ae/, so Ctrl-C
+#                       and rerunning continues where it stopped.
+# make train-vqgan STAGE=finetune  K-means of the codebook to K = 1024, 256, 64, 16 and codebook-only
+#                       fine-tuning per K (encoder and decoder frozen); the budget is split evenly
+#                       over the four K (Training/runs/vqgan-f16/finetune-k<K>/). Needs the ae stage.
+# make train-vqgan STAGE=index     the bidirectional index transformer per K (prior and restoration),
+#                       budget split over K (index-k<K>/). Needs the finetune stage.
+# STAGE=all runs the three one after another, each with VQGAN_BUDGET. Variables:
+#   STAGE=ae|finetune|index|all (VQGAN_STAGE is the same)
+#   VQGAN_BUDGET=7200        training seconds per stage (raise it and rerun to train on: logged)
+#   VQGAN_K=                 one K only for finetune/index (1024, 256, 64 or 16), given the whole budget
+#   VQGAN_THREADS=1          PyTorch threads
+#   VQGAN_CHECKPOINT_SECONDS=240
+#   VQGAN_RUN=Training/runs/vqgan-f16
+#   VQGAN_FRESH=1            start the stage afresh instead of resuming
+# make export-vqgan     Training/exports/$(EXPORT_ID)/vqgan-f16/ from every stage's latest checkpoint
+#                       (VQGAN_CHECKPOINT=best: the best ones); REPLACE=1 replaces the released
+#                       Codecs/vqgan-f16/ instead.
+# make train-vqgan SMOKE=1   every stage for 40 s on 4 training photos, fresh, in
+#                       Training/runs/smoke/vqgan-f16, exported to Training/exports/smoke/vqgan-f16/,
+#                       then the training tests with a golden check of that export (9 minutes measured
+#                       on a loaded 2-core machine). SMOKE=1 STAGE=ae (etc.) runs one stage of it.
+ifeq ($(SMOKE),1)
+VQGAN_STAGE ?= $(or $(STAGE),all)
+VQGAN_BUDGET ?= 40
+VQGAN_CHECKPOINT_SECONDS ?= 20
+VQGAN_RUN ?= Training/runs/smoke/vqgan-f16
+VQGAN_FRESH ?= 1
+VQGAN_EXTRA ?= --count-photos 4
+endif
+VQGAN_STAGE ?= $(or $(STAGE),ae)
+VQGAN_BUDGET ?= 7200
+VQGAN_K ?=
+VQGAN_THREADS ?= 1
+VQGAN_CHECKPOINT_SECONDS ?= 240
+VQGAN_RUN ?= Training/runs/vqgan-f16
+VQGAN_CHECKPOINT ?= latest
+VQGAN_EXTRA ?=
+VQGAN_STAGES := $(if $(filter all,$(VQGAN_STAGE)),ae finetune index,$(VQGAN_STAGE))
+
+.PHONY: train-vqgan export-vqgan
+
+train-vqgan:
+	@for s in $(VQGAN_STAGES); do \
+	  case $$s in ae|finetune|index) ;; *) echo "STAGE must be ae, finetune, index or all, not '$$s'"; exit 2;; esac; \
+	  $(PYTHON) Training/recipes/vqgan.py train --stage $$s --budget $(VQGAN_BUDGET) --threads $(VQGAN_THREADS) \
+	    --checkpoint-seconds $(VQGAN_CHECKPOINT_SECONDS) --run-dir $(VQGAN_RUN) --budget-hint VQGAN_BUDGET \
+	    $(if $(VQGAN_K),--k $(VQGAN_K)) $(VQGAN_EXTRA) $(if $(filter 1,$(VQGAN_FRESH)),--fresh) || exit $$?; \
+	done
+ifeq ($(SMOKE),1)
+ifeq ($(VQGAN_STAGE),all)
+	$(MAKE) --no-print-directory export-vqgan SMOKE=1
+	SMOKE_EXPORT=Training/exports/$(EXPORT_ID)/vqgan-f16 $(MAKE) --no-print-directory test-training
+endif
+endif
+
+export-vqgan:
+	$(PYTHON) Training/recipes/vqgan.py export --checkpoint $(VQGAN_CHECKPOINT) --run-dir $(VQGAN_RUN) \
+	  $(if $(filter 1,$(REPLACE)),--replace,--export-id $(EXPORT_ID))
+
+# The Swift VQGAN tests' fixture (Tests/VQGANTests/Golden): a tiny seeded random model written by the
+# export's own code, with its golden vectors. Rerun after changing the model code on either side.
+.PHONY: golden-vqgan
+golden-vqgan:
+	$(PYTHON) Training/recipes/vqgan.py fixture Tests/VQGANTests/Golden
