@@ -227,12 +227,12 @@ public struct GRVQModel: Sendable {
     // MARK: Receptive fields (for chunked coding)
 
     /// Frames of context on each side that make a chunk's indices equal to those of the whole
-    /// input: the encoder's receptive half-width (each convolution adds max(pad, k−1−pad)·dilation
-    /// input positions at its scale), rounded up to frames, plus one.
+    /// input: the encoder's receptive half-width (each convolution reaches max(pad, (k−1)·dilation
+    /// − pad) input positions at its scale), rounded up to frames, plus one.
     public var encoderContextFrames: Int {
         let a = architecture
         var samples = 0, scale = 1
-        func add(_ k: Int, _ pad: Int, dilation: Int = 1) { samples += max(pad, k - 1 - pad) * dilation * scale }
+        func add(_ k: Int, _ pad: Int, dilation: Int = 1) { samples += max(pad, (k - 1) * dilation - pad) * scale }
         add(2 * a.patch, (a.patch + 1) / 2)
         scale = a.patch
         for s in a.strides {
