@@ -42,6 +42,7 @@ let package = Package(
         .target(name: "TextLM", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding"]),
         .target(name: "PCCodec", dependencies: ["CodecKit", "Container", "MediaIO", "Circuits", "EntropyCoding"]),
         .target(name: "WaLLoC", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding", "Wavelets"]),
+        .target(name: "GRVQ", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding"]),
         // The VQGAN extreme-rate image codec (issue 21; docs/VQGAN.md): networks and codec.
         .target(name: "VQGAN", dependencies: ["CodecKit", "Container", "MediaIO", "Neural", "EntropyCoding"]),
 
@@ -49,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "codec",
             dependencies: [
-                "CodecKit", "Container", "MediaIO", "Metrics", "Lossless", "TextLM", "PCCodec", "WaLLoC", "Perception",
+                "CodecKit", "Container", "MediaIO", "Metrics", "Lossless", "TextLM", "PCCodec", "WaLLoC", "GRVQ", "Perception",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -75,6 +76,7 @@ let package = Package(
         .testTarget(name: "PerceptionTests", dependencies: ["Perception", "MediaIO", "Neural", "CodecKit", "TestSupport"]),
         .testTarget(name: "WaveletsTests", dependencies: ["Wavelets"]),
         .testTarget(name: "WaLLoCTests", dependencies: ["WaLLoC", "Wavelets", "Neural", "CodecKit", "Container", "MediaIO", "Metrics", "EntropyCoding", "TestSupport"]),
+        .testTarget(name: "GRVQTests", dependencies: ["GRVQ", "Neural", "CodecKit", "Container", "MediaIO", "Perception", "TestSupport"]),
         .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "Neural", "CodecKit", "Container", "MediaIO", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "TextLMTests", dependencies: ["TextLM", "Neural", "EntropyCoding", "CodecKit", "Container", "MediaIO", "TestSupport"]),
     ],

@@ -39,3 +39,24 @@ endif
 export-grvq:
 	$(PYTHON) Training/recipes/grvq.py export --checkpoint $(GRVQ_CHECKPOINT) --run-dir $(GRVQ_RUN) \
 	  $(if $(filter 1,$(REPLACE)),--replace,--export-id $(EXPORT_ID))
+
+# The benchmark (Benchmarks/grvq_bench.py): grvq-16k at 1, 2 and 3 kbit/s beside Opus 6/8/12,
+# Codec2 3200/2400/1600/700C and MP3 (lame) at its lowest rates on librispeech/test-other
+# (60 utterances, read in place): STOI, wide-band PESQ, mel distance, bitrate, the index coding's
+# saving, one-core real-time factors, peak memory on 1- and 10-minute files, a plot ->
+# Benchmarks/results/grvq.md, grvq.png, grvq.json. BENCH_QUICK=1: 4 utterances, 1-minute memory
+# file (for a check of the plumbing: do not commit its results). GRVQ_BENCH_OUT=path.md writes elsewhere.
+.PHONY: bench-grvq bench-deps-grvq
+BENCH_TARGETS += bench-grvq
+BENCH_EXCLUDE += bench-deps-grvq
+BENCH_GRVQ_APT := opus-tools codec2 lame time
+bench-deps-grvq:
+	@missing=""; for p in $(BENCH_GRVQ_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "missing: sudo apt-get install -y$$missing"; exit 1; fi; fi
+	@$(PYTHON) -c "import numpy, scipy, soundfile, matplotlib" 2>/dev/null || $(PYTHON) -m pip install -q numpy scipy soundfile matplotlib
+	@$(PYTHON) -c "import pystoi, pesq" 2>/dev/null || $(PYTHON) -m pip install -q pystoi pesq
+
+bench-grvq: build bench-deps-grvq
+	$(PYTHON) Benchmarks/grvq_bench.py

@@ -367,16 +367,7 @@ extension WaLLoCCodec {
 
     /// `audio` cut or zero-padded to `frames` and written in the header's sample format.
     static func formatted(_ audio: Audio, frames n: Int, sampleFormat: Int, source: AudioSource) throws(CodecError) -> Audio {
-        let c = audio.channels
-        var floats = audio.floats
-        if floats.count != n * c { floats = Array(floats.prefix(n * c)) + [Float](repeating: 0, count: max(0, n * c - floats.count)) }
-        let out = Audio(sampleRate: audio.sampleRate, channels: c, floats: floats, source: source)
-        switch sampleFormat {
-        case -32: return out
-        case -64: return Audio(sampleRate: audio.sampleRate, channels: c, samples: .double(floats.map(Double.init)), source: source)
-        case 8, 16, 24, 32: return out.quantized(bits: sampleFormat)  // left-justified, as libsndfile reads them
-        default: throw .corruptPayload("walloc: unknown audio sample format \(sampleFormat)")
-        }
+        try audio.restored(frames: n, sampleFormat: sampleFormat, source: source, codec: "walloc")
     }
 
     // MARK: Alpha, exactly

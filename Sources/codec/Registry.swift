@@ -3,6 +3,7 @@ import PCCodec
 import Lossless
 import TextLM
 import WaLLoC
+import GRVQ
 
 /// Every codec and released model this build offers. Adding a codec is one entry here.
 let registry = CodecRegistry(
@@ -23,6 +24,9 @@ let registry = CodecRegistry(
         },
         CodecRegistry.Entry(info: WaLLoCCodec.info("walloc-stereo-20x", image: false, latent: 27, bands: 512)) { () throws(CodecError) in
             try WaLLoCCodec(modelID: "walloc-stereo-20x")
+        },
+        CodecRegistry.Entry(info: GRVQCodec.info("grvq-16k")) { () throws(CodecError) in
+            try GRVQCodec(modelID: "grvq-16k")
         },
     ],
     defaults: [.image: LosslessCodec.id, .audio: LosslessCodec.id, .bytes: LosslessCodec.id])
