@@ -25,17 +25,20 @@ EXPORT_ID ?= smoke
 endif
 EXPORT_ID ?= local
 
--include mk/*.mk
-
-all: build
-
-# Installs missing Debian packages: with apt-get when root, otherwise prints the exact command.
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# A recipe line installing those of the Debian packages $(1) that are missing: with apt-get when
+# root, otherwise it prints the exact command and fails. Used as @$(call apt_install,PACKAGES).
+apt_install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "missing system packages; run:  sudo apt-get install -y$$missing"; exit 1; fi; \
 	fi
+
+-include mk/*.mk
+
+all: build
+
+deps:
+	@$(call apt_install,$(APT_PACKAGES))
 
 build: deps
 	$(SWIFT) build -c release

@@ -51,10 +51,7 @@ BENCH_TARGETS += bench-grvq
 BENCH_EXCLUDE += bench-deps-grvq
 BENCH_GRVQ_APT := opus-tools codec2 lame time
 bench-deps-grvq:
-	@missing=""; for p in $(BENCH_GRVQ_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	  else echo "missing: sudo apt-get install -y$$missing"; exit 1; fi; fi
+	@$(call apt_install,$(BENCH_GRVQ_APT))
 	@$(PYTHON) -c "import numpy, scipy, soundfile, matplotlib" 2>/dev/null || $(PYTHON) -m pip install -q numpy scipy soundfile matplotlib
 	@$(PYTHON) -c "import pystoi, pesq" 2>/dev/null || $(PYTHON) -m pip install -q pystoi pesq
 

@@ -55,10 +55,7 @@ export-walloc:
 BENCH_EXCLUDE += bench-deps-walloc
 BENCH_WALLOC_APT := libjpeg-turbo-progs webp libjxl-tools libavif-bin opus-tools lame flac
 bench-deps-walloc:
-	@missing=""; for p in $(BENCH_WALLOC_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	  else echo "missing: sudo apt-get install -y$$missing"; exit 1; fi; fi
+	@$(call apt_install,$(BENCH_WALLOC_APT))
 	@$(PYTHON) -c "import numpy, PIL, matplotlib, scipy" 2>/dev/null || $(PYTHON) -m pip install -q numpy pillow matplotlib scipy
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install -q -r Training/requirements.txt
 
