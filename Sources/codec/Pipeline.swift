@@ -104,9 +104,9 @@ enum Pipeline {
             var writeFailure: MediaError? = nil
             do {
                 try codec.decodeChecked(file) { (block: Audio) throws(CodecError) in
-                    do { try writer.write(block) } catch { writeFailure = error; throw CodecError.media(error) }
+                    do throws(MediaError) { try writer.write(block) } catch { writeFailure = error; throw CodecError.media(error) }
                 }
-                do { try writer.finish() } catch { writeFailure = error; throw CodecError.media(error) }
+                do throws(MediaError) { try writer.finish() } catch { writeFailure = error; throw CodecError.media(error) }
             } catch {
                 if let writeFailure { throw .environment("cannot write \(output): \(writeFailure)") }
                 throw CLIError(error, context: name)

@@ -68,6 +68,11 @@ import TestSupport
         for (name, bytes) in cases {
             let input = cli.write(name, bytes)
             let file = cli.run(["encode", "--codec", "grvq-16k", input, "-o", "\(cli.dir)/\(name).nc", "-q"])
+            if bytes.isEmpty {
+                // Not audio (no signature), so never streamed; a name saying WAV makes it an error.
+                #expect(file.status == 2 && file.stderr.contains("empty") && !cli.exists("\(name).nc"), "\(file.stderr)")
+                continue
+            }
             let piped = cli.run(["encode", "--codec", "grvq-16k", "-", "-o", "-", "-q"], stdin: bytes)
             #expect(file.status == piped.status, "\(name): \(file.stderr) vs \(piped.stderr)")
             if file.status == 0 {
@@ -81,7 +86,6 @@ import TestSupport
                 #expect(file.stderr.replacingOccurrences(of: input, with: "-").contains(
                     piped.stderr.replacingOccurrences(of: "error: -: ", with: "")), "\(name): \(file.stderr) vs \(piped.stderr)")
             }
-            print("\(name): exit \(file.status) \(file.stderr)")
         }
     }
 

@@ -48,7 +48,7 @@ struct StreamingTests {
     /// decoded samples of the whole-buffer path as it was before streaming: the whole signal
     /// resampled at once, `encodeChunks`, `reconstruct`, resampled back and restored.
     /// 44.1 kHz stereo, 31.3 s: 7 chunks and 21 reader blocks, neither aligned with the other.
-    @Test(arguments: [(44_100, 2, 1_380_330, 3), (16_000, 1, 320_007, 1)])
+    @Test(arguments: [(44_100, 2, 1_380_330, 3), (16_000, 1, 180_007, 1)])
     func streamingAFileEqualsCodingItWhole(rate: Int, channels: Int, frames: Int, kbps: Int) throws {
         let codec = try Released.codec.get()
         let input = audio(rate: rate, channels: channels, frames: frames)
@@ -88,7 +88,7 @@ struct StreamingTests {
         var blocks = 0
         try codec.decodeChecked(file) { (block: Audio) throws(CodecError) in
             blocks += 1
-            do { try writer.write(block) } catch { throw .media(error) }
+            do throws(MediaError) { try writer.write(block) } catch { throw .media(error) }
         }
         try writer.finish()
         close(out)
