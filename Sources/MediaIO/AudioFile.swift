@@ -3,7 +3,9 @@ import CSndFile
 import Glibc
 #endif
 
-/// Audio files through libsndfile, read from and written to memory (`sf_open_virtual`).
+/// Whole audio files through libsndfile, read from and written to memory (`sf_open_virtual`).
+/// Both go through the block-by-block `AudioReader` and `AudioWriter` below, which also work on
+/// a file descriptor, so a streamed file and a whole one are read and written by the same code.
 ///
 /// Reading keeps samples in the form the file holds them (see `Audio.Samples`): integer PCM and
 /// the integer-decoding codecs (A-law, µ-law, ADPCM, GSM) through `sf_readf_int`, float through
