@@ -236,7 +236,7 @@ def grid(columns: list[tuple[str, list[np.ndarray]]], path: Path, crop: int = 16
     sheet = Image.new("RGB", (len(columns) * (crop + gap), label + rows * (crop + gap)), "white")
     draw = ImageDraw.Draw(sheet)
     for c, (name, pictures) in enumerate(columns):
-        draw.text((c * (crop + gap) + 2, 2), name, fill="black")
+        draw.text((c * (crop + gap) + 2, 2), name.replace("÷", "/"), fill="black")  # the default font has no ÷
         for r, pic in enumerate(pictures):
             h, w = pic.shape[:2]
             y, x = (h - crop) // 2, (w - crop) // 2
@@ -390,7 +390,8 @@ def write_report(args, quick, images, ks, default_unit, ours, base, restore, uni
         "Ours with the learned prior is the file as written; without it, the same indices at log2(K) bits each in the "
         "same container (the paper's coding), so the same pixels. Each baseline is matched to our rate at that K image by "
         "image: the highest quality whose file is at most ours (÷4, ÷8: downscaled by 4 or 8, bicubic both ways). "
-        "`fits` counts the images where even the lowest quality could not get down to our rate (then the lowest quality is used).", "",
+        "`fits`: the images where some quality landed at or below our rate; on the others even the lowest quality is larger "
+        "than our file, and that lowest quality is what the row shows.", "",
         "| codec | K | bpp, learned prior | bpp, log2(K) bits | PSNR dB | MS-SSIM |", "|---|---|---|---|---|---|",
     ]
     for k in ks:
