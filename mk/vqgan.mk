@@ -67,3 +67,22 @@ export-vqgan:
 .PHONY: golden-vqgan
 golden-vqgan:
 	$(PYTHON) Training/recipes/vqgan.py fixture Tests/VQGANTests/Golden
+
+# The benchmark (issue 21): Benchmarks/vqgan_bench.py through the `codec` command with --codec
+# vqgan-f16 -> Benchmarks/results/vqgan.md, vqgan.json (for `make bench`'s report) and vqgan-grid.png:
+# bits per pixel with and without the learned prior per K, PSNR and MS-SSIM, beside downscale(4, 8)-
+# then-WebP/JPEG at the same rate and WebP/JPEG at their lowest settings; restoration at 5-30% of
+# index blocks lost (and the block side at 20%); one-core decode speed; a grid of Kodak crops.
+# BENCH_QUICK=1 (or VQGAN_BENCH_ARGS=--quick): the first 2 images, every row kept. Other weights:
+# NEURALCODECS_MODELS=Training/exports/<id> (a smoke export, say: never commit its results).
+# Out of `make bench` until vqgan-f16 is registered (the registration moves it to BENCH_TARGETS).
+BENCH_EXCLUDE += bench-vqgan bench-deps-vqgan
+BENCH_VQGAN_APT := libjpeg-turbo-progs webp
+VQGAN_BENCH_ARGS ?=
+.PHONY: bench-vqgan bench-deps-vqgan
+bench-deps-vqgan:
+	@$(call apt_install,$(BENCH_VQGAN_APT))
+	@$(PYTHON) -c "import numpy, PIL, scipy" 2>/dev/null || $(PYTHON) -m pip install -q numpy pillow scipy
+
+bench-vqgan: build bench-deps-vqgan
+	$(PYTHON) Benchmarks/vqgan_bench.py $(if $(filter 1,$(BENCH_QUICK)),--quick) $(VQGAN_BENCH_ARGS)

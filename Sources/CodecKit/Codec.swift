@@ -10,7 +10,13 @@ public protocol Codec: Sendable {
     /// What the registry and `codec list` show about this codec or model.
     var info: CodecInfo { get }
     func encode(_ media: Media, options: CodecOptions) throws(CodecError) -> ContainerFile
+    /// Decodes exactly, or fails: a codec with no way to say what it repaired never repairs.
     func decode(_ file: ContainerFile) throws(CodecError) -> Media
+    /// Decodes under `options`, returning what the user must be told besides the media (blocks
+    /// restored). By default `decode(_:)` with no warnings. A codec that declares
+    /// `info.selfCheckedPayload` implements it: its payload's damaged blocks are restored and
+    /// counted in a warning, or, with `options.strict`, refused (exit 2).
+    func decode(_ file: ContainerFile, options: DecodeOptions) throws(CodecError) -> DecodeResult
     /// Decodes an input in one of `info.inputForms` (InputFormsAndExporters.swift); by default none.
     func decode(_ bytes: [UInt8], form: String) throws(CodecError) -> Media
     /// Writes one of `info.exporters` for a container this codec wrote; by default none.
@@ -22,6 +28,30 @@ public protocol Codec: Sendable {
 
 extension Codec {
     public func notes(_ file: ContainerFile) throws(CodecError) -> [String] { [] }
+
+    public func decode(_ file: ContainerFile, options: DecodeOptions) throws(CodecError) -> DecodeResult {
+        DecodeResult(media: try decode(file))
+    }
+}
+
+/// How to decode (`codec decode --strict`).
+public struct DecodeOptions: Sendable, Equatable {
+    /// Refuse (exit 2) any damage a codec could otherwise restore: a self-checked payload's failing
+    /// blocks, or its failing the file's CRC-32 at all.
+    public var strict: Bool
+    public init(strict: Bool = false) { self.strict = strict }
+}
+
+/// Decoded media and the warnings that go with it ("restored 12 of 384 index blocks ..."): the
+/// channel by which a decoder that repaired something says so, so that damage is never passed
+/// on silently. The CLI prints each warning on standard error.
+public struct DecodeResult: Sendable {
+    public var media: Media
+    public var warnings: [String]
+    public init(media: Media, warnings: [String] = []) {
+        self.media = media
+        self.warnings = warnings
+    }
 }
 
 /// A codec's self-description.
@@ -42,10 +72,15 @@ public struct CodecInfo: Sendable, Equatable {
     public var inputForms: [InputForm]
     /// Outputs besides containers that `export(_:as:)` writes (`tokens`, `latents`).
     public var exporters: [Exporter]
+    /// The payload carries its own per-block checks, and the codec writes its containers with
+    /// `ContainerFile.Flags.selfCheckedPayload`: the registry hands it a payload that fails the
+    /// file's CRC-32 (through `decode(_:options:)`) instead of refusing the file. Every other
+    /// codec's files are refused on a CRC mismatch, flag or not.
+    public var selfCheckedPayload: Bool
 
     public init(id: String, codecID: String? = nil, modelID: String? = nil, modalities: [MediaKind],
                 lossless: Bool, summary: String, parameters: [CodecParameter] = [],
-                inputForms: [InputForm] = [], exporters: [Exporter] = []) {
+                inputForms: [InputForm] = [], exporters: [Exporter] = [], selfCheckedPayload: Bool = false) {
         self.id = id
         self.codecID = codecID ?? id
         self.modelID = modelID
@@ -55,6 +90,7 @@ public struct CodecInfo: Sendable, Equatable {
         self.parameters = parameters
         self.inputForms = inputForms
         self.exporters = exporters
+        self.selfCheckedPayload = selfCheckedPayload
     }
 }
 

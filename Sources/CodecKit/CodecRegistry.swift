@@ -81,19 +81,33 @@ public struct CodecRegistry: Sendable {
         try codec(decoding: file).decodeChecked(file)
     }
 
-    /// Decodes a file: a container, or an input form a registered codec declares (a token
-    /// `.npy`). Bytes in no known form are reported as a container error.
+    /// The same under `options`, with the codec's warnings (`Codec.decodeChecked(_:options:)`).
+    public func decode(_ file: ContainerFile, options: DecodeOptions) throws(CodecError) -> DecodeResult {
+        try codec(decoding: file).decodeChecked(file, options: options)
+    }
+
+    /// Decodes a file exactly (every check must pass, nothing restored): a container, or an input
+    /// form a registered codec declares (a token `.npy`). Bytes in no known form are reported as a
+    /// container error.
     public func decode(_ bytes: [UInt8]) throws(CodecError) -> Media {
+        try decode(bytes, options: DecodeOptions(strict: true)).media
+    }
+
+    /// Decodes a file under `options`. A container whose payload fails its CRC-32 but declares
+    /// itself self-checked (its header passing its own CRC) reaches its codec only if that codec
+    /// declares it too (`CodecInfo.selfCheckedPayload`), strict or not, so that a strict refusal
+    /// can say which blocks are damaged; any other CRC mismatch is refused, as always.
+    public func decode(_ bytes: [UInt8], options: DecodeOptions) throws(CodecError) -> DecodeResult {
         if !ContainerFile.looksLikeContainer(bytes) {
             for e in entries {
                 if let form = e.info.inputForms.first(where: { $0.recognizes(bytes) }) {
-                    return try make(e).decode(bytes, form: form.name)
+                    return DecodeResult(media: try make(e).decode(bytes, form: form.name))
                 }
             }
         }
         let file: ContainerFile
-        do { file = try ContainerFile(parsing: bytes) } catch { throw .container(error) }
-        return try decode(file)
+        do { file = try ContainerFile(parsing: bytes, allowingPayloadDamage: true) } catch { throw .container(error) }
+        return try decode(file, options: options)
     }
 
     /// The names of every exporter the registered codecs offer, in registration order.

@@ -52,10 +52,26 @@ extension Codec {
     /// `decode`, then the check every caller needs: the media is exactly what the header
     /// promised (a codec that returns anything else has read a corrupt payload).
     public func decodeChecked(_ file: ContainerFile) throws(CodecError) -> Media {
-        let media = try decode(file)
-        guard MediaDescriptor(media).matchesShape(of: file.media) else {
+        try decodeChecked(file, options: DecodeOptions(strict: true)).media
+    }
+
+    /// `decode(_:options:)` with the same check, and the rule for damaged payloads: a file whose
+    /// payload failed the container's CRC-32 (`file.payloadDamage`) reaches only a codec that
+    /// declares `info.selfCheckedPayload`, is refused under `options.strict` unless the codec
+    /// itself refuses first with its own account, and always comes back with at least one warning.
+    public func decodeChecked(_ file: ContainerFile, options: DecodeOptions) throws(CodecError) -> DecodeResult {
+        if let damage = file.payloadDamage, !info.selfCheckedPayload || !file.flags.contains(.selfCheckedPayload) {
+            throw .container(damage)
+        }
+        var result = try decode(file, options: options)
+        guard MediaDescriptor(result.media).matchesShape(of: file.media) else {
             throw .corruptPayload("decoded media does not match the header (\(info.id))")
         }
-        return media
+        if let damage = file.payloadDamage, result.warnings.isEmpty {
+            // The codec found every block intact: the damage was elsewhere (the CRC itself).
+            guard !options.strict else { throw .container(damage) }
+            result.warnings.append("every block of the payload passed its own check though the file did not (\(damage)): decoded as is")
+        }
+        return result
     }
 }

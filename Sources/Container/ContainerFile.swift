@@ -8,7 +8,24 @@ import MediaIO
 /// is believed.
 public struct ContainerFile: Sendable, Equatable {
     public static let magic: [UInt8] = Array("NCDC".utf8)
-    public static let formatVersion: UInt8 = 1
+    /// The newest format version this build reads and writes. A file is written at the lowest
+    /// version that holds it: version 1 when no flag is set (every file before flags existed, byte
+    /// for byte), version 2 when one is, so a reader that predates a flag refuses the file by its
+    /// version instead of misreading it.
+    public static let formatVersion: UInt8 = 2
+    public static let readableVersions: ClosedRange<UInt8> = 1...2
+
+    /// What the codec declares about its payload (the flags byte; version 2 on).
+    public struct Flags: OptionSet, Sendable, Equatable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// The payload carries its own per-block integrity checks (VQGAN's index blocks): a
+        /// payload that fails the file's CRC-32 may still be handed to its codec, which decodes the
+        /// blocks that pass their checks and restores or refuses the others. The header keeps its
+        /// own CRC-32, so no damaged header field is ever believed.
+        public static let selfCheckedPayload = Flags(rawValue: 1)
+        public static let known: Flags = [.selfCheckedPayload]
+    }
 
     /// Registered codec id, for example `store` or `lm-ac`.
     public var codecID: String
@@ -20,15 +37,25 @@ public struct ContainerFile: Sendable, Equatable {
     public var media: MediaDescriptor
     /// The codec's own bytes.
     public var payload: [UInt8]
+    public var flags: Flags
+    /// Set only on a file read with `allowingPayloadDamage` whose self-checked payload failed the
+    /// file's CRC-32 (its header passed its own): the mismatch, for the codec and the user to be
+    /// told. `nil` when the whole file checked out. Not serialized: writing recomputes the CRC.
+    public var payloadDamage: ContainerError?
 
     public init(codecID: String, modelID: String = "", modelHash: UInt64 = 0,
-                media: MediaDescriptor, payload: [UInt8]) {
+                media: MediaDescriptor, payload: [UInt8], flags: Flags = []) {
         self.codecID = codecID
         self.modelID = modelID
         self.modelHash = modelHash
         self.media = media
         self.payload = payload
+        self.flags = flags
+        self.payloadDamage = nil
     }
+
+    /// The format version this file is written at: 1 without flags, 2 with.
+    public var version: UInt8 { flags.isEmpty ? 1 : 2 }
 }
 
 /// Hard ceilings a reader enforces before allocating. Generous for real media, small enough that
@@ -49,15 +76,18 @@ public enum ContainerError: Error, Sendable, Equatable, CustomStringConvertible 
     case unsupportedVersion(UInt8)
     case truncated(needed: Int, present: Int)
     case checksumMismatch(stored: UInt32, computed: UInt32)
+    /// Version 2: the header's own CRC-32 failed, so not even a self-checked payload can be located.
+    case headerChecksumMismatch(stored: UInt32, computed: UInt32)
     case invalidField(String)
     case beyondLimits(String)
 
     public var description: String {
         switch self {
         case .notAContainer: "not a NeuralCodecs file (bad magic bytes)"
-        case .unsupportedVersion(let v): "container format version \(v) is not supported (this build reads version \(ContainerFile.formatVersion))"
+        case .unsupportedVersion(let v): "container format version \(v) is not supported (this build reads versions \(ContainerFile.readableVersions.lowerBound) to \(ContainerFile.readableVersions.upperBound))"
         case .truncated(let needed, let present): "file is truncated: \(needed) bytes needed, \(present) present"
         case .checksumMismatch(let s, let c): "file is corrupt: CRC-32 mismatch (stored \(hex(s)), computed \(hex(c)))"
+        case .headerChecksumMismatch(let s, let c): "file is corrupt: header CRC-32 mismatch (stored \(hex(s)), computed \(hex(c)))"
         case .invalidField(let what): "file is corrupt: \(what)"
         case .beyondLimits(let what): "file declares sizes beyond this reader's limits: \(what)"
         }
@@ -72,12 +102,12 @@ private func hex(_ v: UInt32) -> String {
 // MARK: - Writing
 
 extension ContainerFile {
-    /// The serialized file: header, payload, CRC-32 of both.
+    /// The serialized file: header, (version 2: the header's CRC-32), payload, CRC-32 of all before it.
     public func serialized() -> [UInt8] {
         var out = ByteWriter()
         out.bytes(Self.magic)
-        out.u8(Self.formatVersion)
-        out.u8(0)  // flags, reserved
+        out.u8(version)
+        out.u8(flags.rawValue)
         out.string(codecID)
         out.string(modelID)
         out.u64(modelHash)
@@ -91,6 +121,7 @@ extension ContainerFile {
             out.u8(3); out.u64(UInt64(n))
         }
         out.u64(UInt64(payload.count))
+        if version >= 2 { out.u32(crc32(out.data[...])) }
         out.bytes(payload)
         out.u32(crc32(out.data[...]))
         return out.data
@@ -100,30 +131,55 @@ extension ContainerFile {
 // MARK: - Reading
 
 extension ContainerFile {
-    /// The smallest possible file: magic, version, flags, two empty ids, hash, kind, bytes count,
-    /// payload length, CRC.
+    /// The smallest possible file (version 1): magic, version, flags, two empty ids, hash, kind,
+    /// bytes count, payload length, CRC. Version 2 adds the header's CRC-32.
     public static let minimumSize = 4 + 1 + 1 + 1 + 1 + 8 + 1 + 8 + 8 + 4
 
     /// Parses and validates a container. Never allocates more than `data.count` bytes for the payload.
-    public init(parsing data: [UInt8]) throws(ContainerError) {
+    ///
+    /// A file whose CRC-32 fails is refused, except with `allowingPayloadDamage` when its codec
+    /// declared a self-checked payload (`Flags.selfCheckedPayload`, version 2) and the header
+    /// passes its own CRC-32: then the file is returned with `payloadDamage` set, for the codec to
+    /// find and restore (or refuse) its damaged blocks. Only callers that pass that damage on to a
+    /// codec declaring it (`CodecRegistry.decode(_:options:)`) or report it (`codec info`) allow it.
+    public init(parsing data: [UInt8], allowingPayloadDamage: Bool = false) throws(ContainerError) {
         guard data.count >= 4, Array(data[0..<4]) == Self.magic else { throw .notAContainer }
         guard data.count >= 5 else { throw .truncated(needed: Self.minimumSize, present: data.count) }
-        guard data[4] == Self.formatVersion else { throw .unsupportedVersion(data[4]) }
-        guard data.count >= Self.minimumSize else { throw .truncated(needed: Self.minimumSize, present: data.count) }
+        let version = data[4]
+        guard Self.readableVersions.contains(version) else { throw .unsupportedVersion(version) }
+        let minimum = Self.minimumSize + (version >= 2 ? 4 : 0)
+        guard data.count >= minimum else { throw .truncated(needed: minimum, present: data.count) }
+        let header = Self.walkHeader(data)
         // A cut-short file fails its CRC too; the declared size only picks the clearer message.
-        if let declared = Self.declaredSize(data), declared > data.count {
+        if let declared = header?.size, declared > data.count {
             throw .truncated(needed: declared, present: data.count)
         }
         // The CRC covers everything but itself; check it first so no corrupt field is believed.
         let body = data[0..<(data.count - 4)]
-        let stored = UInt32(data[data.count - 4]) | UInt32(data[data.count - 3]) << 8
-            | UInt32(data[data.count - 2]) << 16 | UInt32(data[data.count - 1]) << 24
+        let stored = Self.u32(data, at: data.count - 4)
         let computed = crc32(body)
-        guard stored == computed else { throw .checksumMismatch(stored: stored, computed: computed) }
+        var damage: ContainerError?
+        if stored != computed {
+            // Passed on only for a self-checked payload whose header checks out (verified next).
+            guard allowingPayloadDamage, version >= 2, Flags(rawValue: data[5]).contains(.selfCheckedPayload),
+                  header?.headerLength != nil else {
+                throw .checksumMismatch(stored: stored, computed: computed)
+            }
+            damage = .checksumMismatch(stored: stored, computed: computed)
+        }
+        if version >= 2 {
+            // The header's own CRC-32 (its last 4 bytes, after the payload length).
+            guard let end = header?.headerLength, end <= body.count else { throw .invalidField("header runs past the end of the file") }
+            let headerStored = Self.u32(data, at: end - 4), headerComputed = crc32(data[0..<(end - 4)])
+            guard headerStored == headerComputed else { throw .headerChecksumMismatch(stored: headerStored, computed: headerComputed) }
+        }
 
         var r = ByteReader(body)
         r.offset = 5
-        guard try r.u8() == 0 else { throw .invalidField("unknown flags set") }
+        let flags = Flags(rawValue: try r.u8())
+        guard version >= 2 ? Flags.known.isSuperset(of: flags) : flags.isEmpty else { throw .invalidField("unknown flags set") }
+        self.flags = flags
+        payloadDamage = damage
         codecID = try r.string(field: "codec id")
         guard !codecID.isEmpty else { throw .invalidField("empty codec id") }
         modelID = try r.string(field: "model id")
@@ -159,10 +215,15 @@ extension ContainerFile {
             throw .invalidField("unknown media kind \(kind)")
         }
         let length = try r.u64()
+        if version >= 2 { _ = try r.u32() }  // the header's CRC-32, checked above
         guard length <= UInt64(Limits.maxPayload) else { throw .beyondLimits("payload of \(length) bytes") }
         guard length <= UInt64(r.remaining) else { throw .truncated(needed: r.offset + Int(length) + 4, present: data.count) }
         guard length == UInt64(r.remaining) else { throw .invalidField("\(r.remaining - Int(length)) stray bytes after the payload") }
         payload = Array(body[r.offset...])
+    }
+
+    private static func u32(_ data: [UInt8], at i: Int) -> UInt32 {
+        UInt32(data[i]) | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2]) << 16 | UInt32(data[i + 3]) << 24
     }
 
     /// The total file size the header declares, or `nil` if the header cannot be walked.
@@ -176,8 +237,11 @@ extension ContainerFile {
         return [1: .image, 2: .audio, 3: .bytes][kind]
     }
 
-    /// Walks the header: the media kind code and (when the prefix reaches it) the total size.
-    private static func walkHeader(_ data: [UInt8]) -> (kind: Int, size: Int?)? {
+    /// Walks the header: the media kind code, and (when the prefix reaches them) the header's
+    /// length (to the payload) and the total size.
+    private static func walkHeader(_ data: [UInt8]) -> (kind: Int, headerLength: Int?, size: Int?)? {
+        guard data.count > 5 else { return nil }
+        let headerCRC = data[4] >= 2 ? 4 : 0
         var r = ByteReader(data)
         r.offset = 6
         do throws(ContainerError) {
@@ -186,11 +250,12 @@ extension ContainerFile {
             _ = try r.u64()                  // model hash
             let kind = Int(try r.u8())
             guard let metadata = [1: 11, 2: 16, 3: 8][kind] else { return nil }
-            guard r.remaining >= metadata + 8 else { return (kind, nil) }
+            guard r.remaining >= metadata + 8 + headerCRC else { return (kind, nil, nil) }
             _ = try r.take(metadata)
             let length = try r.u64()
-            guard length <= UInt64(Limits.maxPayload) else { return (kind, nil) }
-            return (kind, r.offset + Int(length) + 4)
+            let headerLength = r.offset + headerCRC
+            guard length <= UInt64(Limits.maxPayload) else { return (kind, headerLength, nil) }
+            return (kind, headerLength, headerLength + Int(length) + 4)
         } catch {
             return nil
         }

@@ -74,7 +74,8 @@ public struct VQGANCodec: Codec {
         return CodecInfo(id: id, codecID: codecID, modelID: id, modalities: [.image], lossless: false,
                          summary: "extreme-rate lossy images: VQGAN, one index per 16x16 pixels, learned index prior + range coding, lost blocks restored",
                          parameters: [CodecParameter("k", default: String(rates.max() ?? 0), help: "codebook size \(ks): log2(k)/256 bits per pixel before the prior"),
-                                      CodecParameter("unit", default: String(defaultUnit), help: "side of the independently coded and checked blocks of indices: 4, 8 or 16")])
+                                      CodecParameter("unit", default: String(defaultUnit), help: "side of the independently coded and checked blocks of indices: 4, 8 or 16")],
+                         selfCheckedPayload: true)
     }
 
     // MARK: Encoding
@@ -100,7 +101,7 @@ public struct VQGANCodec: Codec {
         return ContainerFile(codecID: Self.codecID, modelID: identity.id, modelHash: identity.hash,
                              media: .image(width: image.width, height: image.height, channels: colour, bitDepth: image.bitDepth,
                                            significantBits: image.significantBits ?? 0),
-                             payload: payload)
+                             payload: payload, flags: .selfCheckedPayload)
     }
 
     /// The payload of an index grid (row-major, `grid.rows` x `grid.columns`) at codebook `k`.
@@ -163,13 +164,26 @@ public struct VQGANCodec: Codec {
     public struct Decoded: Sendable {
         public var media: Media
         public var damagedBlocks: Int
+        /// Blocks in the file, damaged or not.
+        public var blocks: Int
         public var restoredIndices: Int
     }
 
-    /// The `Codec` entry point refuses damaged blocks (exit 2): it has no channel to say that it
-    /// restored some. Callers that can report use `decode(_:strict: false)`.
+    /// The plain `Codec` entry point refuses damaged blocks (exit 2): it has no channel to say
+    /// that it restored some. `decode(_:options:)` (the registry's and the CLI's path) has one.
     public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
         try decode(file, strict: true).media
+    }
+
+    /// Damaged blocks restored with a warning saying how many, or refused under `options.strict`.
+    public func decode(_ file: ContainerFile, options: DecodeOptions) throws(CodecError) -> DecodeResult {
+        let d = try decode(file, strict: options.strict)
+        return DecodeResult(media: d.media, warnings: d.damagedBlocks == 0 ? [] : [Self.restorationWarning(d)])
+    }
+
+    static func restorationWarning(_ d: Decoded) -> String {
+        "restored \(d.damagedBlocks) of \(d.blocks) index blocks that failed their checks "
+            + "(\(d.restoredIndices) indices predicted from their neighbours by the index transformer; those areas are guessed, not decoded)"
     }
 
     /// Decodes; damaged blocks are restored (`strict` false) or refused with a corrupt-payload
@@ -180,7 +194,7 @@ public struct VQGANCodec: Codec {
         guard case let .image(_, _, channels, bitDepth, significantBits) = file.media else { preconditionFailure("checked by indices(of:)") }
         let image = Self.image(out, grid: c.grid, channels: channels, bitDepth: bitDepth,
                                significantBits: significantBits == 0 ? nil : significantBits)
-        return Decoded(media: .image(image), damagedBlocks: c.damagedBlocks, restoredIndices: c.restored)
+        return Decoded(media: .image(image), damagedBlocks: c.damagedBlocks, blocks: c.grid.blocks.count, restoredIndices: c.restored)
     }
 
     /// The index grid of a container: decoded block by block, damaged blocks restored or refused.

@@ -58,9 +58,16 @@ struct Decode: ParsableCommand {
               codec decode photo.nc -o photo.png
               codec decode -o restored/ out/*.nc
               codec decode --png-level 9 photo.nc -o photo.png   (smallest PNG, slower)
+            A codec whose payload carries its own per-block checks (vqgan) decodes a damaged file: \
+            blocks that fail their checks are restored and a warning on standard error says how \
+            many; --strict refuses such a file instead (exit 2). Every other codec's damaged \
+            file is refused (exit 2).
             """)
 
     @OptionGroup var files: FileOptions
+
+    @Flag(help: "Refuse a damaged file (exit 2) instead of letting a codec with per-block checks restore its damaged blocks.")
+    var strict = false
 
     @Option(help: ArgumentHelp("zlib level of PNG outputs, 0-9 (default 3): 9 is about 2% smaller and ten times slower.", valueName: "n"))
     var pngLevel: Int = PNGFile.defaultLevel
@@ -75,9 +82,9 @@ struct Decode: ParsableCommand {
             return Pipeline.decodedName(for: input, kind: kind)
         }
         for job in jobs { try FileIO.checkWritable(job.output, force: files.force) }
-        let force = files.force, pngLevel = pngLevel
+        let force = files.force, pngLevel = pngLevel, options = DecodeOptions(strict: strict)
         let code = Batch.run(jobs, verb: "decoded", options: files) { job throws(CLIError) in
-            try Pipeline.decode(job.input, to: job.output, pngLevel: pngLevel, force: force)
+            try Pipeline.decode(job.input, to: job.output, pngLevel: pngLevel, force: force, options: options)
         }
         if code != 0 { throw ExitCode(code) }
     }
@@ -112,9 +119,12 @@ struct Info: ParsableCommand {
     func run() throws {
         let bytes = try FileIO.read(file)
         let c: ContainerFile
-        do { c = try ContainerFile(parsing: bytes) } catch { throw CLIError(error, context: file) }
+        // A self-checked payload that fails the file's CRC is still described (its codec's notes
+        // count the blocks failing their checks); any other CRC mismatch is refused.
+        do { c = try ContainerFile(parsing: bytes, allowingPayloadDamage: true) } catch { throw CLIError(error, context: file) }
         print("file:      \(file) (\(bytes.count) bytes)")
-        print("format:    NeuralCodecs container, version \(ContainerFile.formatVersion), CRC-32 ok")
+        let check = c.payloadDamage.map { "header CRC-32 ok, payload damaged (\($0)): its blocks are checked on decoding" } ?? "CRC-32 ok"
+        print("format:    NeuralCodecs container, version \(bytes[4]), \(check)")
         print("codec:     \(c.codecID)")
         if !c.modelID.isEmpty { print("model:     \(c.modelID) (weights hash \(String(c.modelHash, radix: 16)))") }
         print("media:     \(describe(c.media))")

@@ -55,10 +55,11 @@ enum Pipeline {
         do { return try MediaFile.decode(bytes, name: name == "-" ? nil : name) } catch { throw CLIError(error, context: name) }
     }
 
-    static func decode(_ input: String, to output: String, pngLevel: Int, force: Bool) throws(CLIError) -> Sizes {
+    static func decode(_ input: String, to output: String, pngLevel: Int, force: Bool,
+                       options: DecodeOptions) throws(CLIError) -> Sizes {
         let bytes = try FileIO.read(input)
         if let sizes = try decodeStreaming(bytes, name: input, to: output, force: force) { return sizes }
-        let media = try decodeContainer(bytes, name: input)
+        let media = try decodeContainer(bytes, name: input, options: options)
         let (format, note) = try OutputFormats.check(output, for: media)
         if let note { printError("note: \(note)") }
         let out: [UInt8]
@@ -116,10 +117,14 @@ enum Pipeline {
     }
 
     /// Decodes a container, or another input form a registered codec declares (a token .npy),
-    /// checked against what it declares: the file's one read and one check.
-    static func decodeContainer(_ bytes: [UInt8], name: String) throws(CLIError) -> Media {
+    /// checked against what it declares: the file's one read and one check. What the codec
+    /// repaired (damaged blocks it restored) is said on standard error, one line per warning,
+    /// never passed on silently; `options.strict` refuses such files instead (exit 2).
+    static func decodeContainer(_ bytes: [UInt8], name: String, options: DecodeOptions) throws(CLIError) -> Media {
         do {
-            return try registry.decode(bytes)
+            let result = try registry.decode(bytes, options: options)
+            for warning in result.warnings { printError("warning: \(name): \(warning)") }
+            return result.media
         } catch {
             throw CLIError(error, context: name)
         }

@@ -30,6 +30,9 @@ struct Roundtrip: ParsableCommand {
     @Flag(help: "Print machine-readable JSON instead of a table.")
     var json = false
 
+    @Flag(help: "Decode as `codec decode --strict` does: anything a codec would restore fails (exit 2).")
+    var strict = false
+
     @Flag(name: .shortAndLong, help: "No progress line.")
     var quiet = false
 
@@ -110,7 +113,7 @@ struct Roundtrip: ParsableCommand {
         }
         let encoded = container.serialized()
         let t1 = Date(), c1 = Self.cpuSeconds()
-        let decoded = try Pipeline.decodeContainer(encoded, name: file)
+        let decoded = try Pipeline.decodeContainer(encoded, name: file, options: DecodeOptions(strict: strict))
         let t2 = Date(), c2 = Self.cpuSeconds()
         let descriptor = MediaDescriptor(media)
         let raw = descriptor.rawByteCount

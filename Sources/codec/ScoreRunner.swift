@@ -186,7 +186,7 @@ struct ScoreRunner {
             }
             let bytes = container.serialized()
             bits = bytes.count * 8
-            seen = try Pipeline.decodeContainer(bytes, name: "\(file) with \(id)")
+            seen = try Pipeline.decodeContainer(bytes, name: "\(file) with \(id)", options: DecodeOptions(strict: true))
         case .baseline(let name, let quality):
             guard let baseline = Baselines.find(name) else { throw .usage("unknown baseline '\(name)'") }
             let coded = try baseline.run(original, quality: quality, name: file)

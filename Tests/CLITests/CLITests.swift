@@ -81,6 +81,32 @@ import TestSupport
         }
     }
 
+    /// `--strict` on decode and roundtrip; a damaged payload of a codec without its own block
+    /// checks is refused (exit 2, no output) with or without it, even when a forged file sets the
+    /// container's self-checked flag; `info` says where such a file is damaged.
+    @Test func strictFlagAndDamagedPayloadsOfCodecsWithoutBlockChecks() throws {
+        let good = encodedSample()
+        write("good.nc", good)
+        let r = run(["decode", "--strict", "\(dir)/good.nc", "-o", "\(dir)/good.out", "--force", "-q"])
+        #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+        #expect(read("good.out") == Array("a small sample for corruption tests".utf8))
+        #expect(run(["roundtrip", "--strict", "-q", "\(dir)/sample.txt"]).status == 0)
+
+        var forged = try ContainerFile(parsing: good)
+        forged.flags = .selfCheckedPayload
+        var bytes = forged.serialized()
+        #expect(bytes[4] == 2)
+        bytes[bytes.count - 6] ^= 0x10
+        write("forged.nc", bytes)
+        for strict in [[], ["--strict"]] {
+            let d = run(["decode"] + strict + ["\(dir)/forged.nc", "-o", "\(dir)/forged.out", "--force"])
+            #expect(d.status == 2 && d.stderr.contains("CRC-32 mismatch"), "\(d.stderr)")
+            #expect(!d.stderr.contains("warning") && !exists("forged.out"))
+        }
+        let info = run(["info", "\(dir)/forged.nc"])
+        #expect(info.status == 0 && String(decoding: info.stdout, as: UTF8.self).contains("version 2, header CRC-32 ok, payload damaged"))
+    }
+
     @Test func headerClaimingTerapixelsIsRejected() {
         let c = ContainerFile(codecID: "store", media: .image(width: 1 << 20, height: 1 << 20, channels: 3, bitDepth: 8), payload: [1, 2, 3])
         write("huge.nc", c.serialized())
