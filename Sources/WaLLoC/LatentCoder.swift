@@ -210,8 +210,7 @@ public struct LatentCoder: Sendable {
                             for (k, o) in cross.enumerated() { add(Self.spatialInputs + Self.crossInputs * (j - 1) + k, o - j * plane) }
                         }
                         let qc = q + c * plane + first, ec = e + c * plane + first
-                        acc.update(repeating: round, count: span)
-                        for t in terms { Self.addScaled(acc, qc + t.offset, t.weight, span) }
+                        terms.withUnsafeBufferPointer { Self.predict(acc, from: qc, terms: $0, start: round, span) }
                         for y in 0..<h {
                             Self.residuals(acc + y * pw, qc + y * pw, ec + y * pw, sym.baseAddress! + n + y * w, w)
                         }
@@ -227,18 +226,27 @@ public struct LatentCoder: Sendable {
         return (symbols, contexts)
     }
 
-    /// acc[x] = acc[x] + c·src[x], eight lanes at a time (`acc` and `src` never overlap).
+    /// out[x] = start + Σ_t w_t·src[x + o_t] for every term (w_t, o_t), sixteen lanes at a time,
+    /// the sum kept in registers across the terms. Exact in Float for `floatExact` priors (every
+    /// partial sum is an integer below 2^24), so equal to the integer sum in any order.
     @inline(__always)
-    static func addScaled(_ acc: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ c: Float, _ count: Int) {
-        typealias V = SIMD8<Float>
-        let o = UnsafeMutableRawPointer(acc), r = UnsafeRawPointer(src), cv = V(repeating: c)
+    static func predict(_ out: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>,
+                        terms: UnsafeBufferPointer<(weight: Float, offset: Int)>, start: Float, _ count: Int) {
+        typealias V = SIMD16<Float>
+        let o = UnsafeMutableRawPointer(out), r = UnsafeRawPointer(src)
         var x = 0
-        while x + 8 <= count {
-            o.storeBytes(of: o.loadUnaligned(fromByteOffset: 4 * x, as: V.self) + cv * r.loadUnaligned(fromByteOffset: 4 * x, as: V.self),
-                         toByteOffset: 4 * x, as: V.self)
-            x += 8
+        while x + 16 <= count {
+            var a = V(repeating: start)
+            for t in terms { a = a + V(repeating: t.weight) * r.loadUnaligned(fromByteOffset: 4 * (x + t.offset), as: V.self) }
+            o.storeBytes(of: a, toByteOffset: 4 * x, as: V.self)
+            x += 16
         }
-        while x < count { acc[x] = acc[x] + c * src[x]; x += 1 }
+        while x < count {
+            var a = start
+            for t in terms { a = a + t.weight * src[x + t.offset] }
+            out[x] = a
+            x += 1
+        }
     }
 
     /// One row of `symbols`: the prediction P = clamp(acc >> 12, ±127) (acc an exact integer),
@@ -261,7 +269,8 @@ public struct LatentCoder: Sendable {
             let p = (unsafeBitCast(a + magic, to: I.self) &- magicBits) &>> Self.shift
             let v = unsafeBitCast(rq.loadUnaligned(fromByteOffset: 4 * x, as: F.self) + magic, to: I.self) &- magicBits
             let r = v &- p
-            re.storeBytes(of: r.replacing(with: 0 &- r, where: r .< 0), toByteOffset: 4 * x, as: I.self)
+            let sign = r &>> 31  // |r| without a vector comparison (Swift builds those masks lane by lane)
+            re.storeBytes(of: (r ^ sign) &- sign, toByteOffset: 4 * x, as: I.self)
             let s = r &+ I(repeating: Int32(2 * Self.maxLatent))
             for k in 0..<8 { symbols[x + k] = UInt16(truncatingIfNeeded: s[k]) }
             x += 8

@@ -100,8 +100,23 @@ public struct WaLLoCModel: Sendable {
         let bands = a.isImage
             ? WaveletPacket.forward2D(planes, channels: a.channels, height: height, width: width, levels: a.levels)
             : WaveletPacket.forward1D(planes, channels: a.channels, length: width, levels: a.levels)
-        let (h, w) = (a.isImage ? height / a.stride : 1, width / a.stride)
-        let z = encoder(Tensor(shape: [1, a.bands, h, w], scalars: bands), path: .deterministic)
+        return encode(bands: bands, height: a.isImage ? height / a.stride : 1, width: width / a.stride)
+    }
+
+    /// `encode` of image planes given a row at a time (`WaveletPacket.forward2D(row:)`): rows of
+    /// `width` values of `channels` (the architecture's) planes of `height` rows.
+    public func encode(channels: Int, height: Int, width: Int,
+                       row: (Int, Int, UnsafeMutablePointer<Float>) -> UnsafePointer<Float>) -> [Int8] {
+        let a = architecture
+        precondition(a.isImage && channels == a.channels, "row input is for image models of \(a.channels) channels")
+        let bands = WaveletPacket.forward2D(channels: channels, height: height, width: width, levels: a.levels, row: row)
+        return encode(bands: bands, height: height / a.stride, width: width / a.stride)
+    }
+
+    /// Wavelet bands `[bands, h, w]` → latents: the 1x1 encoder on the deterministic path, then
+    /// the companding.
+    func encode(bands: [Float], height h: Int, width w: Int) -> [Int8] {
+        let z = encoder(Tensor(shape: [1, architecture.bands, h, w], scalars: bands), path: .deterministic)
         return Compander.compand(z.scalars)
     }
 
@@ -132,16 +147,31 @@ public enum Compander {
     public static let maxLatent = 127
 
     /// q = round(M erf(z / (s√2))) with the deterministic erf, ties to even as PyTorch rounds.
+    /// One pass, eight lanes at a time; the rounding adds and subtracts 1.5·2^23, which rounds
+    /// ties to even exactly for |M erf| ≤ M < 2^22 (`rounded(.toNearestOrEven)` was a libm call
+    /// per value).
     public static func compand(_ z: [Float]) -> [Int8] {
-        let k = 1 / (scale * Float(2).squareRoot())
-        var y = z
-        y.withUnsafeMutableBufferPointer { b in
-            for i in 0..<b.count { b[i] *= k }
-            DMath.map(b) { DMath.erf($0) }
-        }
-        return y.map { v in
-            let q = (peak * v).rounded(.toNearestOrEven)
-            return Int8(max(-Float(maxLatent), min(Float(maxLatent), q)))
+        typealias V = DMath.Vector
+        let k = 1 / (scale * Float(2).squareRoot()), magic = V(repeating: 12_582_912)
+        return [Int8](unsafeUninitializedCapacity: z.count) { out, initialized in
+            z.withUnsafeBufferPointer { zb in
+                @inline(__always) func store(_ v: V, at i: Int, count: Int) {
+                    let q = (V(repeating: peak) * DMath.erf(v * k) + magic) - magic
+                    for j in 0..<count { out[i + j] = Int8(max(-Float(maxLatent), min(Float(maxLatent), q[j]))) }
+                }
+                let raw = UnsafeRawPointer(zb.baseAddress)
+                var i = 0
+                while i + 8 <= zb.count {
+                    store(raw!.loadUnaligned(fromByteOffset: 4 * i, as: V.self), at: i, count: 8)
+                    i += 8
+                }
+                if i < zb.count {
+                    var tail = V(repeating: 0)
+                    for j in i..<zb.count { tail[j - i] = zb[j] }
+                    store(tail, at: i, count: zb.count - i)
+                }
+            }
+            initialized = z.count
         }
     }
 

@@ -30,16 +30,43 @@ public enum WaveletPacket {
     /// `channels·4^levels` planes of `(height, width) / 2^levels`.
     public static func forward2D(_ planes: [Float], channels: Int, height: Int, width: Int, levels: Int) -> [Float] {
         checkShape(planes.count, channels * height * width, [height, width], levels)
-        var x = planes, c = channels, h = height, w = width
+        return planes.withUnsafeBufferPointer { p in
+            forward2D(channels: channels, height: height, width: width, levels: levels) { ch, y, _ in
+                UnsafePointer(p.baseAddress! + (ch * height + y) * width)
+            }
+        }
+    }
+
+    /// `forward2D` of planes read a row at a time: `row(channel, y, scratch)` gives row y of a
+    /// channel (`width` values), as its own memory or as `scratch` (room for `width`) filled. The
+    /// first level lifts each row as it comes, so a caller that converts samples (WaLLoC's colour
+    /// planes) never writes and reads back the whole planes (~4 % of an image encode).
+    public static func forward2D(channels: Int, height: Int, width: Int, levels: Int,
+                                 row: (Int, Int, UnsafeMutablePointer<Float>) -> UnsafePointer<Float>) -> [Float] {
+        let count = channels * height * width
+        checkShape(count, count, [height, width], levels)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: width)
+        defer { scratch.deallocate() }
+        if levels == 0 {
+            return uninitialized(count) { out in
+                for ch in 0..<channels {
+                    for y in 0..<height { (out + (ch * height + y) * width).update(from: row(ch, y, scratch), count: width) }
+                }
+            }
+        }
+        var x: [Float] = [], c = channels, h = height, w = width
         let work = Workspace(width: width, height: height)
         defer { work.free() }
-        for _ in 0..<levels {
-            let plane = h * w, quarter = plane / 4
-            x = uninitialized(x.count) { out in
-                x.withUnsafeBufferPointer { xb in
+        for level in 0..<levels {
+            let plane = h * w, quarter = plane / 4, input = x
+            x = uninitialized(count) { out in
+                input.withUnsafeBufferPointer { xb in
                     for ch in 0..<c {
                         // Along the width (rows of length w), then along the height.
-                        analyzeRows(xb.baseAddress! + ch * plane, rows: h, n: w, low: work.low, high: work.high, stride: w / 2, work)
+                        for y in 0..<h {
+                            let src = level == 0 ? row(ch, y, scratch) : UnsafePointer(xb.baseAddress! + ch * plane + y * w)
+                            analyzeRow(src, n: w, low: work.low + y * (w / 2), high: work.high + y * (w / 2))
+                        }
                         let dst = out + 4 * ch * quarter
                         analyzeColumns(work.low, n: h, width: w / 2, low: dst, high: dst + quarter)
                         analyzeColumns(work.high, n: h, width: w / 2, low: dst + 2 * quarter, high: dst + 3 * quarter)
@@ -82,13 +109,11 @@ public enum WaveletPacket {
     public static func forward1D(_ signals: [Float], channels: Int, length: Int, levels: Int) -> [Float] {
         checkShape(signals.count, channels * length, [length], levels)
         var x = signals, c = channels, n = length
-        let work = Workspace(width: length, height: 1)
-        defer { work.free() }
         for _ in 0..<levels {
             // The c signals are the rows of a [c, n] matrix; signal ch becomes rows 2ch and 2ch + 1.
             x = uninitialized(x.count) { out in
                 x.withUnsafeBufferPointer { xb in
-                    analyzeRows(xb.baseAddress!, rows: c, n: n, low: out, high: out + n / 2, stride: n, work)
+                    analyzeRows(xb.baseAddress!, rows: c, n: n, low: out, high: out + n / 2, stride: n)
                 }
             }
             c *= 2; n /= 2
@@ -147,17 +172,20 @@ public enum WaveletPacket {
         func free() { low.deallocate(); high.deallocate(); s.deallocate(); d.deallocate() }
     }
 
-    /// Rows of `x` (`[rows, n]`) → their low and high halves, row r at `low + r·stride`. A row
-    /// fits in L1, so it is lifted in place in its output (`inner` = 1; measured faster than
-    /// gathering blocks of rows transposed, whose strided copies cost more than they save).
+    /// Rows of `x` (`[rows, n]`) → their low and high halves, row r at `low + r·stride`.
     static func analyzeRows(_ x: UnsafePointer<Float>, rows: Int, n: Int, low: UnsafeMutablePointer<Float>,
-                            high: UnsafeMutablePointer<Float>, stride: Int, _ work: Workspace) {
+                            high: UnsafeMutablePointer<Float>, stride: Int) {
+        for r in 0..<rows { analyzeRow(x + r * n, n: n, low: low + r * stride, high: high + r * stride) }
+    }
+
+    /// One row of n samples → its n/2 low and n/2 high band values. A row fits in L1, so it is
+    /// lifted in place in its output (`inner` = 1; measured faster than gathering blocks of rows
+    /// transposed, whose strided copies cost more than they save).
+    @inline(__always)
+    static func analyzeRow(_ x: UnsafePointer<Float>, n: Int, low: UnsafeMutablePointer<Float>, high: UnsafeMutablePointer<Float>) {
         let m = n / 2
-        for r in 0..<rows {
-            let src = x + r * n, s = low + r * stride, d = high + r * stride
-            deinterleave(src, even: s, odd: d, count: m)
-            lift(s, d, m: m, inner: 1)
-        }
+        deinterleave(x, even: low, odd: high, count: m)
+        lift(low, high, m: m, inner: 1)
     }
 
     /// Columns of `x` (`[n, width]`) → low and high bands `[n/2, width]`, lifted in the output
