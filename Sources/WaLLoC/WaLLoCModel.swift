@@ -146,32 +146,20 @@ public enum Compander {
     public static let peak: Float = 127.499
     public static let maxLatent = 127
 
-    /// q = round(M erf(z / (s√2))) with the deterministic erf, ties to even as PyTorch rounds.
-    /// One pass, eight lanes at a time; the rounding adds and subtracts 1.5·2^23, which rounds
-    /// ties to even exactly for |M erf| ≤ M < 2^22 (`rounded(.toNearestOrEven)` was a libm call
-    /// per value).
+    /// q = round(M erf(z / (s√2))) with the deterministic erf, ties to even as PyTorch rounds:
+    /// adding and subtracting 1.5·2^23 rounds ties to even exactly for |M erf| ≤ M < 2^22
+    /// (`rounded(.toNearestOrEven)` was a libm call per value). The erf pass stays a separate
+    /// `DMath.map`: fused with the rounding loop, the optimizer split its vectors into lanes.
     public static func compand(_ z: [Float]) -> [Int8] {
-        typealias V = DMath.Vector
-        let k = 1 / (scale * Float(2).squareRoot()), magic = V(repeating: 12_582_912)
-        return [Int8](unsafeUninitializedCapacity: z.count) { out, initialized in
-            z.withUnsafeBufferPointer { zb in
-                @inline(__always) func store(_ v: V, at i: Int, count: Int) {
-                    let q = (V(repeating: peak) * DMath.erf(v * k) + magic) - magic
-                    for j in 0..<count { out[i + j] = Int8(max(-Float(maxLatent), min(Float(maxLatent), q[j]))) }
-                }
-                let raw = UnsafeRawPointer(zb.baseAddress)
-                var i = 0
-                while i + 8 <= zb.count {
-                    store(raw!.loadUnaligned(fromByteOffset: 4 * i, as: V.self), at: i, count: 8)
-                    i += 8
-                }
-                if i < zb.count {
-                    var tail = V(repeating: 0)
-                    for j in i..<zb.count { tail[j - i] = zb[j] }
-                    store(tail, at: i, count: zb.count - i)
-                }
-            }
-            initialized = z.count
+        let k = 1 / (scale * Float(2).squareRoot()), magic: Float = 12_582_912
+        var y = z
+        y.withUnsafeMutableBufferPointer { b in
+            for i in 0..<b.count { b[i] *= k }
+            DMath.map(b) { DMath.erf($0) }
+        }
+        return y.map { v in
+            let q = (peak * v + magic) - magic
+            return Int8(max(-Float(maxLatent), min(Float(maxLatent), q)))
         }
     }
 
