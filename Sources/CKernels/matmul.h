@@ -9,11 +9,55 @@
  * which stores and reloads them exactly, so every element still sees c = c + a·b in increasing kk.
  */
 #define CK_STRIP (2 * CK_LANES)
+#define CK_CAT2(a, b) a##b
+#define CK_CAT(a, b) CK_CAT2(a, b)
+#define CK_TILES CK_CAT(CK_NAME, _strip)
+
+/* One strip of `vectors` (1 or 2, a constant after inlining, so every loop over it unrolls and no
+ * access becomes a variable-length memcpy) vectors of columns at j, rows [row0, row1), k-block
+ * [k0, k0 + kb). */
+static inline __attribute__((always_inline, target(CK_TARGET)))
+void CK_TILES(const float *a, const float *b, float *c, ptrdiff_t row0, ptrdiff_t row1, ptrdiff_t j,
+              ptrdiff_t k, ptrdiff_t k0, ptrdiff_t kb, ptrdiff_t ldb, ptrdiff_t ldc, int fromC, const int vectors,
+              float *packed) {
+    typedef float vec __attribute__((vector_size(4 * CK_LANES), aligned(4)));  /* unaligned loads */
+    const int width = vectors * CK_LANES;
+    for (ptrdiff_t kk = 0; kk < kb; kk++)
+        for (int v = 0; v < vectors; v++)
+            *(vec *)(packed + kk * width + v * CK_LANES) = *(const vec *)(b + (k0 + kk) * ldb + j + v * CK_LANES);
+    ptrdiff_t r = row0;
+    for (; r + 4 <= row1; r += 4) {
+        vec acc[4][2];
+        for (int i = 0; i < 4; i++)
+            for (int v = 0; v < vectors; v++)
+                acc[i][v] = fromC ? *(vec *)(c + (r + i) * ldc + j + v * CK_LANES) : (vec){0};
+        const float *a0 = a + r * k + k0, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
+        for (ptrdiff_t kk = 0; kk < kb; kk++) {
+            for (int v = 0; v < vectors; v++) {
+                const vec bv = *(const vec *)(packed + kk * width + v * CK_LANES);
+                acc[0][v] = acc[0][v] + a0[kk] * bv;
+                acc[1][v] = acc[1][v] + a1[kk] * bv;
+                acc[2][v] = acc[2][v] + a2[kk] * bv;
+                acc[3][v] = acc[3][v] + a3[kk] * bv;
+            }
+        }
+        for (int i = 0; i < 4; i++)
+            for (int v = 0; v < vectors; v++)
+                *(vec *)(c + (r + i) * ldc + j + v * CK_LANES) = acc[i][v];
+    }
+    for (; r < row1; r++) {
+        const float *ar = a + r * k + k0;
+        for (int v = 0; v < vectors; v++) {
+            vec acc = fromC ? *(vec *)(c + r * ldc + j + v * CK_LANES) : (vec){0};
+            for (ptrdiff_t kk = 0; kk < kb; kk++) acc = acc + ar[kk] * *(const vec *)(packed + kk * width + v * CK_LANES);
+            *(vec *)(c + r * ldc + j + v * CK_LANES) = acc;
+        }
+    }
+}
 
 __attribute__((target(CK_TARGET)))
 void CK_NAME(const float *a, const float *b, float *c, ptrdiff_t row0, ptrdiff_t row1,
              ptrdiff_t n, ptrdiff_t k, ptrdiff_t ldb, ptrdiff_t ldc, int accumulate) {
-    typedef float vec __attribute__((vector_size(4 * CK_LANES), aligned(4)));  /* unaligned loads */
     float packed[CK_KBLOCK * CK_STRIP] __attribute__((aligned(64)));
     if (k == 0) {  /* empty sums: zeros, or c unchanged */
         for (ptrdiff_t r = row0; r < row1 && !accumulate; r++) memset(c + r * ldc, 0, (size_t)n * sizeof(float));
@@ -22,51 +66,12 @@ void CK_NAME(const float *a, const float *b, float *c, ptrdiff_t row0, ptrdiff_t
     for (ptrdiff_t k0 = 0; k0 < k; k0 += CK_KBLOCK) {
         const ptrdiff_t kb = k - k0 < CK_KBLOCK ? k - k0 : CK_KBLOCK;
         const int fromC = accumulate || k0 > 0;  /* continue from c, or start from zero */
+        /* Strips of two vectors, then at most one of one vector. */
         ptrdiff_t j = 0;
-        /* Strips of two vectors, then at most one of one vector: both through the same tile code. */
-        for (int width = CK_STRIP; width >= CK_LANES; width -= CK_LANES) {
-            const int vectors = width / CK_LANES;
-            for (; j + width <= n; j += width) {
-                for (ptrdiff_t kk = 0; kk < kb; kk++)
-                    for (int v = 0; v < vectors; v++)
-                        *(vec *)(packed + kk * width + v * CK_LANES) = *(const vec *)(b + (k0 + kk) * ldb + j + v * CK_LANES);
-                ptrdiff_t r = row0;
-                for (; r + 4 <= row1; r += 4) {
-                    vec acc[4][2];
-                    for (int i = 0; i < 4; i++)
-                        for (int v = 0; v < vectors; v++)
-                            acc[i][v] = fromC ? *(vec *)(c + (r + i) * ldc + j + v * CK_LANES) : (vec){0};
-                    const float *a0 = a + r * k + k0, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
-                    if (vectors == 2) {
-                        for (ptrdiff_t kk = 0; kk < kb; kk++) {
-                            const vec b0 = *(const vec *)(packed + kk * CK_STRIP), b1 = *(const vec *)(packed + kk * CK_STRIP + CK_LANES);
-                            acc[0][0] = acc[0][0] + a0[kk] * b0; acc[0][1] = acc[0][1] + a0[kk] * b1;
-                            acc[1][0] = acc[1][0] + a1[kk] * b0; acc[1][1] = acc[1][1] + a1[kk] * b1;
-                            acc[2][0] = acc[2][0] + a2[kk] * b0; acc[2][1] = acc[2][1] + a2[kk] * b1;
-                            acc[3][0] = acc[3][0] + a3[kk] * b0; acc[3][1] = acc[3][1] + a3[kk] * b1;
-                        }
-                    } else {
-                        for (ptrdiff_t kk = 0; kk < kb; kk++) {
-                            const vec b0 = *(const vec *)(packed + kk * CK_LANES);
-                            acc[0][0] = acc[0][0] + a0[kk] * b0;
-                            acc[1][0] = acc[1][0] + a1[kk] * b0;
-                            acc[2][0] = acc[2][0] + a2[kk] * b0;
-                            acc[3][0] = acc[3][0] + a3[kk] * b0;
-                        }
-                    }
-                    for (int i = 0; i < 4; i++)
-                        for (int v = 0; v < vectors; v++)
-                            *(vec *)(c + (r + i) * ldc + j + v * CK_LANES) = acc[i][v];
-                }
-                for (; r < row1; r++) {
-                    const float *ar = a + r * k + k0;
-                    for (int v = 0; v < vectors; v++) {
-                        vec acc = fromC ? *(vec *)(c + r * ldc + j + v * CK_LANES) : (vec){0};
-                        for (ptrdiff_t kk = 0; kk < kb; kk++) acc = acc + ar[kk] * *(const vec *)(packed + kk * width + v * CK_LANES);
-                        *(vec *)(c + r * ldc + j + v * CK_LANES) = acc;
-                    }
-                }
-            }
+        for (; j + CK_STRIP <= n; j += CK_STRIP) CK_TILES(a, b, c, row0, row1, j, k, k0, kb, ldb, ldc, fromC, 2, packed);
+        if (j + CK_LANES <= n) {
+            CK_TILES(a, b, c, row0, row1, j, k, k0, kb, ldb, ldc, fromC, 1, packed);
+            j += CK_LANES;
         }
         /* The last columns (fewer than one vector): scalar, same order. */
         for (ptrdiff_t r = row0; r < row1; r++)
@@ -78,4 +83,7 @@ void CK_NAME(const float *a, const float *b, float *c, ptrdiff_t row0, ptrdiff_t
     }
 }
 
+#undef CK_TILES
+#undef CK_CAT
+#undef CK_CAT2
 #undef CK_STRIP
