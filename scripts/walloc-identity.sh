@@ -9,6 +9,7 @@
 # The set: the 24 Kodak images through walloc-rgb-4x and walloc-rgb-16x, the 10 music/eval clips
 # through walloc-stereo-5x and walloc-stereo-20x (evaluation data, read in place, only encoded).
 # Models come from this checkout's Codecs/ for both binaries, so only the code differs.
+# NEURALCODECS_SIMD=portable (or avx2) in the environment checks Neural's narrower kernel paths.
 set -euo pipefail
 mode=${1:?record or check}; codec=${2:?codec binary}; dir=${3:?directory}
 repo=$(cd "$(dirname "$0")/.." && pwd)
