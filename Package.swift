@@ -21,6 +21,9 @@ let package = Package(
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        // AVX2 / AVX-512 versions of Neural's deterministic kernels, chosen at run time (the
+        // package itself stays portable x86-64; docs/NEURAL.md).
+        .target(name: "CKernels"),
         .systemLibrary(name: "CTesseract", pkgConfig: "tesseract", providers: [.apt(["libtesseract-dev"])]),
         .systemLibrary(name: "CPocketSphinx", pkgConfig: "pocketsphinx", providers: [.apt(["libpocketsphinx-dev"])]),
 
@@ -30,7 +33,7 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["MediaIO"]),
         .target(name: "Container", dependencies: ["CZlib", "MediaIO"]),
         .target(name: "EntropyCoding"),
-        .target(name: "Neural", dependencies: ["COpenBLAS", "EntropyCoding"]),
+        .target(name: "Neural", dependencies: ["COpenBLAS", "CKernels", "EntropyCoding"]),
         .target(name: "Circuits", dependencies: ["Neural", "EntropyCoding"]),
         .target(name: "Wavelets"),
         .target(name: "CodecKit", dependencies: ["MediaIO", "Container", "CZlib"]),
@@ -66,7 +69,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "MediaIO", "TestSupport"]),
         .testTarget(name: "ContainerTests", dependencies: ["Container", "MediaIO"]),
         .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "TestSupport"]),
-        .testTarget(name: "NeuralTests", dependencies: ["Neural"], exclude: ["Golden"]),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural", "CKernels"], exclude: ["Golden"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "TestSupport"]),
         .testTarget(name: "CodecKitTests", dependencies: ["CodecKit", "Container", "MediaIO", "PCCodec", "TextLM", "TestSupport"]),
         .testTarget(name: "LosslessTests", dependencies: ["Lossless", "CodecKit", "Container", "MediaIO", "TestSupport"],

@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Dispatch
 import Synchronization
@@ -35,6 +36,16 @@ enum BLAS {
         _ = kernels
         openblas_set_num_threads(Int32(max(1, threads)))
     }
+}
+
+/// The widest deterministic kernels this process runs (CKernels' run-time choice: CPUID, the
+/// OS's register state, `NEURALCODECS_SIMD=portable|avx2` to cap it). Any level gives the same bits.
+public enum SIMDLevel: Int, Sendable, Comparable {
+    case portable = 0, avx2 = 1, avx512 = 2
+
+    public static let current = SIMDLevel(rawValue: Int(ckernels_level())) ?? .portable
+
+    public static func < (a: SIMDLevel, b: SIMDLevel) -> Bool { a.rawValue < b.rawValue }
 }
 
 enum System {
@@ -152,12 +163,32 @@ enum Kernels {
     }
 
     /// Rows `rows` of c = a·b (+ c). Every c[r, j] is computed as c = c + a[r, kk]·b[kk, j] for
-    /// kk = 0, 1, ..., k-1 starting from 0 (or the old c), whatever the blocking: tiles of 4 rows ×
-    /// 8 columns keep their accumulators in registers (8 SSE or 4 AVX registers, so no spills at
-    /// any vector width); each 8-column strip of b is first packed contiguously (`[k, 8]`), so the
-    /// inner loop streams it from L1 instead of striding a row (and a page) per step.
+    /// kk = 0, 1, ..., k-1 starting from 0 (or the old c), whatever the blocking or the vector
+    /// width; so the widest kernel the CPU offers (CKernels: AVX-512F, AVX2) gives the bits of
+    /// the portable one, only 2-4 times as fast (`KernelTests` checks every path).
     static func deterministicMatmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                                     rows: Range<Int>, n: Int, k: Int, ldb: Int, ldc: Int, accumulate: Bool) {
+        #if arch(x86_64)
+        switch SIMDLevel.current {
+        case .avx512:
+            ckernels_matmul_avx512(a, b, c, rows.lowerBound, rows.upperBound, n, k, ldb, ldc, accumulate ? 1 : 0)
+            return
+        case .avx2:
+            ckernels_matmul_avx2(a, b, c, rows.lowerBound, rows.upperBound, n, k, ldb, ldc, accumulate ? 1 : 0)
+            return
+        case .portable:
+            break
+        }
+        #endif
+        deterministicMatmulPortable(a, b, c, rows: rows, n: n, k: k, ldb: ldb, ldc: ldc, accumulate: accumulate)
+    }
+
+    /// `deterministicMatmul` in portable Swift SIMD: tiles of 4 rows × 8 columns keep their
+    /// accumulators in registers (8 SSE or 4 AVX registers, so no spills at any vector width);
+    /// each 8-column strip of b is first packed contiguously (`[k, 8]`), so the inner loop
+    /// streams it from L1 instead of striding a row (and a page) per step.
+    static func deterministicMatmulPortable(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                                            rows: Range<Int>, n: Int, k: Int, ldb: Int, ldc: Int, accumulate: Bool) {
         typealias V = SIMD8<Float>
         @inline(__always) func loadC(_ r: Int, _ j: Int) -> V {
             accumulate ? UnsafeRawPointer(c).loadUnaligned(fromByteOffset: 4 * (r * ldc + j), as: V.self) : V(repeating: 0)

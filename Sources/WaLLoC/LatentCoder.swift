@@ -37,8 +37,8 @@ public struct LatentCoder: Sendable {
     static let border = 2
 
     let models: [CategoricalModel]  // per context
-    /// `models[k].interval(of: s)` at `k · alphabet + s`, for the encoder's inner loop.
-    let intervals: [SymbolInterval]
+    /// The models' rANS encoding constants, for the encoder's whole-message loop.
+    let encodeTable: RANSEncodeTable<RANS64>
     let weights: [Int32]  // [channels, inputs]
     /// Whether every prediction sum is exact in Float (see `symbols`).
     let floatExact: Bool
@@ -75,7 +75,7 @@ public struct LatentCoder: Sendable {
             }
         }
         self.models = models
-        intervals = models.flatMap { model in (0..<n).map { model.interval(of: $0)! } }  // frequencies ≥ 1: all defined
+        do { encodeTable = try RANSEncodeTable(models: models) } catch { throw corrupt("prior.frequencies: \(error)") }
         self.weights = weights.scalars.map { Int32($0) }
         // Every partial prediction sum is an integer of magnitude at most 2^11 + 127·Σ|w| (the
         // rounding term, then products of at most 127·|w|); below 2^24 each one is exactly a Float.
@@ -142,17 +142,11 @@ public struct LatentCoder: Sendable {
     public func encode(_ latents: [Int8], height h: Int, width w: Int) -> [UInt8] {
         precondition(latents.count == channels * h * w, "latent count does not match the shape")
         let (symbols, contexts) = symbols(latents, height: h, width: w)
-        var encoder = try! RANSEncoder<RANS64>(ways: Self.ways)  // `ways` is a supported constant
-        symbols.withUnsafeBufferPointer { s in
-            contexts.withUnsafeBufferPointer { k in
-                intervals.withUnsafeBufferPointer { table in
-                    for n in stride(from: s.count - 1, through: 0, by: -1) {
-                        encoder.push(table[Int(k[n]) * Self.alphabet + Int(s[n])], precision: Self.precision)
-                    }
-                }
-            }
+        // Every symbol is in the alphabet and every context has a model, and every frequency is
+        // at least 1 (checked at load): nothing can fail.
+        return symbols.withUnsafeBufferPointer { s in
+            contexts.withUnsafeBufferPointer { k in try! RANS64.encode(s, contexts: k, table: encodeTable, ways: Self.ways) }
         }
-        return encoder.finish()
     }
 
     /// The symbol (residual + 254) and context of every latent, in coding order: what `scan`
@@ -177,10 +171,14 @@ public struct LatentCoder: Sendable {
             return (symbols, contexts)
         }
         let m = Self.border, pw = w + 2 * m, plane = (h + 2 * m) * pw
+        // A channel's interior, from its first latent to its last, is one span of the plane; the
+        // border columns inside it are computed too and ignored, so that each weight is one long
+        // vector sweep per channel instead of one per row.
+        let first = m * pw + m, span = (h - 1) * pw + w
         // Latents (as Floats) and |residuals| on zero-bordered planes, as in `scan`.
         let q = UnsafeMutablePointer<Float>.allocate(capacity: channels * plane)
         let e = UnsafeMutablePointer<Int32>.allocate(capacity: channels * plane)
-        let acc = UnsafeMutablePointer<Float>.allocate(capacity: w)
+        let acc = UnsafeMutablePointer<Float>.allocate(capacity: span)
         q.initialize(repeating: 0, count: channels * plane)
         e.initialize(repeating: 0, count: channels * plane)
         defer { q.deallocate(); e.deallocate(); acc.deallocate() }
@@ -192,7 +190,7 @@ public struct LatentCoder: Sendable {
                 }
             }
         }
-        let limit = Int32(Self.maxLatent), round = Float(1 << (Self.shift - 1))
+        let round = Float(1 << (Self.shift - 1))
         // Input k of `scan`'s feature order as an offset from the latent's own index.
         let spatial = [-1, -pw, -pw - 1, -pw + 1, -2, -2 * pw], cross = [0, -1, -pw, 1, pw]
         var terms: [(weight: Float, offset: Int)] = []
@@ -211,22 +209,16 @@ public struct LatentCoder: Sendable {
                         for j in stride(from: 1, through: min(crossChannels, c), by: 1) {
                             for (k, o) in cross.enumerated() { add(Self.spatialInputs + Self.crossInputs * (j - 1) + k, o - j * plane) }
                         }
+                        let qc = q + c * plane + first, ec = e + c * plane + first
+                        terms.withUnsafeBufferPointer { Self.predict(acc, from: qc, terms: $0, start: round, span) }
                         for y in 0..<h {
-                            let i0 = c * plane + (y + m) * pw + m, qi = q + i0, ei = e + i0
-                            acc.update(repeating: round, count: w)
-                            for t in terms { Self.addScaled(acc, qi + t.offset, t.weight, w) }
-                            for x in 0..<w {
-                                let p = min(limit, max(-limit, Int32(acc[x]) >> Self.shift)), v = Int32(qi[x])
-                                ei[x] = abs(v - p)
-                                sym[n + x] = UInt16(v - p + offset)
-                            }
-                            for x in 0..<w {
-                                var a = 2 * (ei[x - 1] + ei[x - pw]) + ei[x - pw - 1] + ei[x - pw + 1]
-                                if c > 0 { a += 2 * ei[x - plane] }
-                                ctx[n + x] = contextOf[Int(a >> 1)]
-                            }
-                            n += w
+                            Self.residuals(acc + y * pw, qc + y * pw, ec + y * pw, sym.baseAddress! + n + y * w, w)
                         }
+                        for y in 0..<h {
+                            Self.contexts(ec + y * pw, rowStride: pw, previous: c > 0 ? ec + y * pw - plane : nil,
+                                          table: contextOf.baseAddress!, into: ctx.baseAddress! + n + y * w, w)
+                        }
+                        n += h * w
                     }
                 }
             }
@@ -234,18 +226,87 @@ public struct LatentCoder: Sendable {
         return (symbols, contexts)
     }
 
-    /// acc[x] = acc[x] + c·src[x], eight lanes at a time (`acc` and `src` never overlap).
+    /// out[x] = start + Σ_t w_t·src[x + o_t] for every term (w_t, o_t), sixteen lanes at a time,
+    /// the sum kept in registers across the terms. Exact in Float for `floatExact` priors (every
+    /// partial sum is an integer below 2^24), so equal to the integer sum in any order.
     @inline(__always)
-    static func addScaled(_ acc: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ c: Float, _ count: Int) {
-        typealias V = SIMD8<Float>
-        let o = UnsafeMutableRawPointer(acc), r = UnsafeRawPointer(src), cv = V(repeating: c)
+    static func predict(_ out: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>,
+                        terms: UnsafeBufferPointer<(weight: Float, offset: Int)>, start: Float, _ count: Int) {
+        typealias V = SIMD16<Float>
+        let o = UnsafeMutableRawPointer(out), r = UnsafeRawPointer(src)
+        var x = 0
+        while x + 16 <= count {
+            var a = V(repeating: start)
+            for t in terms { a = a + V(repeating: t.weight) * r.loadUnaligned(fromByteOffset: 4 * (x + t.offset), as: V.self) }
+            o.storeBytes(of: a, toByteOffset: 4 * x, as: V.self)
+            x += 16
+        }
+        while x < count {
+            var a = start
+            for t in terms { a = a + t.weight * src[x + t.offset] }
+            out[x] = a
+            x += 1
+        }
+    }
+
+    /// One row of `symbols`: the prediction P = clamp(acc >> 12, ±127) (acc an exact integer),
+    /// the residual v − P as the symbol v − P + 254, and |v − P| into `e`; eight lanes at a time.
+    /// Floats become integers by the 1.5·2^23 trick (exact below 2^22 in magnitude: acc is clamped
+    /// first to the range that shifts to ±127, latents are within ±127), which SSE2 does in two
+    /// instructions where a Float → Int32 conversion of a Swift vector goes lane by lane.
+    @inline(__always)
+    static func residuals(_ acc: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ e: UnsafeMutablePointer<Int32>,
+                          _ symbols: UnsafeMutablePointer<UInt16>, _ count: Int) {
+        typealias F = SIMD8<Float>
+        typealias I = SIMD8<Int32>
+        let scale = Float(1 << Self.shift), limit = Float(Self.maxLatent)
+        let low = F(repeating: -limit * scale), high = F(repeating: (limit + 1) * scale - 1)
+        let magic = F(repeating: 12_582_912), magicBits = I(repeating: 0x4B40_0000)
+        let ra = UnsafeRawPointer(acc), rq = UnsafeRawPointer(q), re = UnsafeMutableRawPointer(e)
         var x = 0
         while x + 8 <= count {
-            o.storeBytes(of: o.loadUnaligned(fromByteOffset: 4 * x, as: V.self) + cv * r.loadUnaligned(fromByteOffset: 4 * x, as: V.self),
-                         toByteOffset: 4 * x, as: V.self)
+            let a = ra.loadUnaligned(fromByteOffset: 4 * x, as: F.self).clamped(lowerBound: low, upperBound: high)
+            let p = (unsafeBitCast(a + magic, to: I.self) &- magicBits) &>> Self.shift
+            let v = unsafeBitCast(rq.loadUnaligned(fromByteOffset: 4 * x, as: F.self) + magic, to: I.self) &- magicBits
+            let r = v &- p
+            let sign = r &>> 31  // |r| without a vector comparison (Swift builds those masks lane by lane)
+            re.storeBytes(of: (r ^ sign) &- sign, toByteOffset: 4 * x, as: I.self)
+            let s = r &+ I(repeating: Int32(2 * Self.maxLatent))
+            for k in 0..<8 { symbols[x + k] = UInt16(truncatingIfNeeded: s[k]) }
             x += 8
         }
-        while x < count { acc[x] = acc[x] + c * src[x]; x += 1 }
+        let lim = Int32(Self.maxLatent)
+        while x < count {
+            let p = min(lim, max(-lim, Int32(acc[x]) >> Self.shift)), v = Int32(q[x])
+            e[x] = abs(v - p)
+            symbols[x] = UInt16(v - p + 2 * lim)
+            x += 1
+        }
+    }
+
+    /// One row of contexts from the |residuals| `e` of this channel and `previous` (the last
+    /// channel's, same position): activity (2|e_W| + 2|e_N| + |e_NW| + |e_NE| + 2|e(c−1)|) >> 1,
+    /// summed eight lanes at a time, then looked up one by one.
+    @inline(__always)
+    static func contexts(_ e: UnsafePointer<Int32>, rowStride pw: Int, previous: UnsafePointer<Int32>?,
+                         table: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<UInt8>, _ count: Int) {
+        typealias I = SIMD8<Int32>
+        let r = UnsafeRawPointer(e), rp = UnsafeRawPointer(previous)
+        @inline(__always) func at(_ offset: Int) -> I { r.loadUnaligned(fromByteOffset: 4 * offset, as: I.self) }
+        var x = 0
+        while x + 8 <= count {
+            var a = 2 &* (at(x - 1) &+ at(x - pw)) &+ at(x - pw - 1) &+ at(x - pw + 1)
+            if let rp { a = a &+ 2 &* rp.loadUnaligned(fromByteOffset: 4 * x, as: I.self) }
+            a = a &>> 1
+            for k in 0..<8 { out[x + k] = table[Int(a[k])] }
+            x += 8
+        }
+        while x < count {
+            var a = 2 * (e[x - 1] + e[x - pw]) + e[x - pw - 1] + e[x - pw + 1]
+            if let previous { a += 2 * previous[x] }
+            out[x] = table[Int(a >> 1)]
+            x += 1
+        }
     }
 
     /// rANS stream → latents `[channels, h, w]`; fails on a stream that is not the encoder's.

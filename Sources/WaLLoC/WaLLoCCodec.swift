@@ -73,8 +73,9 @@ public struct WaLLoCCodec: Codec {
             throw .unsupportedShape("\(info.id) takes images up to \(Self.maxImagePixels) pixels; this one has \(image.pixelCount)")
         }
         let grid = LatentGrid(image: image.width, image.height, stride: model.architecture.stride)
-        let planes = Self.colorPlanes(image, padded: grid)
-        let latents = model.encode(planes, height: grid.paddedHeight, width: grid.paddedWidth)
+        let latents = Self.withColorRows(image, padded: grid) { row in
+            model.encode(channels: 3, height: grid.paddedHeight, width: grid.paddedWidth, row: row)
+        }
         let hasAlpha = image.channels % 2 == 0
         w.u8(hasAlpha ? 1 : 0)
         if hasAlpha {
@@ -104,7 +105,7 @@ public struct WaLLoCCodec: Codec {
         }
         let grid = LatentGrid(image: input.frames, 1, stride: a.stride)
         var (planes, mean, scale) = Self.stereoPlanes(input)
-        planes = Self.padded(planes, channels: 2, height: 1, width: input.frames, to: (1, grid.paddedWidth), zero: true)
+        planes = Self.padded(planes, channels: 2, length: input.frames, to: grid.paddedWidth)
         let latents = model.encode(planes, height: 1, width: grid.paddedWidth)
         w.u8(0)
         w.u32(mean.bitPattern)
@@ -281,33 +282,32 @@ struct LatentGrid {
 // MARK: - Samples in and out
 
 extension WaLLoCCodec {
-    /// Three colour planes in [−0.5, 0.5], padded to the grid by repeating the last row and column.
-    static func colorPlanes(_ image: Image, padded grid: LatentGrid) -> [Float] {
-        let (w, h, c) = (image.width, image.height, image.channels)
+    /// Runs `body` with the image's three colour planes in [−0.5, 0.5], padded to the grid by
+    /// repeating the last row and column, as a row source (`WaveletPacket.forward2D(row:)`): row y
+    /// of plane p is converted from the interleaved samples when the transform asks for it, so the
+    /// planes are never built whole.
+    static func withColorRows<R>(_ image: Image, padded grid: LatentGrid,
+                                 _ body: ((Int, Int, UnsafeMutablePointer<Float>) -> UnsafePointer<Float>) -> R) -> R {
+        let (w, h, c, pw) = (image.width, image.height, image.channels, grid.paddedWidth)
         let scale = 1 / Float(image.maxValue)
-        var planes = [Float](repeating: 0, count: 3 * w * h)
-        image.samples.withUnsafeBufferPointer { s in
-            for p in 0..<3 {
+        return image.samples.withUnsafeBufferPointer { s in
+            body { p, y, row in
                 let source = c >= 3 ? p : 0  // gray feeds all three
-                for i in 0..<(w * h) { planes[p * w * h + i] = Float(s[i * c + source]) * scale - 0.5 }
+                let line = s.baseAddress! + min(y, h - 1) * w * c + source
+                for x in 0..<w { row[x] = Float(line[x * c]) * scale - 0.5 }
+                for x in w..<pw { row[x] = row[w - 1] }
+                return UnsafePointer(row)
             }
         }
-        return padded(planes, channels: 3, height: h, width: w, to: (grid.paddedHeight, grid.paddedWidth), zero: false)
     }
 
-    /// Pads each plane to `ph`x`pw`: edge samples repeated (images) or zeros (audio, after the mean).
-    static func padded(_ planes: [Float], channels: Int, height h: Int, width w: Int, to size: (Int, Int), zero: Bool) -> [Float] {
-        let (ph, pw) = size
-        if ph == h && pw == w { return planes }
-        var out = [Float](repeating: 0, count: channels * ph * pw)
+    /// Pads each of `channels` signals of `length` samples to `paddedLength` with zeros (silence,
+    /// after the mean is removed).
+    static func padded(_ signals: [Float], channels: Int, length n: Int, to paddedLength: Int) -> [Float] {
+        if paddedLength == n { return signals }
+        var out = [Float](repeating: 0, count: channels * paddedLength)
         for c in 0..<channels {
-            for y in 0..<ph {
-                let sy = min(y, h - 1)
-                for x in 0..<pw {
-                    if zero && (x >= w || y >= h) { continue }
-                    out[(c * ph + y) * pw + x] = planes[(c * h + sy) * w + min(x, w - 1)]
-                }
-            }
+            for i in 0..<n { out[c * paddedLength + i] = signals[c * n + i] }
         }
         return out
     }

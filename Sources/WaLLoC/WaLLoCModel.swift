@@ -100,8 +100,23 @@ public struct WaLLoCModel: Sendable {
         let bands = a.isImage
             ? WaveletPacket.forward2D(planes, channels: a.channels, height: height, width: width, levels: a.levels)
             : WaveletPacket.forward1D(planes, channels: a.channels, length: width, levels: a.levels)
-        let (h, w) = (a.isImage ? height / a.stride : 1, width / a.stride)
-        let z = encoder(Tensor(shape: [1, a.bands, h, w], scalars: bands), path: .deterministic)
+        return encode(bands: bands, height: a.isImage ? height / a.stride : 1, width: width / a.stride)
+    }
+
+    /// `encode` of image planes given a row at a time (`WaveletPacket.forward2D(row:)`): rows of
+    /// `width` values of `channels` (the architecture's) planes of `height` rows.
+    public func encode(channels: Int, height: Int, width: Int,
+                       row: (Int, Int, UnsafeMutablePointer<Float>) -> UnsafePointer<Float>) -> [Int8] {
+        let a = architecture
+        precondition(a.isImage && channels == a.channels, "row input is for image models of \(a.channels) channels")
+        let bands = WaveletPacket.forward2D(channels: channels, height: height, width: width, levels: a.levels, row: row)
+        return encode(bands: bands, height: height / a.stride, width: width / a.stride)
+    }
+
+    /// Wavelet bands `[bands, h, w]` → latents: the 1x1 encoder on the deterministic path, then
+    /// the companding.
+    func encode(bands: [Float], height h: Int, width w: Int) -> [Int8] {
+        let z = encoder(Tensor(shape: [1, architecture.bands, h, w], scalars: bands), path: .deterministic)
         return Compander.compand(z.scalars)
     }
 
@@ -131,16 +146,19 @@ public enum Compander {
     public static let peak: Float = 127.499
     public static let maxLatent = 127
 
-    /// q = round(M erf(z / (s√2))) with the deterministic erf, ties to even as PyTorch rounds.
+    /// q = round(M erf(z / (s√2))) with the deterministic erf, ties to even as PyTorch rounds:
+    /// adding and subtracting 1.5·2^23 rounds ties to even exactly for |M erf| ≤ M < 2^22
+    /// (`rounded(.toNearestOrEven)` was a libm call per value). The erf pass stays a separate
+    /// `DMath.map`: fused with the rounding loop, the optimizer split its vectors into lanes.
     public static func compand(_ z: [Float]) -> [Int8] {
-        let k = 1 / (scale * Float(2).squareRoot())
+        let k = 1 / (scale * Float(2).squareRoot()), magic: Float = 12_582_912
         var y = z
         y.withUnsafeMutableBufferPointer { b in
             for i in 0..<b.count { b[i] *= k }
             DMath.map(b) { DMath.erf($0) }
         }
         return y.map { v in
-            let q = (peak * v).rounded(.toNearestOrEven)
+            let q = (peak * v + magic) - magic
             return Int8(max(-Float(maxLatent), min(Float(maxLatent), q)))
         }
     }

@@ -61,6 +61,44 @@ import Glibc
         }
     }
 
+    /// The bulk coder with one model per symbol (`encode(_:contexts:table:)`) agrees byte for
+    /// byte with pushing the same symbols through `RANSEncoder` under those models, for both
+    /// variants; a context without a model or a symbol outside the alphabet is refused.
+    @Test(arguments: [1, 4, 7])
+    func contextualBulkRANSMatchesIncremental(ways: Int) throws {
+        var rng = SplitMix64(seed: 50 + UInt64(ways))
+        for (precision, alphabet) in [(16, 509), (12, 40), (8, 2)] {
+            let models = try (0..<5).map { t in
+                try CategoricalModel(probabilities: randomProbabilities(alphabet, skewed: t % 2 == 0, zeros: t == 3, using: &rng),
+                                     precision: precision)
+            }
+            for length in [0, 1, 5, 3000] {
+                let contexts = (0..<length).map { _ in UInt8.random(in: 0..<5, using: &rng) }
+                let symbols = contexts.map { UInt16(sampleMessage(models[Int($0)], count: 1, using: &rng)[0]) }
+                func check<V: RANSVariant>(_: V.Type) throws {
+                    var encoder = try RANSEncoder<V>(ways: ways)
+                    for i in stride(from: length - 1, through: 0, by: -1) { try encoder.push(Int(symbols[i]), model: models[Int(contexts[i])]) }
+                    let bulk = try symbols.withUnsafeBufferPointer { s in
+                        try contexts.withUnsafeBufferPointer { k in try V.encode(s, contexts: k, table: RANSEncodeTable<V>(models: models), ways: ways) }
+                    }
+                    #expect(bulk == encoder.finish(), "\(V.self) p=\(precision) n=\(alphabet) length \(length)")
+                }
+                try check(RANS64.self)
+                if precision <= 16 { try check(RANS32.self) }
+            }
+        }
+        let models = try (0..<2).map { _ in try CategoricalModel(frequencies: [3, 5, 8], precision: 4) }
+        let table = try RANSEncodeTable<RANS64>(models: models)
+        for (symbols, contexts) in [([UInt16](arrayLiteral: 1, 3), [UInt8](arrayLiteral: 0, 1)), ([1, 2], [0, 2])] {
+            #expect(throws: EntropyCodingError.self) {
+                try symbols.withUnsafeBufferPointer { s in try contexts.withUnsafeBufferPointer { k in try RANS64.encode(s, contexts: k, table: table) } }
+            }
+        }
+        #expect(throws: EntropyCodingError.self) {
+            try RANSEncodeTable<RANS64>(models: [models[0], try CategoricalModel(frequencies: [3, 5, 8, 16], precision: 5)])
+        }
+    }
+
     /// A lane still at its start state when another lane writes the first word is lifted by L
     /// (the head's "lifted" bit is set) and lowered again after the decoder reads the last word.
     @Test(arguments: [2, 3])

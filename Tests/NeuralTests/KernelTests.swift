@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import Neural
 
@@ -20,6 +21,44 @@ import Testing
                 var f = c0
                 Kernels.matmul(a, b, &f, m: m, n: n, k: k, accumulate: accumulate, path: .fast(threads: threads))
                 #expect(zip(f, naive).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) }, "fast \(size)")
+            }
+        }
+    }
+
+    /// Every kernel path (portable Swift, CKernels' AVX2 and AVX-512F where this CPU has them)
+    /// gives the naive loop's bits: odd sizes for every remainder (rows, 2-vector strips,
+    /// 1-vector strips, scalar columns), k past CKernels' 256-deep blocks, strided b and c, a row
+    /// range that does not start at 0, with and without accumulation.
+    @Test(arguments: [(1, 1, 1), (5, 7, 3), (7, 47, 193), (9, 33, 300), (6, 95, 513), (48, 64, 192), (3, 17, 0)])
+    func everyKernelPathHasTheNaiveOrder(_ size: (Int, Int, Int)) {
+        let (m, n, k) = size
+        let ldb = n + 3, ldc = n + 5, rows = (m > 2 ? 1 : 0)..<m
+        let a = (0..<m * k).map { Float(sin(Double($0) * 1.7)) * 5 }
+        let b = (0..<k * ldb).map { Float(cos(Double($0) * 0.37)) / 7 }
+        let c0 = (0..<m * ldc).map { Float(sin(Double($0) * 0.11)) * 2 }
+        var paths: [(String, (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Bool) -> Void)] = [
+            ("portable", { Kernels.deterministicMatmulPortable($0, $1, $2, rows: rows, n: n, k: k, ldb: ldb, ldc: ldc, accumulate: $3) })]
+        #if arch(x86_64)
+        if SIMDLevel.current >= .avx2 {
+            paths.append(("avx2", { ckernels_matmul_avx2($0, $1, $2, rows.lowerBound, rows.upperBound, n, k, ldb, ldc, $3 ? 1 : 0) }))
+        }
+        if SIMDLevel.current >= .avx512 {
+            paths.append(("avx512", { ckernels_matmul_avx512($0, $1, $2, rows.lowerBound, rows.upperBound, n, k, ldb, ldc, $3 ? 1 : 0) }))
+        }
+        #endif
+        for accumulate in [false, true] {
+            var naive = c0
+            for r in rows {
+                for j in 0..<n {
+                    var s: Float = accumulate ? c0[r * ldc + j] : 0
+                    for kk in 0..<k { s = s + a[r * k + kk] * b[kk * ldb + j] }
+                    naive[r * ldc + j] = s
+                }
+            }
+            for (name, path) in paths {
+                var c = c0
+                path(a, b, &c, accumulate)
+                #expect(c.map(\.bitPattern) == naive.map(\.bitPattern), "\(name) \(size) accumulate \(accumulate)")
             }
         }
     }

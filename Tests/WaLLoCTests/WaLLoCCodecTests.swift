@@ -101,6 +101,36 @@ func roundTrip(_ codec: WaLLoCCodec, _ media: Media) throws -> (Media, Container
         #expect(MediaDescriptor(decoded) == MediaDescriptor(.image(image)))
     }
 
+    /// The encoder reads images a row at a time, converted and padded on the fly; its bands (bit
+    /// for bit) and latents equal those of the whole padded planes built the plain way (x/max − 0.5, gray feeding all
+    /// three, last row and column repeated), for RGB, gray + alpha at 16 bits and RGBA of sizes
+    /// that need padding on both sides.
+    @Test(arguments: [(3, 8, 9, 17), (2, 16, 13, 5), (4, 8, 16, 8)])
+    func rowSourceEqualsWholePlanes(channels: Int, bitDepth: Int, width: Int, height: Int) throws {
+        let codec = try rgb16x.get()
+        let image = Image(width: width, height: height, channels: channels, bitDepth: bitDepth,
+                          samples: (0..<(width * height * channels)).map { UInt16(($0 * 7919) % (1 << bitDepth)) })
+        let grid = LatentGrid(image: width, height, stride: 8)
+        let (pw, ph) = (grid.paddedWidth, grid.paddedHeight)
+        var planes = [Float](repeating: 0, count: 3 * ph * pw)
+        for p in 0..<3 {
+            for y in 0..<ph {
+                for x in 0..<pw {
+                    let v = image.samples[(min(y, height - 1) * width + min(x, width - 1)) * channels + (channels >= 3 ? p : 0)]
+                    planes[(p * ph + y) * pw + x] = Float(v) * (1 / Float(image.maxValue)) - 0.5
+                }
+            }
+        }
+        let bands = WaLLoCCodec.withColorRows(image, padded: grid) { row in
+            WaveletPacket.forward2D(channels: 3, height: ph, width: pw, levels: 3, row: row)
+        }
+        #expect(bands.map(\.bitPattern) == WaveletPacket.forward2D(planes, channels: 3, height: ph, width: pw, levels: 3).map(\.bitPattern))
+        let latents = WaLLoCCodec.withColorRows(image, padded: grid) { row in
+            codec.model.encode(channels: 3, height: ph, width: pw, row: row)
+        }
+        #expect(latents == codec.model.encode(planes, height: ph, width: pw))
+    }
+
     @Test func refusesWhatItCannotTake() throws {
         let codec = try rgb16x.get()
         #expect(throws: CodecError.unsupportedMedia(codec: "walloc-rgb-16x", kind: .audio, accepts: [.image])) {

@@ -1,0 +1,64 @@
+#include "ckernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* No fused multiply-add anywhere in this file: AVX-512F has FMA instructions, and a contracted
+ * a·b + c rounds once where the portable kernels round twice. */
+#pragma clang fp contract(off)
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+static int detect(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    /* AVX needs the CPU's support and the OS saving the YMM state (OSXSAVE, then XCR0). */
+    if (!(c & (1u << 27)) || !(c & (1u << 28))) return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    const unsigned long long xcr0 = ((unsigned long long)hi << 32) | lo;
+    if ((xcr0 & 0x6) != 0x6) return 0;
+    if (__get_cpuid_max(0, 0) < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    const int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1;
+    /* AVX-512 also needs the opmask and ZMM states saved (XCR0 bits 5-7). */
+    if (avx512f && (xcr0 & 0xe6) == 0xe6) return 2;
+    return avx2 ? 1 : 0;
+}
+
+int ckernels_level(void) {
+    /* Threads racing here all compute the same value; relaxed atomics make the race defined. */
+    static int level = -1;
+    int l = __atomic_load_n(&level, __ATOMIC_RELAXED);
+    if (l < 0) {
+        l = detect();
+        const char *cap = getenv("NEURALCODECS_SIMD");
+        if (cap && strcmp(cap, "portable") == 0) l = 0;
+        else if (cap && strcmp(cap, "avx2") == 0 && l > 1) l = 1;
+        __atomic_store_n(&level, l, __ATOMIC_RELAXED);
+    }
+    return l;
+}
+
+#define CK_KBLOCK 256
+
+#define CK_NAME ckernels_matmul_avx2
+#define CK_TARGET "avx2"
+#define CK_LANES 8
+#include "matmul.h"
+#undef CK_NAME
+#undef CK_TARGET
+#undef CK_LANES
+
+#define CK_NAME ckernels_matmul_avx512
+#define CK_TARGET "avx512f"
+#define CK_LANES 16
+#include "matmul.h"
+#undef CK_NAME
+#undef CK_TARGET
+#undef CK_LANES
+
+#else
+int ckernels_level(void) { return 0; }
+#endif
