@@ -1,5 +1,4 @@
 import EntropyCoding
-import MediaIO
 
 /// Images of format 4 (issue 22): a weighted blend of predictors, bias cancellation, and the
 /// residual coded bit by bit under several contexts mixed by EntropyCoding's `LogisticMixer`.
@@ -21,13 +20,13 @@ import MediaIO
 ///   errors and their signs, plus a bias, mixed with weights selected by decision and energy.
 /// All integer arithmetic, the same on every machine.
 enum ImageMixing {
-    static let predictors = 6
+    static let predictors = 8
     /// Decision nodes per context: 0 zero flag, 1 sign, 2... unary length, 20 + k first
     /// mantissa bit, 40 + 2k + b second mantissa bit.
     static let nodes = 80
     static let types = 4  // first plane (gray or green), red − green, blue − green, alpha
     static let energyLevels = 56
-    static let contextSizes = [energyLevels, (energyLevels / 2) * 16, (energyLevels / 2) * 25, (energyLevels / 4) * 64, 16 * 16, 27 * (energyLevels / 4)]
+    static let contextSizes = [energyLevels * 8, (energyLevels / 2) * 16, (energyLevels / 2) * 25, (energyLevels / 4) * 64, 16 * 16, 27 * (energyLevels / 4) * 8, 15 * 15 * 4, 31 * (energyLevels / 4)]
     static let mixerSelectors = energyLevels / 4
     static let biasContexts = 8 * 64
     static let stateLimit: UInt32 = 255
@@ -53,26 +52,27 @@ enum ImageMixing {
         return (b - 2) * 4 + ((v >> (b - 3)) & 3)
     }
 
-    static func encode(_ image: Image, into encoder: inout RangeEncoder) {
+    /// Codes interleaved samples (`channels` per pixel, raster order, values below 2^bitDepth).
+    static func encode(_ samples: [UInt16], width: Int, height: Int, channels: Int, bitDepth: Int,
+                       into encoder: inout RangeEncoder) {
         var sink = BitSink(encoder: encoder)
         encoder = RangeEncoder()  // the sink owns the stream until it is handed back
-        var samples = image.samples
+        var samples = samples
         samples.withUnsafeMutableBufferPointer { s in
-            try! run(width: image.width, height: image.height, channels: image.channels, bitDepth: image.bitDepth,
-                     samples: s, encoding: true, coder: &sink)
+            try! run(width: width, height: height, channels: channels, bitDepth: bitDepth, samples: s, encoding: true, coder: &sink)
         }
         encoder = sink.encoder
     }
 
     static func decode(width: Int, height: Int, channels: Int, bitDepth: Int,
-                       from decoder: inout RangeDecoder) throws(EntropyCodingError) -> Image {
+                       from decoder: inout RangeDecoder) throws(EntropyCodingError) -> [UInt16] {
         var samples = [UInt16](repeating: 0, count: width * height * channels)
         var source = BitSource(decoder: decoder)
         try samples.withUnsafeMutableBufferPointer { (s) throws(EntropyCodingError) in
             try run(width: width, height: height, channels: channels, bitDepth: bitDepth, samples: s, encoding: false, coder: &source)
         }
         decoder = source.decoder
-        return Image(width: width, height: height, channels: channels, bitDepth: bitDepth, samples: samples)
+        return samples
     }
 
     /// Visits every sample in raster order (channels in `layout` order within a pixel), predicts
@@ -140,6 +140,21 @@ enum ImageMixing {
                     p[3] = (n << 3) - (((teNW + teN + teNE) * 7) >> 5)
                     p[4] = (n + w - nw) << 3
                     p[5] = (w + ne) << 2
+                    if type == 1 || type == 2 {
+                        // The same gradients on the channel itself, against green's value: the
+                        // blend falls back on them where the channels do not move together.
+                        let at = pixel + channel
+                        let rn = y > 0 ? Int(s[at - width * channels]) : (x > 0 ? Int(s[at - channels]) : half)
+                        let rw = x > 0 ? Int(s[at - channels]) : rn
+                        let rnw = x > 0 && y > 0 ? Int(s[at - width * channels - channels]) : rn
+                        let rne = x + 1 < width && y > 0 ? Int(s[at - width * channels + channels]) : rn
+                        p[6] = (rw + rne - rn - green) << 3
+                        p[7] = (rn + rw - rnw - green) << 3
+                    } else {
+                        let nne = y > 1 && x + 1 < width ? Int(plane[i - 2 * width + 1]) : ne
+                        p[6] = (n + ne - nne) << 3
+                        p[7] = (n + w) << 2
+                    }
                     // Weights 2^32 / (error sum)^2, the sums scaled so the smallest has ≤ 10 bits.
                     var lowest = Int.max
                     for k in 0..<P {
@@ -184,13 +199,25 @@ enum ImageMixing {
                     let signs = (teN > 0 ? 2 : teN < 0 ? 1 : 0) * 9 + (teW > 0 ? 2 : teW < 0 ? 1 : 0) * 3 + (teNW > 0 ? 2 : teNW < 0 ? 1 : 0)
                     let qW = min(15, quarterLog(abs(teW) >> depthShift) >> 1), qN = min(15, quarterLog(abs(teN) >> depthShift) >> 1)
                     let contextStride = types * nodes
-                    bits.c0 = qE * contextStride + type * nodes
+                    // The prediction's eighths below or above the rounded value: they inform the
+                    // zero flag and the sign.
+                    let fraction = corrected - (planePrediction << 3) + 4
+                    bits.c0 = (qE * 8 + fraction) * contextStride + type * nodes
                     bits.c1 = ((qE >> 1) * 16 + spread) * contextStride + type * nodes
                     bits.c2 = ((qE >> 1) * 25 + qI) * contextStride + type * nodes
                     bits.c3 = ((qE >> 2) * 64 + texture) * contextStride + type * nodes
                     bits.c4 = (qW * 16 + qN) * contextStride + type * nodes
-                    bits.c5 = (signs * (energyLevels / 4) + (qE >> 2)) * contextStride + type * nodes
-                    bits.selector = (qE >> 2) * nodes
+                    bits.c5 = ((signs * (energyLevels / 4) + (qE >> 2)) * 8 + fraction) * contextStride + type * nodes
+                    // Direction: the signed sizes of N − W and NE − N, and of NW − W.
+                    @inline(__always) func signedLevel(_ v: Int) -> Int {
+                        let q = min(7, quarterLog(abs(v) >> depthShift) >> 1)
+                        return v < 0 ? 7 - q : 7 + q
+                    }
+                    let slope = (nw - w) >> depthShift
+                    bits.c6 = ((signedLevel(n - w) * 15 + signedLevel(ne - n)) * 4 + (slope > 2 ? 2 : slope < -2 ? 1 : 0)) * contextStride + type * nodes
+                    // The other channels' residual at this pixel, exactly up to ±15.
+                    bits.c7 = ((max(-15, min(15, interChannel >> depthShift)) + 15) * (energyLevels / 4) + (qE >> 2)) * contextStride + type * nodes
+                    bits.selector = (type * mixerSelectors + (qE >> 2)) * nodes
 
                     // The residual, bit by bit.
                     let si = pixel + channel
@@ -254,25 +281,27 @@ enum ImageMixing {
 /// The mixed binary decisions of one sample: six bit-state tables, each indexed by its context
 /// (set per sample, as an offset) plus the decision's node, mixed with a bias.
 struct MixedDecisions {
-    let t0, t1, t2, t3, t4, t5: UnsafeMutablePointer<UInt32>
-    var c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, selector = 0
-    var mixer = LogisticMixer(inputs: 7, contexts: ImageMixing.nodes * ImageMixing.mixerSelectors, initialWeight: 1 << 14, learningRate: 10)
+    let t0, t1, t2, t3, t4, t5, t6, t7: UnsafeMutablePointer<UInt32>
+    var c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0, selector = 0
+    var mixer = LogisticMixer(inputs: 9, contexts: ImageMixing.nodes * ImageMixing.mixerSelectors * ImageMixing.types, initialWeight: 1 << 14, learningRate: 10)
 
     init(tables: [UnsafeMutablePointer<UInt32>]) {
-        (t0, t1, t2, t3, t4, t5) = (tables[0], tables[1], tables[2], tables[3], tables[4], tables[5])
-        mixer.inputs[6] = 256
+        (t0, t1, t2, t3, t4, t5, t6, t7) = (tables[0], tables[1], tables[2], tables[3], tables[4], tables[5], tables[6], tables[7])
+        mixer.inputs[8] = 256
     }
 
     /// Codes (or decodes) one decision at `node`; `bit` is the encoder's.
     @inline(__always)
     mutating func decide<Coder: BinaryCoding>(_ node: Int, _ bit: Bool, _ coder: inout Coder) throws(EntropyCodingError) -> Bool {
-        let i0 = c0 + node, i1 = c1 + node, i2 = c2 + node, i3 = c3 + node, i4 = c4 + node, i5 = c5 + node
+        let i0 = c0 + node, i1 = c1 + node, i2 = c2 + node, i3 = c3 + node, i4 = c4 + node, i5 = c5 + node, i6 = c6 + node, i7 = c7 + node
         mixer.inputs[0] = Logistic.stretch(CountedBitProbability.probability12(t0[i0]))
         mixer.inputs[1] = Logistic.stretch(CountedBitProbability.probability12(t1[i1]))
         mixer.inputs[2] = Logistic.stretch(CountedBitProbability.probability12(t2[i2]))
         mixer.inputs[3] = Logistic.stretch(CountedBitProbability.probability12(t3[i3]))
         mixer.inputs[4] = Logistic.stretch(CountedBitProbability.probability12(t4[i4]))
         mixer.inputs[5] = Logistic.stretch(CountedBitProbability.probability12(t5[i5]))
+        mixer.inputs[6] = Logistic.stretch(CountedBitProbability.probability12(t6[i6]))
+        mixer.inputs[7] = Logistic.stretch(CountedBitProbability.probability12(t7[i7]))
         let p = mixer.mix(context: selector + node)
         let coded = try coder.code(bit, probabilityOfOne: p)
         mixer.update(bit: coded)
@@ -283,6 +312,8 @@ struct MixedDecisions {
         CountedBitProbability.update(&t3[i3], coded, limit: limit)
         CountedBitProbability.update(&t4[i4], coded, limit: limit)
         CountedBitProbability.update(&t5[i5], coded, limit: limit)
+        CountedBitProbability.update(&t6[i6], coded, limit: limit)
+        CountedBitProbability.update(&t7[i7], coded, limit: limit)
         return coded
     }
 }

@@ -5,10 +5,10 @@ import MediaIO
 
 /// `lossless`: prediction plus adaptive context modelling over the range coder of EntropyCoding.
 ///
-/// - Images: each sample predicted by LOCO-I's median edge detector from its left, upper and
-///   upper-left neighbours (per channel), green and blue also from red's (green's) residual at
-///   the same pixel; the residual, wrapped to the bit depth, is coded with adaptive models chosen
-///   by the local gradient and that inter-channel residual (`ResidualCoder`).
+/// - Images (format 4): green first, red and blue as differences from it; per plane a blend of
+///   eight predictors weighted by their recent errors, bias cancellation, and the residual coded
+///   as binary decisions whose context predictions are mixed online (`ImageMixing`). Formats 1
+///   and 3 (LOCO-I's median predictor with gradient contexts, `ImagePredictor`) still decode.
 /// - Integer audio: mid/side, then per channel a cascade of predictors learned online (fixed
 ///   first order, a 9-tap stage over both channels, sign-LMS filters of 256, 32 and 16 taps),
 ///   residuals under contexts of their recent magnitude (`AudioCascade`, format 3; format 1's
@@ -16,7 +16,7 @@ import MediaIO
 ///   the byte model.
 /// - Bytes: bitwise context models of orders 1 to 6 mixed in the logistic domain (`ByteModel`).
 ///
-/// Payload: one format byte, then either (3; 1 before issue 22) the range-coded stream or (2),
+/// Payload: one format byte, then either (4; 1 and 3 from earlier versions) the range-coded stream or (2),
 /// when that would not be smaller, the `SampleLayout` bytes as they are, so output never exceeds
 /// raw size + 1 byte.
 /// Everything is integer arithmetic (the squash table is built with `DeterministicMath.exp`), so
@@ -38,14 +38,16 @@ public struct LosslessCodec: Codec {
 
     public var info: CodecInfo {
         CodecInfo(id: Self.id, modalities: MediaKind.allCases, lossless: true,
-                  summary: "lossless: MED images, LMS-cascade audio, context-mixed bytes; adaptive range coding")
+                  summary: "lossless: context-mixed images and bytes, LMS-cascade audio; adaptive range coding")
     }
 
     public func encode(_ media: Media, options: CodecOptions) throws(CodecError) -> ContainerFile {
         try options.validate(against: info)
         var encoder = RangeEncoder()
         switch media {
-        case .image(let image): ImageMixing.encode(image, into: &encoder)
+        case .image(let image):
+            ImageMixing.encode(image.samples, width: image.width, height: image.height, channels: image.channels,
+                               bitDepth: image.bitDepth, into: &encoder)
         case .audio(let audio):
             if case .integer(let bits, let samples) = audio.samples {
                 AudioCascade.encode(samples, bits: bits, channels: audio.channels, into: &encoder)
@@ -95,7 +97,8 @@ public struct LosslessCodec: Codec {
             switch file.media {
             case .image(let w, let h, let c, let depth, let sbit):
                 var image = format == .mixed
-                    ? try ImageMixing.decode(width: w, height: h, channels: c, bitDepth: depth, from: &decoder)
+                    ? Image(width: w, height: h, channels: c, bitDepth: depth,
+                            samples: try ImageMixing.decode(width: w, height: h, channels: c, bitDepth: depth, from: &decoder))
                     : try ImagePredictor.decode(width: w, height: h, channels: c, bitDepth: depth, from: &decoder)
                 image.significantBits = sbit > 0 ? sbit : nil
                 media = .image(image)
