@@ -41,20 +41,27 @@ bench-score: build
 	@cat Benchmarks/results/score.md
 
 # make bench-score-classifiers: the three classifiers' clean accuracy on their test splits (Swift),
-# and a rate sweep of each with the classical baselines and --fidelity, giving the Spearman
-# correlations of the task's drop with PSNR/MS-SSIM (SNR/SI-SDR) and the feature distance ->
-# Benchmarks/results/score-classifiers.md. BENCH_QUICK=1: fewer inputs per sweep.
+# a rate sweep of each with the classical baselines and --fidelity, giving the Spearman
+# correlations of the task's drop with PSNR/MS-SSIM (SNR/SI-SDR) and the feature distance, and
+# a sweep of every registered codec that fits each task (SCORE_CLASSIFIER_CODECS, task:codec or
+# task:codec:grid; the lossless ones are the sanity check: no drop) ->
+# Benchmarks/results/score-classifiers.md and score-classifiers.json (sidecar for `make bench`).
+# BENCH_QUICK=1: fewer inputs per sweep.
 SCORE_MNIST ?= ../shared/data/perception/mnist
 SCORE_FSDD ?= ../shared/data/audio/speech/fsdd
 SCORE_CIFAR ?= ../shared/data/perception/cifar10
 SCORE_IMAGE_CODEC ?= walloc-rgb-16x
 SCORE_SWEEP_LIMIT = $(if $(BENCH_QUICK),40,400)
+SCORE_SPEECH_LIMIT = $(if $(BENCH_QUICK),20,120)
+SCORE_CLASSIFIER_CODECS ?= digits-image:lossless digits-image:store digits-image:pc-mnist digits-image:walloc-rgb-16x \
+  digits-image:walloc-rgb-4x cifar10:lossless cifar10:walloc-rgb-4x digits-speech:lossless digits-speech:grvq-16k:kbps=1,2,3 \
+  digits-speech:walloc-stereo-5x digits-speech:walloc-stereo-20x
 
 .PHONY: bench-score-classifiers
 bench-score-classifiers: build
 	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(SCORE_BASELINE_APT)"
 	@mkdir -p $(SCORE_OUT) Benchmarks/results
-	rm -f $(SCORE_OUT)/sweep-digits-*.jsonl $(SCORE_OUT)/sweep-cifar10.jsonl
+	rm -f $(SCORE_OUT)/sweep-digits-*.jsonl $(SCORE_OUT)/sweep-cifar10*.jsonl $(SCORE_OUT)/codec-*.json
 	$(CODEC) score --task digits-image $(SCORE_MNIST) --json -q > $(SCORE_OUT)/digits-image.json
 	$(CODEC) score --task digits-speech $(SCORE_FSDD) --json -q > $(SCORE_OUT)/digits-speech.json
 	$(CODEC) score --task cifar10 $(SCORE_CIFAR) --json -q > $(SCORE_OUT)/cifar10.json
@@ -62,8 +69,16 @@ bench-score-classifiers: build
 	  --state $(SCORE_OUT)/sweep-digits-image.jsonl --json -q > $(SCORE_OUT)/sweep-digits-image.json
 	$(CODEC) score --sweep --task cifar10 --codec $(SCORE_IMAGE_CODEC) --baselines --fidelity $(SCORE_CIFAR) \
 	  --limit $(SCORE_SWEEP_LIMIT) --state $(SCORE_OUT)/sweep-cifar10.jsonl --json -q > $(SCORE_OUT)/sweep-cifar10.json
-	$(CODEC) score --sweep --task digits-speech --baselines --fidelity $(SCORE_FSDD) --limit $(if $(BENCH_QUICK),20,120) \
+	$(CODEC) score --sweep --task digits-speech --baselines --fidelity $(SCORE_FSDD) --limit $(SCORE_SPEECH_LIMIT) \
 	  --state $(SCORE_OUT)/sweep-digits-speech.jsonl --json -q > $(SCORE_OUT)/sweep-digits-speech.json
+	@for spec in $(SCORE_CLASSIFIER_CODECS); do \
+	  task=$${spec%%:*}; rest=$${spec#*:}; codec=$${rest%%:*}; grid=$$( [ "$$rest" != "$$codec" ] && echo "-g $${rest#*:}" ); \
+	  case $$task in digits-image) data=$(SCORE_MNIST) n=$(SCORE_SWEEP_LIMIT);; cifar10) data=$(SCORE_CIFAR) n=$(SCORE_SWEEP_LIMIT);; \
+	    digits-speech) data=$(SCORE_FSDD) n=$(SCORE_SPEECH_LIMIT);; *) echo "SCORE_CLASSIFIER_CODECS: unknown task in $$spec"; exit 2;; esac; \
+	  echo "$(CODEC) score --sweep --task $$task --codec $$codec $$grid --fidelity $$data --limit $$n"; \
+	  $(CODEC) score --sweep --task $$task --codec $$codec $$grid --fidelity $$data --limit $$n \
+	    --state $(SCORE_OUT)/sweep-$$task.jsonl --json -q > $(SCORE_OUT)/codec-$$task-$$codec.json || exit 1; \
+	done
 	$(PYTHON) Benchmarks/score_classifiers_report.py $(SCORE_OUT) $(if $(BENCH_QUICK),--quick) > Benchmarks/results/score-classifiers.md
 	@cat Benchmarks/results/score-classifiers.md
 
