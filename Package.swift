@@ -62,7 +62,7 @@ let package = Package(
 
         // One support target for every test target: seeded randomness, paths, fixtures.
         .target(name: "TestSupport", dependencies: ["EntropyCoding"], path: "Tests/TestSupport"),
-        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "CSampleRate", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "MediaIO", "TestSupport"]),
         .testTarget(name: "ContainerTests", dependencies: ["Container", "MediaIO"]),
         .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "TestSupport"]),

@@ -21,7 +21,9 @@ same frames (2 groups x levels x 10 bits x 50 frames/s).
 Speed: `codec roundtrip --json` over all clips pinned to one core (taskset -c 0), best of 2:
 real-time factor = audio seconds / (encode + decode seconds). Memory: peak resident set
 (/usr/bin/time -v) of `codec encode` and `codec decode` on a 1-minute and a 10-minute file made by
-concatenating the clips (the network works chunk by chunk; the samples themselves are held).
+concatenating the clips (both stream: the file is read, resampled, coded and written block by block).
+`grvq_bench.py --memory-only` (`make bench-grvq-memory`) measures only that, and rewrites only the
+memory table of grvq.md and the `memory` entry of grvq.json, with its own date, machine and load.
 
 Writes Benchmarks/results/grvq.md (or $GRVQ_BENCH_OUT), grvq.png beside it, and grvq.json (speeds,
 for `make bench`'s report). Decoded clips to listen to go to .build/grvq-listen/ (not committed:
@@ -50,6 +52,7 @@ REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO.parent / "shared" / "data" / "audio" / "speech" / "librispeech" / "test-other"
 CODEC = REPO / ".build" / "release" / "codec"
 QUICK = os.environ.get("BENCH_QUICK") == "1"
+MEMORY_ONLY = "--memory-only" in sys.argv[1:]
 OUT = Path(os.environ.get("GRVQ_BENCH_OUT", REPO / "Benchmarks" / "results" / "grvq.md"))
 LISTEN = REPO / ".build" / "grvq-listen"
 MODEL = "grvq-16k"
@@ -195,7 +198,52 @@ def memory(clips: list[Path], minutes: list[int], tmp: Path) -> list[dict]:
     return rows
 
 
+MEMORY_TABLE = "| file | encode peak RSS MiB | decode peak RSS MiB | its samples as Float32 MiB | encode s | decode s |"
+
+
+def memory_lines(mem: list[dict], measured: str = "") -> list[str]:
+    lines = [MEMORY_TABLE, "|---|---|---|---|---|---|"]
+    for m in mem:
+        lines.append(f"| {m['minutes']} min | {m['encode_mib']:.0f} | {m['decode_mib']:.0f} | {m['samples_mib']:.0f} | "
+                     f"{m['encode_s']:.1f} | {m['decode_s']:.1f} |")
+    return lines + ["", "Peak resident set (/usr/bin/time -v) of `codec encode -p kbps=3` and `codec decode` (all cores) on "
+                    "the clips concatenated (16 kHz mono 16-bit WAV). Both stream: the CLI reads the file in blocks, "
+                    "resamples as a stream, codes chunk by chunk (250 frames, 5 s) and writes decoded blocks to the "
+                    "output as they come, so memory does not grow with the length; what does is the payload (about "
+                    "225 KB for 10 minutes at 3 kbit/s) and, when decoding, the indices (12 bytes per frame)."
+                    + (f" {measured}" if measured else "")]
+
+
+def memory_only() -> None:
+    """Reruns the memory measurement alone and rewrites its table in grvq.md and its entry in grvq.json."""
+    clips = sorted(EVAL.glob("*.flac"))[:4 if QUICK else 60]
+    if not clips:
+        raise SystemExit(f"no clips in {EVAL}")
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load0 = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as t:
+        mem = memory(clips, [1] if QUICK else [1, 10], Path(t))
+    load1 = os.getloadavg()[0]
+    measured = (f"This table measured {started} by `grvq_bench.py --memory-only` on {sidecar.machine()}; load average "
+                f"{load0:.1f} at the start, {load1:.1f} at the end (the rest of the page is from the run above).")
+    md = OUT.read_text().split("\n")
+    start = md.index(MEMORY_TABLE)
+    end = next(i for i in range(start, len(md)) if md[i].startswith("Peak resident set"))
+    md[start:end + 1] = memory_lines(mem, measured)
+    OUT.write_text("\n".join(md))
+    side = OUT.with_suffix(".json")
+    if side.exists():
+        doc = json.loads(side.read_text())
+        doc["memory"] = {"date": started, "machine": sidecar.machine(), "load": [round(load0, 2), round(load1, 2)],
+                         "quick": QUICK, "rows": mem}
+        side.write_text(json.dumps(doc, indent=1) + "\n")
+    print("\n".join(memory_lines(mem, measured)))
+
+
 def main() -> None:
+    if MEMORY_ONLY:
+        memory_only()
+        return
     for tool in ["opusenc", "opusdec", "lame", "c2enc", "c2dec", "taskset", "/usr/bin/time"]:
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is missing: make bench-grvq installs it (apt-get)")
@@ -294,15 +342,7 @@ def main() -> None:
         s = speeds[lv]
         lines.append(f"| {lv} | {s['encode']:.1f} | {s['decode']:.1f} | {s['both']:.1f} |")
     lines += ["", "`codec roundtrip --json` over the clips, pinned to one core (taskset -c 0), release build, best of 2.", "",
-              "| file | encode peak RSS MiB | decode peak RSS MiB | its samples as Float32 MiB | encode s | decode s |",
-              "|---|---|---|---|---|---|"]
-    for m in mem:
-        lines.append(f"| {m['minutes']} min | {m['encode_mib']:.0f} | {m['decode_mib']:.0f} | {m['samples_mib']:.0f} | "
-                     f"{m['encode_s']:.1f} | {m['decode_s']:.1f} |")
-    lines += ["", "Peak resident set (/usr/bin/time -v) of `codec encode -p kbps=3` and `codec decode` (all cores) on "
-              "the clips concatenated. The networks run chunk by chunk (250 frames, 5 s), so their working set does "
-              "not grow with the length; what does is the file's samples, read whole by the CLI, and the decoded "
-              "samples (a few bytes per sample).", "",
+              *memory_lines(mem), "",
               f"Decoded clips to listen to (first 3 utterances, every codec, aligned as scored): `{LISTEN.relative_to(REPO)}/` "
               "(not committed; rerun the bench to make them).", "", "![STOI and PESQ against bitrate](grvq.png)", ""]
     OUT.parent.mkdir(parents=True, exist_ok=True)
@@ -311,7 +351,8 @@ def main() -> None:
     side = [{"kind": "speed", "what": f"{MODEL} {lv} kbit/s encode + decode (one core)", "ours": MODEL,
              "ours_value": round(speeds[lv]["both"], 2), "peer": None, "peer_value": None, "unit": "x real time"} for lv in LEVELS]
     if OUT == REPO / "Benchmarks" / "results" / "grvq.md":
-        sidecar.write("grvq", side)
+        sidecar.write("grvq", side, memory={"date": started, "machine": sidecar.machine(), "load": [round(load0, 2), round(load1, 2)],
+                                            "quick": QUICK, "rows": mem})
     print("\n".join(lines))
 
 

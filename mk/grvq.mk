@@ -57,3 +57,9 @@ bench-deps-grvq:
 
 bench-grvq: build bench-deps-grvq
 	$(PYTHON) Benchmarks/grvq_bench.py
+
+# Only the memory rows (1- and 10-minute files, peak RSS of encode and decode): a few minutes.
+.PHONY: bench-grvq-memory
+BENCH_EXCLUDE += bench-grvq-memory
+bench-grvq-memory: build bench-deps-grvq
+	$(PYTHON) Benchmarks/grvq_bench.py --memory-only

@@ -78,3 +78,11 @@ extension MediaDescriptor {
         }
     }
 }
+
+extension MediaDescriptor {
+    /// The header description of the audio a reader has read to its end.
+    public init(_ reader: AudioReader) {
+        self = .audio(sampleRate: reader.sampleRate, channels: reader.channels, frames: reader.framesRead,
+                      sampleFormat: reader.sampleFormat, source: MediaDescriptor.audioSources.firstIndex(of: reader.source) ?? 255)
+    }
+}

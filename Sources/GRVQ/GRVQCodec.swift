@@ -18,20 +18,26 @@ import Neural
 /// for the whole file); the decoder likewise reads `decoderContextFrames` of neighbouring indices.
 /// The context covers each network's receptive field, and chunks start at multiples of the hop,
 /// so every kept output is computed from exactly the values the whole-file pass would use: the
-/// indices and the samples are the same for every chunk size (tested). The network's working set
-/// is that of one chunk, whatever the length; what grows with the length is the samples and the
-/// indices themselves (4 bytes per sample, 12 per frame).
+/// indices and the samples are the same for every chunk size (tested).
+///
+/// Streaming (`StreamingAudioCodec`, which the CLI uses for audio files): encoding reads the file
+/// in blocks, mixes and resamples them as a stream (`AudioResampler`) and codes each chunk as soon
+/// as its window has arrived; decoding resamples and restores each decoded chunk and hands it to
+/// the writer. Memory holds a block, a chunk's window and the resampler's state; what grows with
+/// the length is only the payload (about 225 KB for 10 minutes at 3 kbit/s) and, when decoding,
+/// the indices (12 bytes per frame). The whole-buffer `encode`/`decode` run the same code over
+/// one block, so both forms give the same container and samples (tested).
 ///
 /// Payload (layout 1): `u8` layout, `u8` levels, `u32` samples at 16 kHz, `u16` frames per chunk,
 /// then per chunk `u32` byte count and its rANS stream (`IndexCoder`). The frame count follows
 /// from the samples; the header's original rate and frame count must agree with them.
-public struct GRVQCodec: Codec {
+public struct GRVQCodec: StreamingAudioCodec {
     public static let codecID = "grvq"
     static let layoutVersion: UInt8 = 1
     /// Frames per coded chunk (5 s): the network's working set, and a context overhead of about
     /// 5% (encoder) and 7% (decoder) of extra frames computed.
     public static let chunkFrames = 250
-    /// Samples at 16 kHz (4.6 hours): the samples and their reconstruction are held in memory.
+    /// Samples at 16 kHz (4.6 hours): the payload's u32 sample count, and the indices decoding holds.
     public static let maxModelSamples = 1 << 28
 
     public let model: GRVQModel
@@ -78,39 +84,77 @@ public struct GRVQCodec: Codec {
         guard case .audio(let audio) = media else {
             throw .unsupportedMedia(codec: info.id, kind: media.kind, accepts: info.modalities)
         }
-        let samples = try Self.mono16k(audio, id: info.id)
+        var whole: Audio? = audio
+        let payload = try encode(sampleRate: audio.sampleRate, channels: audio.channels, frames: audio.frames, levels: levels) {
+            defer { whole = nil }
+            return whole
+        }
+        return ContainerFile(codecID: Self.codecID, modelID: model.id, modelHash: model.identity.hash,
+                             media: MediaDescriptor(media), payload: payload)
+    }
+
+    /// The same container as `encode(.audio(the whole file))`, reading the file block by block:
+    /// memory holds one block, the resampler's state and one chunk's window, whatever the length.
+    public func encode(_ reader: AudioReader, options: CodecOptions) throws(CodecError) -> ContainerFile {
+        let levels = try levels(options)
+        let payload = try encode(sampleRate: reader.sampleRate, channels: reader.channels, frames: reader.declaredFrames,
+                                 levels: levels) { () throws(CodecError) -> Audio? in
+            do throws(MediaError) { return try reader.read(maxFrames: AudioReader.blockFrames) } catch { throw .media(error) }
+        }
+        return ContainerFile(codecID: Self.codecID, modelID: model.id, modelHash: model.identity.hash,
+                             media: MediaDescriptor(reader), payload: payload)
+    }
+
+    /// The payload of the audio `next` delivers in blocks (`frames`, when known beforehand, is
+    /// checked before any work): mixed to mono and resampled to 16 kHz as a stream, then coded
+    /// chunk by chunk as soon as each chunk's window has arrived.
+    func encode(sampleRate: Int, channels: Int, frames: Int?, levels: Int,
+                next: () throws(CodecError) -> Audio?) throws(CodecError) -> [UInt8] {
+        let rate = GRVQModel.sampleRate
+        if let frames { try checkLength(frames: frames, sampleRate: sampleRate) }
+        // Made at the first samples, so an empty file at any rate codes as before (nothing to resample).
+        var resampler: AudioResampler? = nil
+        var chunks = ChunkEncoder(codec: self, levels: levels, chunkFrames: Self.chunkFrames)
+        var read = 0
+        while let block = try next() {
+            read += block.frames
+            try checkLength(frames: read, sampleRate: sampleRate)
+            guard block.frames > 0 else { continue }
+            do {
+                if resampler == nil { resampler = try AudioResampler(from: sampleRate, channels: channels, to: rate, channels: 1) }
+                chunks.append(try resampler!.process(block.floats))
+            } catch { throw .media(error) }
+        }
+        if let resampler {
+            do { chunks.append(try resampler.finish()) } catch { throw .media(error) }
+        }
+        let (samples, streams) = chunks.finish()
         var w = ByteWriter()
         w.u8(Self.layoutVersion)
         w.u8(UInt8(levels))
-        w.u32(UInt32(samples.count))
+        w.u32(UInt32(samples))
         w.u16(UInt16(Self.chunkFrames))
-        for stream in encodeChunks(samples, levels: levels, chunkFrames: Self.chunkFrames) {
+        for stream in streams {
             w.u32(UInt32(stream.count))
             w.bytes(stream)
         }
-        return ContainerFile(codecID: Self.codecID, modelID: model.id, modelHash: model.identity.hash,
-                             media: MediaDescriptor(media), payload: w.data)
+        return w.data
     }
 
-    /// The input as the model takes it: mono at 16 kHz, as floats.
-    static func mono16k(_ audio: Audio, id: String) throws(CodecError) -> [Float] {
+    /// Fails if `frames` at `sampleRate` exceed what the model takes.
+    func checkLength(frames: Int, sampleRate: Int) throws(CodecError) {
         let rate = GRVQModel.sampleRate
-        guard audio.frames > 0 else { return [] }
-        let expected = Double(audio.frames) * Double(rate) / Double(audio.sampleRate)
-        guard expected <= Double(maxModelSamples) else {
-            throw .unsupportedShape("\(id) takes up to \(maxModelSamples) samples at \(rate) Hz (4.6 hours); this file has \(Int(expected))")
+        let expected = Double(frames) * Double(rate) / Double(sampleRate)
+        guard expected <= Double(Self.maxModelSamples) else {
+            throw .unsupportedShape("\(info.id) takes up to \(Self.maxModelSamples) samples at \(rate) Hz (4.6 hours); this file has \(Int(expected))")
         }
-        if audio.sampleRate == rate && audio.channels == 1 { return audio.floats }
-        do { return try audio.resampled(to: rate, channels: 1).floats } catch { throw .media(error) }
     }
 
     /// The index streams of `samples` (16 kHz mono), one per chunk of `chunkFrames` frames.
     public func encodeChunks(_ samples: [Float], levels: Int, chunkFrames: Int) -> [[UInt8]] {
-        let f = frames(samples.count)
-        return stride(from: 0, to: f, by: chunkFrames).map { lo in
-            let range = lo..<min(f, lo + chunkFrames)
-            return model.indexCoder.encode(indices(samples, frames: range, levels: levels), levels: levels, frames: range.count)
-        }
+        var chunks = ChunkEncoder(codec: self, levels: levels, chunkFrames: chunkFrames)
+        chunks.append(samples)
+        return chunks.finish().streams
     }
 
     func frames(_ samples: Int) -> Int { (samples + model.architecture.hop - 1) / model.architecture.hop }
@@ -118,16 +162,65 @@ public struct GRVQCodec: Codec {
     /// Indices `[groups, levels, range.count]` of frames `range` of `samples` (zero-padded to whole
     /// frames), from the range plus the encoder's context.
     public func indices(_ samples: [Float], frames range: Range<Int>, levels: Int) -> [UInt16] {
-        let hop = model.architecture.hop, f = frames(samples.count), ctx = model.encoderContextFrames
+        indices(samples, from: 0, total: samples.count, frames: range, levels: levels)
+    }
+
+    /// `indices(_:frames:levels:)` of a signal of `n` samples of which `samples` holds those from
+    /// `offset` on, at least up to the end of the range's window (or of the signal).
+    func indices(_ samples: [Float], from offset: Int, total n: Int, frames range: Range<Int>, levels: Int) -> [UInt16] {
+        let hop = model.architecture.hop, f = frames(n), ctx = model.encoderContextFrames
         let lo = max(0, range.lowerBound - ctx), hi = min(f, range.upperBound + ctx)
         var window = [Float](repeating: 0, count: (hi - lo) * hop)
-        let end = min(samples.count, hi * hop)
-        if lo * hop < end { window.replaceSubrange(0..<(end - lo * hop), with: samples[(lo * hop)..<end]) }
+        let end = min(n, hi * hop)
+        if lo * hop < end {
+            window.replaceSubrange(0..<(end - lo * hop), with: samples[(lo * hop - offset)..<(end - offset)])
+        }
         let z = model.latent(window)
         let d = model.architecture.latent, wz = hi - lo, keep = range.count, off = range.lowerBound - lo
         var cropped = [Float](repeating: 0, count: d * keep)
         for c in 0..<d { for t in 0..<keep { cropped[c * keep + t] = z.scalars[c * wz + off + t] } }
         return model.quantize(Tensor(shape: [d, keep], scalars: cropped), levels: levels)
+    }
+
+    /// Codes 16 kHz samples chunk by chunk as they arrive. It holds the samples from the next
+    /// chunk's window on; a chunk is coded once its window has fully arrived, which (the window
+    /// reaching `encoderContextFrames` past the chunk) makes its indices those of the whole
+    /// signal whatever comes after, and the last chunks when the length is known.
+    struct ChunkEncoder {
+        let codec: GRVQCodec, levels: Int, chunkFrames: Int
+        /// The samples from `offset` on.
+        var buffer: [Float] = []
+        var offset = 0
+        /// The first frame of the next chunk to code.
+        var next = 0
+        var streams: [[UInt8]] = []
+
+        mutating func append(_ samples: [Float]) {
+            buffer += samples
+            let hop = codec.model.architecture.hop, ctx = codec.model.encoderContextFrames
+            while offset + buffer.count >= (next + chunkFrames + ctx) * hop {
+                code(next..<(next + chunkFrames), total: offset + buffer.count)
+                // Keep what the next chunk's window needs.
+                let keepFrom = max(0, next - ctx) * hop
+                if keepFrom > offset {
+                    buffer.removeFirst(keepFrom - offset)
+                    offset = keepFrom
+                }
+            }
+        }
+
+        /// The signal's length in samples and its streams: the chunks still to code.
+        mutating func finish() -> (samples: Int, streams: [[UInt8]]) {
+            let n = offset + buffer.count, f = codec.frames(n)
+            while next < f { code(next..<min(f, next + chunkFrames), total: n) }
+            return (n, streams)
+        }
+
+        private mutating func code(_ range: Range<Int>, total n: Int) {
+            let indices = codec.indices(buffer, from: offset, total: n, frames: range, levels: levels)
+            streams.append(codec.model.indexCoder.encode(indices, levels: levels, frames: range.count))
+            next = range.upperBound
+        }
     }
 
     // MARK: Decoding
@@ -184,18 +277,47 @@ public struct GRVQCodec: Codec {
     }
 
     public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
+        var whole: Audio? = nil
+        try decode(file) { (block: Audio) throws(CodecError) in
+            if whole == nil { whole = block } else { whole!.samples.append(block.samples) }
+        }
+        // decode(_:blocks:) always ends with restorer's last block, so there is one.
+        guard let whole else { throw .internalFailure("grvq decoded no block") }
+        return .audio(whole)
+    }
+
+    /// Decodes chunk by chunk: each chunk's 16 kHz samples are resampled (as a stream) to the
+    /// header's rate and channels, restored to its sample format and handed to `write`, so memory
+    /// holds the indices (12 bytes per frame at 3 levels) and one chunk, whatever the length.
+    public func decode(_ file: ContainerFile, blocks write: (Audio) throws(CodecError) -> Void) throws(CodecError) {
         let p = try payload(of: file)
         guard case let .audio(sampleRate, channels, frames, sampleFormat, _) = file.media else {
             throw .corruptPayload("grvq holds audio")  // payload(of:) checked it
         }
-        var out = Audio(sampleRate: GRVQModel.sampleRate, channels: 1,
-                        floats: reconstruct(p.indices, levels: p.levels, samples: p.samples, chunkFrames: p.chunkFrames))
-        if p.samples > 0 && (sampleRate != out.sampleRate || channels != 1) {
-            do { out = try out.resampled(to: sampleRate, channels: channels) } catch { throw .media(error) }
-        } else if p.samples == 0 {
-            out = Audio(sampleRate: sampleRate, channels: channels, floats: [])
+        var restorer = try AudioRestorer(frames: frames, sampleRate: sampleRate, channels: channels, sampleFormat: sampleFormat,
+                                         source: file.media.audioSource, codec: Self.codecID)
+        // Only when there are samples, as the whole-buffer path never resampled an empty signal.
+        var resampler: AudioResampler? = nil
+        if p.samples > 0 {
+            do { resampler = try AudioResampler(from: GRVQModel.sampleRate, channels: 1, to: sampleRate, channels: channels) } catch {
+                throw .media(error)
+            }
         }
-        return .audio(try out.restored(frames: frames, sampleFormat: sampleFormat, source: file.media.audioSource, codec: Self.codecID))
+        let hop = model.architecture.hop, f = self.frames(p.samples)
+        for lo in stride(from: 0, to: f, by: p.chunkFrames) {
+            let range = lo..<min(f, lo + p.chunkFrames)
+            var x = samples(p.indices, totalFrames: f, frames: range, levels: p.levels)
+            x.removeLast(x.count - (min(p.samples, range.upperBound * hop) - lo * hop))
+            let y: [Float]
+            do { y = try resampler!.process(x) } catch { throw .media(error) }
+            try write(restorer.block(y))
+        }
+        if let resampler {
+            let tail: [Float]
+            do { tail = try resampler.finish() } catch { throw .media(error) }
+            try write(restorer.block(tail))
+        }
+        try write(restorer.finish())
     }
 
     /// 16 kHz mono samples from the indices `[groups, levels, frames]` of a whole file, decoded

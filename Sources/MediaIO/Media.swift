@@ -113,6 +113,31 @@ public struct Audio: Sendable, Equatable {
     }
 }
 
+extension Audio.Samples {
+    /// Appends samples of the same form (a block read or decoded after these).
+    public mutating func append(_ other: Audio.Samples) {
+        // Each case takes the array out of `self` before appending, so it is extended in place
+        // rather than copied (gathering a long file block by block stays linear).
+        switch other {
+        case .integer(let bits, let t):
+            guard case .integer(bits, var s) = self else { preconditionFailure("appending samples of another form") }
+            self = .float([])
+            s.append(contentsOf: t)
+            self = .integer(bits: bits, s)
+        case .float(let t):
+            guard case .float(var s) = self else { preconditionFailure("appending samples of another form") }
+            self = .float([])
+            s.append(contentsOf: t)
+            self = .float(s)
+        case .double(let t):
+            guard case .double(var s) = self else { preconditionFailure("appending samples of another form") }
+            self = .float([])
+            s.append(contentsOf: t)
+            self = .double(s)
+        }
+    }
+}
+
 /// The audio file an `Audio` came from: container and sample encoding.
 public enum AudioSource: String, Sendable, Codable, CaseIterable {
     case wav, flac, oggVorbis = "ogg-vorbis", oggOpus = "ogg-opus", other

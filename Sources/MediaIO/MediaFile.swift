@@ -72,6 +72,10 @@ public enum MediaFile {
         }
     }
 
+    /// The format audio is written in when the output names none: FLAC for audio from FLAC,
+    /// WAV otherwise (an Ogg source too: Ogg is lossy).
+    public static func naturalFormat(of source: AudioSource) -> FileFormat { source == .flac ? .flac : .wav }
+
     /// Encodes media as a file. `format` defaults to the natural one for the media:
     /// PNG for images, the audio's source container (FLAC or WAV) for audio, raw for bytes.
     /// `pngLevel`: the zlib level of a PNG (0-9).
@@ -81,7 +85,7 @@ public enum MediaFile {
         case (.image(let image), nil), (.image(let image), .png?):
             return try PNGFile.encode(image, level: pngLevel)
         case (.audio(let audio), nil):
-            return try AudioFile.encode(audio, as: audio.source == .flac ? .flac : .wav)
+            return try AudioFile.encode(audio, as: naturalFormat(of: audio.source))
         case (.audio(let audio), let f?) where f == .wav || f == .flac || f == .ogg:
             return try AudioFile.encode(audio, as: f)
         case (.bytes(let bytes), nil), (.bytes(let bytes), .bytes?):

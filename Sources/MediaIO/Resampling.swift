@@ -20,25 +20,15 @@ extension Audio {
     /// as Float32 samples: the 16 kHz or 44.1 kHz input a speech codec, WaLLoC or a recogniser
     /// expects. Any rate to any rate within libsamplerate's ratio range (1/256...256); mono ↔
     /// stereo by duplicating or averaging channels. The result has round(frames × ratio) frames,
-    /// aligned with the input (libsamplerate compensates its filter delay).
+    /// aligned with the input (libsamplerate compensates its filter delay). One `AudioResampler`
+    /// pass, so resampling a whole buffer and a stream of blocks give the same samples.
     public func resampled(to sampleRate: Int, channels: Int? = nil,
                           quality: ResamplingQuality = .sincBest) throws(MediaError) -> Audio {
         let outChannels = channels ?? self.channels
-        guard sampleRate > 0, sampleRate <= MediaLimits.maxSampleRate else {
-            throw .unsupported("resampling to \(sampleRate) Hz")
-        }
-        // Fewer channels: mix first, so the converter does less work; more: duplicate after.
-        var samples = floats
-        var working = self.channels
-        if outChannels < working {
-            samples = try Self.mix(samples, from: working, to: outChannels)
-            working = outChannels
-        }
-        if sampleRate != self.sampleRate {
-            samples = try Self.convert(samples, channels: working, ratio: Double(sampleRate) / Double(self.sampleRate),
-                                       quality: quality)
-        }
-        if outChannels > working { samples = try Self.mix(samples, from: working, to: outChannels) }
+        let resampler = try AudioResampler(from: self.sampleRate, channels: self.channels,
+                                           to: sampleRate, channels: outChannels, quality: quality)
+        var samples = try resampler.process(floats)
+        samples += try resampler.finish()
         return Audio(sampleRate: sampleRate, channels: outChannels, floats: samples, source: source)
     }
 
@@ -59,40 +49,127 @@ extension Audio {
             return sum * scale
         }
     }
+}
 
-    static func convert(_ samples: [Float], channels: Int, ratio: Double,
-                        quality: ResamplingQuality) throws(MediaError) -> [Float] {
+/// Resampling as a stream (libsamplerate's `src_process`), for audio read or decoded block by
+/// block: interleaved Float32 frames go in through `process`, and `finish` flushes the
+/// converter. The blocks out, joined, are exactly the samples of resampling the whole input in
+/// one call, whatever the block sizes (the converter keeps its position and filter state
+/// between calls; Tests/MediaIOTests/ResamplingTests compare against `src_simple`), and number
+/// round(frames in × ratio): the converter's extra frames are dropped and a shortfall is padded
+/// with zeros at the end. Fewer channels are mixed before the converter, more duplicated after.
+/// Memory holds the converter's filter state and one block.
+public final class AudioResampler {
+    public let inputRate: Int, inputChannels: Int, outputRate: Int, outputChannels: Int
+    let ratio: Double
+    /// Channels through the converter: the fewer of input and output.
+    let working: Int
+    /// libsamplerate's state; `nil` when the rates are equal (channels mapped only).
+    private let state: OpaquePointer?
+    private var framesIn = 0, framesOut = 0
+    private var finished = false
+
+    public init(from inputRate: Int, channels inputChannels: Int, to outputRate: Int, channels outputChannels: Int,
+                quality: ResamplingQuality = .sincBest) throws(MediaError) {
+        guard outputRate > 0, outputRate <= MediaLimits.maxSampleRate else {
+            throw .unsupported("resampling to \(outputRate) Hz")
+        }
+        precondition(inputRate > 0 && inputChannels > 0 && outputChannels > 0, "resampling needs positive rates and channels")
+        if inputChannels != outputChannels && inputChannels != 1 && outputChannels != 1 {
+            throw .unsupported("mixing \(inputChannels) channels to \(outputChannels) (only to or from mono)")
+        }
+        self.inputRate = inputRate
+        self.inputChannels = inputChannels
+        self.outputRate = outputRate
+        self.outputChannels = outputChannels
+        working = min(inputChannels, outputChannels)
+        ratio = Double(outputRate) / Double(inputRate)
+        if inputRate == outputRate {
+            state = nil
+            return
+        }
         guard src_is_valid_ratio(ratio) != 0 else {
             throw .unsupported("resampling by a ratio of \(ratio) (libsamplerate takes 1/256 to 256)")
         }
-        let frames = samples.count / channels
-        let wanted = Int((Double(frames) * ratio).rounded())
-        guard frames > 0, wanted > 0 else { return [] }
-        guard wanted <= MediaLimits.maxAudioSamples / channels else {
-            throw .tooLarge("\(wanted) frames of \(channels) channels after resampling")
+        var error: Int32 = 0
+        guard let state = src_new(quality.converter, Int32(working), &error) else {
+            throw .unsupported("resampling failed: \(String(cString: src_strerror(error)))")
         }
-        // A little room beyond the exact length: the converter may round up.
-        var out = [Float](repeating: 0, count: (wanted + 16) * channels)
-        var generated = 0
-        let status: Int32 = samples.withUnsafeBufferPointer { input in
-            out.withUnsafeMutableBufferPointer { output in
-                var data = SRC_DATA()
-                data.data_in = input.baseAddress
-                data.data_out = output.baseAddress
-                data.input_frames = frames
-                data.output_frames = wanted + 16
-                data.src_ratio = ratio
-                data.end_of_input = 1
-                let status = src_simple(&data, quality.converter, Int32(channels))
-                generated = data.output_frames_gen
-                return status
+        self.state = state
+    }
+
+    deinit { if let state { src_delete(state) } }
+
+    /// The resampled frames `samples` (interleaved, `inputChannels` per frame) make available now.
+    public func process(_ samples: [Float]) throws(MediaError) -> [Float] {
+        precondition(!finished && samples.count % inputChannels == 0, "whole frames, before finish()")
+        let mixed = try Audio.mix(samples, from: inputChannels, to: working)
+        let frames = mixed.count / working
+        guard state != nil else {
+            framesIn += frames
+            framesOut += frames
+            return try Audio.mix(mixed, from: working, to: outputChannels)
+        }
+        let bound = Int((Double(framesIn + frames) * ratio).rounded())
+        guard bound <= MediaLimits.maxAudioSamples / working else {
+            throw .tooLarge("\(bound) frames of \(working) channels after resampling")
+        }
+        framesIn += frames
+        let out = try convert(mixed, endOfInput: false)
+        framesOut += out.count / working
+        return try Audio.mix(out, from: working, to: outputChannels)
+    }
+
+    /// The last frames: the converter's tail, cut or padded so that the whole output has
+    /// round(frames in × ratio) frames.
+    public func finish() throws(MediaError) -> [Float] {
+        precondition(!finished, "finish() once")
+        finished = true
+        guard state != nil, framesIn > 0 else { return [] }
+        let wanted = Int((Double(framesIn) * ratio).rounded())
+        var tail = try convert([], endOfInput: true)
+        let kept = max(0, min(tail.count / working, wanted - framesOut))
+        tail.removeLast(tail.count - kept * working)
+        tail += [Float](repeating: 0, count: max(0, wanted - framesOut - kept) * working)
+        framesOut = wanted
+        return try Audio.mix(tail, from: working, to: outputChannels)
+    }
+
+    /// Runs the converter over `input` until it has taken every frame (and, at the end of the
+    /// input, until it has nothing more to give).
+    private func convert(_ input: [Float], endOfInput: Bool) throws(MediaError) -> [Float] {
+        let frames = input.count / working
+        // Never a null input pointer, which some libsamplerate versions refuse even for 0 frames.
+        let input = input.isEmpty ? [Float](repeating: 0, count: working) : input
+        var out: [Float] = []
+        var used = 0
+        while true {
+            let capacity = Int(Double(frames - used) * ratio) + 1024
+            var buffer = [Float](repeating: 0, count: capacity * working)
+            var taken = 0, generated = 0
+            let status: Int32 = input.withUnsafeBufferPointer { inp in
+                buffer.withUnsafeMutableBufferPointer { outp in
+                    var data = SRC_DATA()
+                    data.data_in = inp.baseAddress.map { $0 + used * working }
+                    data.input_frames = frames - used
+                    data.data_out = outp.baseAddress
+                    data.output_frames = capacity
+                    data.src_ratio = ratio
+                    data.end_of_input = endOfInput ? 1 : 0
+                    let status = src_process(state, &data)
+                    taken = data.input_frames_used
+                    generated = data.output_frames_gen
+                    return status
+                }
             }
+            guard status == 0 else {
+                throw .unsupported("resampling failed: \(String(cString: src_strerror(status)))")
+            }
+            used += taken
+            out.append(contentsOf: buffer[0..<(generated * working)])
+            if used >= frames && (generated == 0 || (!endOfInput && generated < capacity)) { break }
+            if taken == 0 && generated == 0 { throw .unsupported("resampling failed: the converter stopped taking input") }
         }
-        guard status == 0 else {
-            throw .unsupported("resampling failed: \(String(cString: src_strerror(status)))")
-        }
-        // Exactly round(frames × ratio) frames: trim the converter's extra, or pad its shortfall.
-        let kept = min(generated, wanted) * channels
-        return Array(out[0..<kept]) + [Float](repeating: 0, count: wanted * channels - kept)
+        return out
     }
 }

@@ -101,11 +101,18 @@ enum FileIO {
             guard close(fd) == 0 else { throw .environment("cannot write \(path): \(systemReason())") }
             return
         }
+        try writeAtomically(to: path, force: force) { fd throws(CLIError) in try writeAll(fd, bytes, name: path) }
+    }
+
+    /// Runs `body` on a hidden temporary file beside `path` and renames it into place when `body`
+    /// and the close succeed; on any failure the temporary is removed, so `path` is never left
+    /// half-written (a streaming decoder writes its blocks this way).
+    static func writeAtomically(to path: String, force: Bool, _ body: (Int32) throws(CLIError) -> Void) throws(CLIError) {
         let temp = temporaryName(for: path)
         let fd = TempFiles.shared.create(temp)
         guard fd >= 0 else { throw .environment("cannot write \(path): \(systemReason())") }
         do {
-            try writeAll(fd, bytes, name: path)
+            try body(fd)
         } catch {
             close(fd)
             TempFiles.shared.discard(temp)
@@ -124,6 +131,24 @@ enum FileIO {
             TempFiles.shared.discard(temp)
             throw .environment("cannot write \(path): \(reason)")
         }
+    }
+
+    /// A regular file opened for reading, and its size: for readers that take it in place.
+    static func openRegular(_ path: String) throws(CLIError) -> (fd: Int32, size: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .environment("cannot read \(path): \(systemReason())") }
+        var st = stat()
+        guard fstat(fd, &st) == 0, isKind(st, S_IFREG) else {
+            close(fd)
+            throw .usage("\(path) is not a regular file")
+        }
+        return (fd, Int(st.st_size))
+    }
+
+    /// The size of a file, or 0.
+    static func size(of path: String) -> Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : 0
     }
 
     /// Writes every byte, retrying short writes. A reader that closed standard output's pipe ends
