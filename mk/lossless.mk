@@ -1,5 +1,5 @@
 # `lossless` (Sources/Lossless, docs/LOSSLESS.md): the benchmark against FLAC, WavPack, WebP and
-# JPEG XL, and a bounded fuzz run of its audio cascade decoder (part of `make test`).
+# JPEG XL, and a bounded fuzz run of its audio cascade and image decoders (part of `make test`).
 .PHONY: bench-lossless fuzz-lossless
 LOSSLESS_FUZZ_SECONDS ?= 20
 LOSSLESS_PEERS := flac wavpack webp libjxl-tools
@@ -14,7 +14,7 @@ bench-lossless: build
 	$(PYTHON) Benchmarks/lossless_bench.py $(CODEC) ../shared/data > Benchmarks/results/lossless.md.tmp
 	mv Benchmarks/results/lossless.md.tmp Benchmarks/results/lossless.md
 
-Fuzz/bin/fuzz-lossless: Fuzz/lossless/FuzzAudioCascade.swift Sources/Lossless/AudioCascade.swift $(wildcard Sources/EntropyCoding/*.swift)
+Fuzz/bin/fuzz-lossless: Fuzz/lossless/FuzzLossless.swift Sources/Lossless/AudioCascade.swift Sources/Lossless/ImageMixing.swift $(wildcard Sources/EntropyCoding/*.swift)
 	@mkdir -p Fuzz/bin
 	swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -suppress-warnings -module-name EntropyCoding $^ -o $@
 

@@ -5,10 +5,10 @@ import MediaIO
 
 /// `lossless`: prediction plus adaptive context modelling over the range coder of EntropyCoding.
 ///
-/// - Images: each sample predicted by LOCO-I's median edge detector from its left, upper and
-///   upper-left neighbours (per channel), green and blue also from red's (green's) residual at
-///   the same pixel; the residual, wrapped to the bit depth, is coded with adaptive models chosen
-///   by the local gradient and that inter-channel residual (`ResidualCoder`).
+/// - Images (format 4): green first, red and blue as differences from it; per plane a blend of
+///   eight predictors weighted by their recent errors, bias cancellation, and the residual coded
+///   as binary decisions whose context predictions are mixed online (`ImageMixing`). Formats 1
+///   and 3 (LOCO-I's median predictor with gradient contexts, `ImagePredictor`) still decode.
 /// - Integer audio: mid/side, then per channel a cascade of predictors learned online (fixed
 ///   first order, a 9-tap stage over both channels, sign-LMS filters of 256, 32 and 16 taps),
 ///   residuals under contexts of their recent magnitude (`AudioCascade`, format 3; format 1's
@@ -16,7 +16,7 @@ import MediaIO
 ///   the byte model.
 /// - Bytes: bitwise context models of orders 1 to 6 mixed in the logistic domain (`ByteModel`).
 ///
-/// Payload: one format byte, then either (3; 1 before issue 22) the range-coded stream or (2),
+/// Payload: one format byte, then either (4; 1 and 3 from earlier versions) the range-coded stream or (2),
 /// when that would not be smaller, the `SampleLayout` bytes as they are, so output never exceeds
 /// raw size + 1 byte.
 /// Everything is integer arithmetic (the squash table is built with `DeterministicMath.exp`), so
@@ -28,22 +28,26 @@ public struct LosslessCodec: Codec {
         /// Version 1 (until issue 22): integer audio by `AudioPredictor`. Still decoded.
         case predicted = 1
         case stored = 2
-        /// Version 2: integer audio by `AudioCascade`; images, float audio and bytes as in 1.
+        /// Version 2: integer audio by `AudioCascade`; images, float audio and bytes as in 1. Still decoded.
         case cascade = 3
+        /// Version 3 (now): images by `ImageMixing`; everything else as in 3.
+        case mixed = 4
     }
 
     public init() {}
 
     public var info: CodecInfo {
         CodecInfo(id: Self.id, modalities: MediaKind.allCases, lossless: true,
-                  summary: "lossless: MED images, LMS-cascade audio, context-mixed bytes; adaptive range coding")
+                  summary: "lossless: context-mixed images and bytes, LMS-cascade audio; adaptive range coding")
     }
 
     public func encode(_ media: Media, options: CodecOptions) throws(CodecError) -> ContainerFile {
         try options.validate(against: info)
         var encoder = RangeEncoder()
         switch media {
-        case .image(let image): ImagePredictor.encode(image, into: &encoder)
+        case .image(let image):
+            ImageMixing.encode(image.samples, width: image.width, height: image.height, channels: image.channels,
+                               bitDepth: image.bitDepth, into: &encoder)
         case .audio(let audio):
             if case .integer(let bits, let samples) = audio.samples {
                 AudioCascade.encode(samples, bits: bits, channels: audio.channels, into: &encoder)
@@ -56,7 +60,7 @@ public struct LosslessCodec: Codec {
         let descriptor = MediaDescriptor(media)
         var payload: [UInt8]
         if coded.count < descriptor.rawByteCount {
-            payload = [Format.cascade.rawValue] + coded
+            payload = [Format.mixed.rawValue] + coded
         } else {
             // The layout is made only when it is stored, straight after the format byte.
             payload = [Format.stored.rawValue]
@@ -73,13 +77,13 @@ public struct LosslessCodec: Codec {
     public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
         let format = file.payload.first.flatMap(Format.init(rawValue:))
         switch format {
-        case .predicted, .cascade: break
+        case .predicted, .cascade, .mixed: break
         case .stored:
             return try file.payload.withUnsafeBufferPointer { (p) throws(CodecError) in
                 try SampleLayout.deserialize(UnsafeBufferPointer(rebasing: p.dropFirst()), as: file.media)
             }
         case nil:
-            throw .corruptPayload("lossless payload format \(file.payload.first.map(String.init) ?? "missing") is not 1, 2 or 3")
+            throw .corruptPayload("lossless payload format \(file.payload.first.map(String.init) ?? "missing") is not 1, 2, 3 or 4")
         }
         // Every coded symbol costs at least ~1.8e-4 bits (no adaptive probability exceeds
         // 1 − 8/65536), so a payload cannot hold more than this many samples per byte.
@@ -92,11 +96,14 @@ public struct LosslessCodec: Codec {
             let media: Media
             switch file.media {
             case .image(let w, let h, let c, let depth, let sbit):
-                var image = try ImagePredictor.decode(width: w, height: h, channels: c, bitDepth: depth, from: &decoder)
+                var image = format == .mixed
+                    ? Image(width: w, height: h, channels: c, bitDepth: depth,
+                            samples: try ImageMixing.decode(width: w, height: h, channels: c, bitDepth: depth, from: &decoder))
+                    : try ImagePredictor.decode(width: w, height: h, channels: c, bitDepth: depth, from: &decoder)
                 image.significantBits = sbit > 0 ? sbit : nil
                 media = .image(image)
             case .audio(let rate, let channels, let frames, let bits, _) where bits > 0:
-                let values = format == .cascade
+                let values = format != .predicted
                     ? try AudioCascade.decode(count: frames * channels, bits: bits, channels: channels, from: &decoder)
                     : try AudioPredictor.decode(count: frames * channels, bits: bits, channels: channels, from: &decoder)
                 media = .audio(Audio(sampleRate: rate, channels: channels, samples: .integer(bits: bits, values),
@@ -289,13 +296,10 @@ enum AudioPredictor {
 
 /// Bytes, bit by bit (most significant first), context mixing as in lpaq: bit models under the
 /// order-1, 2, 3, 4 and 6 contexts (order 1 direct, the others hashed per context and nibble
-/// into buckets of 16 slots), each a probability with
-/// a hit count that sets its learning rate, mixed in the logistic (stretch) domain by a linear
-/// mixer per partial byte that is trained online (squash/stretch: EntropyCoding's `Logistic`,
-/// shared with `lm-ac`'s model). All fixed-point integer arithmetic.
+/// into buckets of 16 slots), each a `CountedBitProbability` (learning rate from its hit count),
+/// mixed in the logistic (stretch) domain by EntropyCoding's `LogisticMixer`, one weight vector
+/// per partial byte (the image model of format 4 shares both). All fixed-point integer arithmetic.
 struct ByteModel {
-    /// Learning rate of a bit model after n hits: 1/(n + 1.5), in 16-bit fixed point.
-    static let rates: [UInt32] = (0..<64).map { UInt32(65536 * 2 / (2 * $0 + 3)) }
     static let countLimit: UInt32 = 60
 
     static let hashedOrders = [2, 3, 4, 6]
@@ -304,27 +308,23 @@ struct ByteModel {
     let hashBits: Int
     static let inputs = 1 + hashedOrders.count + 1  // order 1, hashed orders, bias
 
-    /// Bit models: probability of a 1 in the top 22 bits, hit count in the low 10.
-    private var direct = [UInt32](repeating: 1 << 31, count: 256 * 256)
+    private var direct = [UInt32](repeating: CountedBitProbability.initial, count: 256 * 256)
     private var hashed: [UInt32]
-    private var weights = [Int32](repeating: 1 << 14, count: 256 * inputs)
+    private var mixer = LogisticMixer(inputs: inputs, contexts: 256)
     private var history: UInt64 = 0
     // Per-byte scratch, kept here so coding a byte allocates nothing.
     private var contextHashes = [UInt32](repeating: 0, count: hashedOrders.count)
     private var slots = [Int](repeating: 0, count: inputs - 1)
     private var buckets = [Int](repeating: 0, count: hashedOrders.count)
-    private var stretched = [Int64](repeating: 256, count: inputs)
 
     init(length: Int) {
         hashBits = min(22, max(12, Int.bitWidth - length.leadingZeroBitCount + 3))
-        hashed = [UInt32](repeating: 1 << 31, count: Self.hashedOrders.count << hashBits)
+        hashed = [UInt32](repeating: CountedBitProbability.initial, count: Self.hashedOrders.count << hashBits)
+        mixer.inputs[Self.inputs - 1] = 256
     }
 
     @inline(__always) static func update(_ slot: inout UInt32, _ bit: Bool) {
-        let count = slot & 1023, p = slot >> 10
-        let target: UInt32 = bit ? (1 << 22) - 1 : 0
-        let step = UInt32(truncatingIfNeeded: ((Int64(target) - Int64(p)) * Int64(rates[Int(count)])) >> 16)
-        slot = (p &+ step) << 10 | min(count + 1, countLimit)
+        CountedBitProbability.update(&slot, bit, limit: countLimit)
     }
 
     /// Codes (or decodes) one byte; `bitAt` gets P(bit = 1) in 1...4095 of 4096 and the bit
@@ -350,18 +350,14 @@ struct ByteModel {
                 nibble = 1
             }
             slots[0] = previous << 8 | node
-            stretched[0] = Int64(Logistic.stretch(Int32(direct[slots[0]] >> 20)))
+            mixer.inputs[0] = Logistic.stretch(CountedBitProbability.probability12(direct[slots[0]]))
             for k in 0..<Self.hashedOrders.count {
                 slots[k + 1] = buckets[k] | nibble
-                stretched[k + 1] = Int64(Logistic.stretch(Int32(hashed[slots[k + 1]] >> 20)))
+                mixer.inputs[k + 1] = Logistic.stretch(CountedBitProbability.probability12(hashed[slots[k + 1]]))
             }
-            let w = node * Self.inputs
-            var dot: Int64 = 0
-            for i in 0..<Self.inputs { dot += Int64(weights[w + i]) * stretched[i] }
-            let p = Logistic.squash(Int32(clamping: dot >> 16))
+            let p = mixer.mix(context: node)
             let bit = try bitAt(UInt32(p), position)
-            let error = Int64((bit ? 4095 : 0) - p) * 12
-            for i in 0..<Self.inputs { weights[w + i] &+= Int32(truncatingIfNeeded: (stretched[i] * error) >> 16) }
+            mixer.update(bit: bit)
             Self.update(&direct[slots[0]], bit)
             for k in 1..<Self.inputs - 1 { Self.update(&hashed[slots[k]], bit) }
             node = node << 1 | (bit ? 1 : 0)

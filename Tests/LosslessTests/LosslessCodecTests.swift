@@ -50,14 +50,25 @@ import Glibc
     }
 
     @Test func imagesRoundTripExactly() throws {
-        for (w, h, c, depth) in [(37, 23, 3, 8), (16, 9, 1, 16), (1, 1, 4, 8), (0, 0, 1, 8), (64, 1, 2, 8), (1, 50, 3, 16)] {
-            _ = try roundTrip(.image(Self.image(width: w, height: h, channels: c, bitDepth: depth, seed: UInt64(w * h + c))))
+        // Every sample format (8/16 bit, 1-4 channels), odd sizes, 1x1, 1xN and Nx1.
+        for depth in [8, 16] {
+            for c in 1...4 {
+                for (w, h) in [(37, 23), (1, 1), (1, 17), (19, 1), (2, 2), (0, 0)] {
+                    let file = try roundTrip(.image(Self.image(width: w, height: h, channels: c, bitDepth: depth, seed: UInt64(w * h + c + depth))))
+                    if w * h >= 100 { #expect(file.payload.first == 4, "images are written as format 4 (mixing)") }
+                }
+            }
         }
         // Extremes: all zero and all maximum, and pure noise.
         _ = try roundTrip(.image(Image(width: 20, height: 20, channels: 1, bitDepth: 16, samples: [UInt16](repeating: 65535, count: 400))))
         var rng = SplitMix64(seed: 9)
         _ = try roundTrip(.image(Image(width: 30, height: 10, channels: 3, bitDepth: 8,
                                        samples: (0..<900).map { _ in UInt16.random(in: 0...255, using: &rng) })))
+        // Noise at 16 bits and hard edges between the extremes (residuals of the whole range).
+        _ = try roundTrip(.image(Image(width: 13, height: 11, channels: 2, bitDepth: 16,
+                                       samples: (0..<286).map { _ in UInt16.random(in: 0...65535, using: &rng) })))
+        _ = try roundTrip(.image(Image(width: 40, height: 9, channels: 4, bitDepth: 8,
+                                       samples: (0..<1440).map { i in (i / 4 + i / 160) % 3 == 0 ? 255 : 0 })))
     }
 
     @Test func smoothImageCompressesWell() throws {
@@ -71,7 +82,7 @@ import Glibc
         for (frames, channels, bits) in [(10_000, 2, 16), (5000, 1, 24), (3000, 1, 8), (0, 2, 16), (1, 1, 32), (4097, 3, 16)] {
             let file = try roundTrip(.audio(Self.audio(frames: frames, channels: channels, bits: bits, seed: UInt64(frames))))
             if frames == 10_000 {
-                #expect(file.payload.first == 3, "integer audio is written as format 3 (the cascade)")
+                #expect(file.payload.first == 4, "integer audio is written as format 4 (the cascade, as in 3)")
                 #expect(Double(file.payload.count * 8) / 20_000 < 8, "16-bit sine plus ±20 noise should cost under 8 bits/sample")
             }
         }
@@ -100,6 +111,18 @@ import Glibc
         case (.audio(let a), .audio(let b)): #expect(a.samples == b.samples && a.channels == b.channels && a.sampleRate == b.sampleRate)
         case (let a, let b): #expect(a == b)
         }
+    }
+
+    /// Images as version 2 (format 3) wrote them, pinned in Fixtures/v2. Version 2 coded images
+    /// exactly as version 1 did, so these are the v1 containers with the format byte 3 (and their
+    /// CRC): the old image decoder stays tested under both format bytes.
+    @Test(arguments: ["rgb8.png", "rgba8.png", "gray16.png"])
+    func secondVersionImagesStillDecode(name: String) throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/v2")
+        let source = try [UInt8](Data(contentsOf: folder.appendingPathComponent(name)))
+        let container = try ContainerFile(parsing: [UInt8](Data(contentsOf: folder.appendingPathComponent(name + ".nc"))))
+        #expect(container.codecID == LosslessCodec.id && container.payload.first == 3)
+        #expect(try codec.decode(container) == MediaFile.decode(source))
     }
 
     @Test func floatAudioAndBytesRoundTripExactly() throws {
@@ -158,7 +181,7 @@ import Glibc
                 switch trial % 3 {
                 case 0: damaged.payload.removeLast(Int.random(in: 1...damaged.payload.count - 1, using: &rng))
                 case 1: damaged.payload[Int.random(in: 1..<damaged.payload.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
-                default: damaged.payload = [UInt8(1 + trial % 3)] + (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                default: damaged.payload = [[1, 3, 4][trial % 9 / 3]] + (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
                 }
                 do {
                     let decoded = try codec.decode(damaged)

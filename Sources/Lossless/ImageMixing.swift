@@ -1,0 +1,342 @@
+import EntropyCoding
+
+/// Images of format 4 (issue 22): a weighted blend of predictors, bias cancellation, and the
+/// residual coded bit by bit under several contexts mixed by EntropyCoding's `LogisticMixer`.
+///
+/// - Colour: green is coded first, then red and blue as differences from green at the same pixel
+///   (WebP's "subtract green", reversible and with no growth in range: the residual of the
+///   sample itself is wrapped to the bit depth), alpha last on its own. Gray is one plane.
+/// - Prediction, per plane in eighths of a sample (JPEG XL's weighted predictor, after the
+///   prototype docs/LOSSLESS.md describes): six sub-predictors (W+NE−N, N and W corrected by the
+///   neighbours' errors as in JPEG XL, a third error-corrected N, N+W−NW, (W+NE)/2), each
+///   weighted by the inverse square of its summed absolute errors at N, W, NW, NE and WW; then
+///   CALIC's bias cancellation: the mean error so far in a context of local error energy and
+///   the texture (which neighbours lie above the prediction) is added.
+/// - Residual r, wrapped to the depth: bit "r = 0", the sign, k = bit length of |r| − 1 in
+///   unary, then the top two bits below the leading one as mixed decisions; lower bits with one
+///   adaptive probability per (plane type, k, position). Each mixed decision has six
+///   `CountedBitProbability` inputs under contexts of the local error energy, the spread of the
+///   sub-predictors, green's (and red's) residual at this pixel, the texture, the neighbours'
+///   errors and their signs, plus a bias, mixed with weights selected by decision and energy.
+/// All integer arithmetic, the same on every machine.
+enum ImageMixing {
+    static let predictors = 8
+    /// Decision nodes per context: 0 zero flag, 1 sign, 2... unary length, 20 + k first
+    /// mantissa bit, 40 + 2k + b second mantissa bit.
+    static let nodes = 80
+    static let types = 4  // first plane (gray or green), red − green, blue − green, alpha
+    static let energyLevels = 56
+    static let contextSizes = [energyLevels * 8, (energyLevels / 2) * 16, (energyLevels / 2) * 25, (energyLevels / 4) * 64, 16 * 16, 27 * (energyLevels / 4) * 8, 15 * 15 * 4, 31 * (energyLevels / 4)]
+    static let mixerSelectors = energyLevels / 4
+    static let biasContexts = 8 * 64
+    static let stateLimit: UInt32 = 255
+    /// 2^32 / (s + 1)^2 for an error sum s, the blend's weight, s clamped to 0...4095.
+    static let inverseSquareCount = 4096
+    static let inverseSquares: [Int] = (0..<inverseSquareCount).map { (1 << 32) / (($0 + 1) * ($0 + 1)) }
+
+    /// Coding order of the channels and each one's plane type.
+    static func layout(channels: Int) -> [(channel: Int, type: Int)] {
+        switch channels {
+        case 1: [(0, 0)]
+        case 2: [(0, 0), (1, 3)]
+        case 3: [(1, 0), (0, 1), (2, 2)]
+        default: [(1, 0), (0, 1), (2, 2), (3, 3)]
+        }
+    }
+
+    /// ≈ 4·log2(v): v itself below 4, then the bit length and the two bits below the leading one.
+    @inline(__always)
+    static func quarterLog(_ v: Int) -> Int {
+        if v < 4 { return v }
+        let b = Int.bitWidth - v.leadingZeroBitCount
+        return (b - 2) * 4 + ((v >> (b - 3)) & 3)
+    }
+
+    /// Codes interleaved samples (`channels` per pixel, raster order, values below 2^bitDepth).
+    static func encode(_ samples: [UInt16], width: Int, height: Int, channels: Int, bitDepth: Int,
+                       into encoder: inout RangeEncoder) {
+        var sink = BitSink(encoder: encoder)
+        encoder = RangeEncoder()  // the sink owns the stream until it is handed back
+        var samples = samples
+        samples.withUnsafeMutableBufferPointer { s in
+            try! run(width: width, height: height, channels: channels, bitDepth: bitDepth, samples: s, encoding: true, coder: &sink)
+        }
+        encoder = sink.encoder
+    }
+
+    static func decode(width: Int, height: Int, channels: Int, bitDepth: Int,
+                       from decoder: inout RangeDecoder) throws(EntropyCodingError) -> [UInt16] {
+        var samples = [UInt16](repeating: 0, count: width * height * channels)
+        var source = BitSource(decoder: decoder)
+        try samples.withUnsafeMutableBufferPointer { (s) throws(EntropyCodingError) in
+            try run(width: width, height: height, channels: channels, bitDepth: bitDepth, samples: s, encoding: false, coder: &source)
+        }
+        decoder = source.decoder
+        return samples
+    }
+
+    /// Visits every sample in raster order (channels in `layout` order within a pixel), predicts
+    /// it, and codes its residual through `coder`; the encoder's samples are read, the
+    /// decoder's written.
+    static func run<Coder: BinaryCoding>(width: Int, height: Int, channels: Int, bitDepth: Int,
+                                         samples s: UnsafeMutableBufferPointer<UInt16>, encoding: Bool,
+                                         coder: inout Coder) throws(EntropyCodingError) {
+        let order = layout(channels: channels)
+        let planeCount = order.count, P = predictors, stride = width + 3
+        let mask = (1 << bitDepth) - 1, half = 1 << (bitDepth - 1), depthShift = bitDepth - 8
+        let maxK = bitDepth - 1
+
+        // Per plane: its values (differences from green for red and blue), two rows of the
+        // final prediction's error and of each sub-predictor's absolute error (2 columns of
+        // zero margin on the left, 1 on the right), and the bias-cancellation sums.
+        let planes = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, planeCount * width * height))
+        let errors = UnsafeMutablePointer<Int32>.allocate(capacity: planeCount * 2 * stride)
+        errors.initialize(repeating: 0, count: planeCount * 2 * stride)
+        let subErrors = UnsafeMutablePointer<Int32>.allocate(capacity: planeCount * 2 * stride * P)
+        subErrors.initialize(repeating: 0, count: planeCount * 2 * stride * P)
+        let biasSums = UnsafeMutablePointer<Int32>.allocate(capacity: types * biasContexts)
+        biasSums.initialize(repeating: 0, count: types * biasContexts)
+        let biasCounts = UnsafeMutablePointer<Int32>.allocate(capacity: types * biasContexts)
+        biasCounts.initialize(repeating: 0, count: types * biasContexts)
+        // Bit states: one table per context input, [context][type][node].
+        let tables = contextSizes.map { size -> UnsafeMutablePointer<UInt32> in
+            let t = UnsafeMutablePointer<UInt32>.allocate(capacity: size * types * nodes)
+            t.initialize(repeating: CountedBitProbability.initial, count: size * types * nodes)
+            return t
+        }
+        let lowBits = UnsafeMutablePointer<UInt32>.allocate(capacity: types * 17 * 16)
+        lowBits.initialize(repeating: CountedBitProbability.initial, count: types * 17 * 16)
+        defer {
+            planes.deallocate(); errors.deallocate(); subErrors.deallocate(); biasSums.deallocate()
+            biasCounts.deallocate(); lowBits.deallocate()
+            for t in tables { t.deallocate() }
+        }
+        let inverseSquares = Self.inverseSquares
+        var bits = MixedDecisions(tables: tables)
+        let p = UnsafeMutablePointer<Int>.allocate(capacity: P), sums = UnsafeMutablePointer<Int>.allocate(capacity: P)
+        defer { p.deallocate(); sums.deallocate() }
+        for y in 0..<height {
+            let current = (y & 1) * stride, previous = ((y + 1) & 1) * stride
+            for x in 0..<width {
+                let pixel = (y * width + x) * channels
+                var green = 0, interChannel = 0
+                for (planeIndex, (channel, type)) in order.enumerated() {
+                    let plane = planes + planeIndex * width * height
+                    let i = y * width + x
+                    let e = errors + planeIndex * 2 * stride, se = subErrors + planeIndex * 2 * stride * P
+                    let start = type == 1 || type == 2 ? 0 : half
+                    let n = y > 0 ? Int(plane[i - width]) : (x > 0 ? Int(plane[i - 1]) : start)
+                    let w = x > 0 ? Int(plane[i - 1]) : n
+                    let nw = x > 0 && y > 0 ? Int(plane[i - width - 1]) : n
+                    let ne = x + 1 < width && y > 0 ? Int(plane[i - width + 1]) : n
+                    let nn = y > 1 ? Int(plane[i - 2 * width]) : n
+                    let ww = x > 1 ? Int(plane[i - 2]) : w
+                    let teN = Int(e[previous + x + 2]), teNW = Int(e[previous + x + 1]), teNE = Int(e[previous + x + 3])
+                    let teW = Int(e[current + x + 1]), teWW = Int(e[current + x])
+
+                    p[0] = (w + ne - n) << 3
+                    p[1] = (n << 3) - (((teW + teN + teNE) * 16) >> 5)
+                    p[2] = (w << 3) - (((teW + teN + teNW) * 10) >> 5)
+                    p[3] = (n << 3) - (((teNW + teN + teNE) * 7) >> 5)
+                    p[4] = (n + w - nw) << 3
+                    p[5] = (w + ne) << 2
+                    if type == 1 || type == 2 {
+                        // The same gradients on the channel itself, against green's value: the
+                        // blend falls back on them where the channels do not move together.
+                        let at = pixel + channel
+                        let rn = y > 0 ? Int(s[at - width * channels]) : (x > 0 ? Int(s[at - channels]) : half)
+                        let rw = x > 0 ? Int(s[at - channels]) : rn
+                        let rnw = x > 0 && y > 0 ? Int(s[at - width * channels - channels]) : rn
+                        let rne = x + 1 < width && y > 0 ? Int(s[at - width * channels + channels]) : rn
+                        p[6] = (rw + rne - rn - green) << 3
+                        p[7] = (rn + rw - rnw - green) << 3
+                    } else {
+                        let nne = y > 1 && x + 1 < width ? Int(plane[i - 2 * width + 1]) : ne
+                        p[6] = (n + ne - nne) << 3
+                        p[7] = (n + w) << 2
+                    }
+                    // Weights 2^32 / (error sum)^2, the sums scaled so the smallest has ≤ 10 bits.
+                    var lowest = Int.max
+                    for k in 0..<P {
+                        let v = Int(se[(previous + x + 2) * P + k]) + Int(se[(current + x + 1) * P + k])
+                            + Int(se[(previous + x + 1) * P + k]) + Int(se[(current + x) * P + k])
+                            + Int(se[(previous + x + 3) * P + k])
+                        sums[k] = v
+                        lowest = min(lowest, v)
+                    }
+                    let shift = max(0, (Int.bitWidth - lowest.leadingZeroBitCount) - 10)
+                    var weighted = 0, total = 0, highest = Int.min, least = Int.max
+                    for k in 0..<P {
+                        let weight = inverseSquares[min(inverseSquareCount - 1, sums[k] >> shift)]
+                        weighted += weight * p[k]
+                        total += weight
+                        highest = max(highest, p[k]); least = min(least, p[k])
+                    }
+                    let blended = weighted / total
+
+                    // Contexts: error energy, texture, bias.
+                    let energy = (abs(teN) + abs(teW) + abs(teNW) + abs(teNE) + abs(teWW)) >> depthShift
+                    let qE = min(energyLevels - 1, quarterLog(energy))
+                    var texture = n << 3 > blended ? 1 : 0
+                    if w << 3 > blended { texture |= 2 }
+                    if nw << 3 > blended { texture |= 4 }
+                    if ne << 3 > blended { texture |= 8 }
+                    if nn << 3 > blended { texture |= 16 }
+                    if ww << 3 > blended { texture |= 32 }
+                    let bias = type * biasContexts + min(7, qE >> 3) * 64 + texture
+                    let count = Int(biasCounts[bias])
+                    let corrected = blended + (count > 0 ? Int(biasSums[bias]) / count : 0)
+                    let planePrediction = (corrected + 4) >> 3
+                    let base = type == 1 || type == 2 ? green : 0
+                    let prediction = min(mask, max(0, base + planePrediction))
+
+                    let spread = min(15, quarterLog((highest - least) >> depthShift) >> 1)
+                    let qI: Int
+                    if interChannel == 0 { qI = 12 } else {
+                        let q = min(11, quarterLog((abs(interChannel) << 3) >> depthShift) >> 1)
+                        qI = interChannel > 0 ? 13 + q : 11 - q
+                    }
+                    let signs = (teN > 0 ? 2 : teN < 0 ? 1 : 0) * 9 + (teW > 0 ? 2 : teW < 0 ? 1 : 0) * 3 + (teNW > 0 ? 2 : teNW < 0 ? 1 : 0)
+                    let qW = min(15, quarterLog(abs(teW) >> depthShift) >> 1), qN = min(15, quarterLog(abs(teN) >> depthShift) >> 1)
+                    let contextStride = types * nodes
+                    // The prediction's eighths below or above the rounded value: they inform the
+                    // zero flag and the sign.
+                    let fraction = corrected - (planePrediction << 3) + 4
+                    bits.c0 = (qE * 8 + fraction) * contextStride + type * nodes
+                    bits.c1 = ((qE >> 1) * 16 + spread) * contextStride + type * nodes
+                    bits.c2 = ((qE >> 1) * 25 + qI) * contextStride + type * nodes
+                    bits.c3 = ((qE >> 2) * 64 + texture) * contextStride + type * nodes
+                    bits.c4 = (qW * 16 + qN) * contextStride + type * nodes
+                    bits.c5 = ((signs * (energyLevels / 4) + (qE >> 2)) * 8 + fraction) * contextStride + type * nodes
+                    // Direction: the signed sizes of N − W and NE − N, and of NW − W.
+                    @inline(__always) func signedLevel(_ v: Int) -> Int {
+                        let q = min(7, quarterLog(abs(v) >> depthShift) >> 1)
+                        return v < 0 ? 7 - q : 7 + q
+                    }
+                    let slope = (nw - w) >> depthShift
+                    bits.c6 = ((signedLevel(n - w) * 15 + signedLevel(ne - n)) * 4 + (slope > 2 ? 2 : slope < -2 ? 1 : 0)) * contextStride + type * nodes
+                    // The other channels' residual at this pixel, exactly up to ±15.
+                    bits.c7 = ((max(-15, min(15, interChannel >> depthShift)) + 15) * (energyLevels / 4) + (qE >> 2)) * contextStride + type * nodes
+                    bits.selector = (type * mixerSelectors + (qE >> 2)) * nodes
+
+                    // The residual, bit by bit.
+                    let si = pixel + channel
+                    let residual = encoding ? ((Int(s[si]) - prediction + half) & mask) - half : 0
+                    var r = 0
+                    if try !bits.decide(0, residual == 0, &coder) {
+                        let negative = try bits.decide(1, residual < 0, &coder)
+                        let m = abs(residual) - 1
+                        let kTrue = Int.bitWidth - m.leadingZeroBitCount
+                        var k = 0
+                        while k < maxK, try bits.decide(2 + k, kTrue > k, &coder) { k += 1 }
+                        var magnitude = 0
+                        if k > 0 {
+                            magnitude = 1
+                            var position = k - 2
+                            if position >= 0 {
+                                let b = try bits.decide(20 + k, (m >> position) & 1 == 1, &coder)
+                                magnitude = magnitude << 1 | (b ? 1 : 0)
+                                position -= 1
+                                if position >= 0 {
+                                    let b2 = try bits.decide(40 + 2 * k + (b ? 1 : 0), (m >> position) & 1 == 1, &coder)
+                                    magnitude = magnitude << 1 | (b2 ? 1 : 0)
+                                    position -= 1
+                                }
+                                while position >= 0 {
+                                    let slot = (type * 17 + k) * 16 + position
+                                    let probability = max(1, min(4095, CountedBitProbability.probability12(lowBits[slot])))
+                                    let bit = try coder.code((m >> position) & 1 == 1, probabilityOfOne: probability)
+                                    CountedBitProbability.update(&lowBits[slot], bit, limit: stateLimit)
+                                    magnitude = magnitude << 1 | (bit ? 1 : 0)
+                                    position -= 1
+                                }
+                            }
+                        }
+                        r = negative ? -(magnitude + 1) : magnitude + 1
+                    }
+                    let value = (prediction + r) & mask
+                    s[si] = UInt16(value)
+
+                    // Learn: the plane value, errors, bias.
+                    let planeValue = value - base
+                    plane[i] = Int32(planeValue)
+                    let actual = planeValue << 3
+                    e[current + x + 2] = Int32(clamping: blended - actual)
+                    for k in 0..<P { se[(current + x + 2) * P + k] = Int32(clamping: abs(p[k] - actual)) }
+                    biasSums[bias] &+= Int32(clamping: actual - blended)
+                    biasCounts[bias] += 1
+                    if biasCounts[bias] == 256 {
+                        biasSums[bias] /= 2
+                        biasCounts[bias] = 128
+                    }
+                    if type == 0 { green = value }
+                    let wrapped = ((value - prediction + half) & mask) - half
+                    interChannel = type == 0 ? wrapped : (abs(wrapped) > abs(interChannel) ? wrapped : interChannel)
+                }
+            }
+        }
+    }
+}
+
+/// The mixed binary decisions of one sample: six bit-state tables, each indexed by its context
+/// (set per sample, as an offset) plus the decision's node, mixed with a bias.
+struct MixedDecisions {
+    let t0, t1, t2, t3, t4, t5, t6, t7: UnsafeMutablePointer<UInt32>
+    var c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0, selector = 0
+    var mixer = LogisticMixer(inputs: 9, contexts: ImageMixing.nodes * ImageMixing.mixerSelectors * ImageMixing.types, initialWeight: 1 << 14, learningRate: 10)
+
+    init(tables: [UnsafeMutablePointer<UInt32>]) {
+        (t0, t1, t2, t3, t4, t5, t6, t7) = (tables[0], tables[1], tables[2], tables[3], tables[4], tables[5], tables[6], tables[7])
+        mixer.inputs[8] = 256
+    }
+
+    /// Codes (or decodes) one decision at `node`; `bit` is the encoder's.
+    @inline(__always)
+    mutating func decide<Coder: BinaryCoding>(_ node: Int, _ bit: Bool, _ coder: inout Coder) throws(EntropyCodingError) -> Bool {
+        let i0 = c0 + node, i1 = c1 + node, i2 = c2 + node, i3 = c3 + node, i4 = c4 + node, i5 = c5 + node, i6 = c6 + node, i7 = c7 + node
+        mixer.inputs[0] = Logistic.stretch(CountedBitProbability.probability12(t0[i0]))
+        mixer.inputs[1] = Logistic.stretch(CountedBitProbability.probability12(t1[i1]))
+        mixer.inputs[2] = Logistic.stretch(CountedBitProbability.probability12(t2[i2]))
+        mixer.inputs[3] = Logistic.stretch(CountedBitProbability.probability12(t3[i3]))
+        mixer.inputs[4] = Logistic.stretch(CountedBitProbability.probability12(t4[i4]))
+        mixer.inputs[5] = Logistic.stretch(CountedBitProbability.probability12(t5[i5]))
+        mixer.inputs[6] = Logistic.stretch(CountedBitProbability.probability12(t6[i6]))
+        mixer.inputs[7] = Logistic.stretch(CountedBitProbability.probability12(t7[i7]))
+        let p = mixer.mix(context: selector + node)
+        let coded = try coder.code(bit, probabilityOfOne: p)
+        mixer.update(bit: coded)
+        let limit = ImageMixing.stateLimit
+        CountedBitProbability.update(&t0[i0], coded, limit: limit)
+        CountedBitProbability.update(&t1[i1], coded, limit: limit)
+        CountedBitProbability.update(&t2[i2], coded, limit: limit)
+        CountedBitProbability.update(&t3[i3], coded, limit: limit)
+        CountedBitProbability.update(&t4[i4], coded, limit: limit)
+        CountedBitProbability.update(&t5[i5], coded, limit: limit)
+        CountedBitProbability.update(&t6[i6], coded, limit: limit)
+        CountedBitProbability.update(&t7[i7], coded, limit: limit)
+        return coded
+    }
+}
+
+/// One binary decision with P(1) in 12 bits: the encoder codes `bit` and returns it, the decoder
+/// returns the decoded bit. Lets one scan serve both directions.
+protocol BinaryCoding {
+    mutating func code(_ bit: Bool, probabilityOfOne: Int32) throws(EntropyCodingError) -> Bool
+}
+
+struct BitSink: BinaryCoding {
+    var encoder: RangeEncoder
+    @inline(__always)
+    mutating func code(_ bit: Bool, probabilityOfOne: Int32) -> Bool {
+        encoder.encode(bit: bit, probabilityOfZero: UInt32(4096 - probabilityOfOne), precision: 12)
+        return bit
+    }
+}
+
+struct BitSource: BinaryCoding {
+    var decoder: RangeDecoder
+    @inline(__always)
+    mutating func code(_ bit: Bool, probabilityOfOne: Int32) throws(EntropyCodingError) -> Bool {
+        try decoder.decodeBit(probabilityOfZero: UInt32(4096 - probabilityOfOne), precision: 12)
+    }
+}
