@@ -125,6 +125,17 @@ import Glibc
         #expect(try codec.decode(container) == MediaFile.decode(source))
     }
 
+    /// Images as version 3 (format 4, the first mixing image model) wrote them, pinned in
+    /// Fixtures/v3 beside their sources before format 5 changed the image coder.
+    @Test(arguments: ["rgb8.png", "rgba8.png", "gray16.png"])
+    func thirdVersionImagesStillDecode(name: String) throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/v3")
+        let source = try [UInt8](Data(contentsOf: folder.appendingPathComponent(name)))
+        let container = try ContainerFile(parsing: [UInt8](Data(contentsOf: folder.appendingPathComponent(name + ".nc"))))
+        #expect(container.codecID == LosslessCodec.id && container.payload.first == 4)
+        #expect(try codec.decode(container) == MediaFile.decode(source))
+    }
+
     @Test func floatAudioAndBytesRoundTripExactly() throws {
         _ = try roundTrip(.audio(Audio(sampleRate: 44100, channels: 2, floats: (0..<4000).map { Float(sin(Double($0) / 7)) })))
         _ = try roundTrip(.audio(Audio(sampleRate: 8000, channels: 1, samples: .double((0..<500).map { Double($0) / 3 }))))
