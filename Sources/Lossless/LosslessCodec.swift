@@ -5,10 +5,10 @@ import MediaIO
 
 /// `lossless`: prediction plus adaptive context modelling over the range coder of EntropyCoding.
 ///
-/// - Images (format 4): green first, red and blue as differences from it; per plane a blend of
-///   eight predictors weighted by their recent errors, bias cancellation, and the residual coded
-///   as binary decisions whose context predictions are mixed online (`ImageMixing`). Formats 1
-///   and 3 (LOCO-I's median predictor with gradient contexts, `ImagePredictor`) still decode.
+/// - Images (format 5): green first, red and blue as differences from it; per plane a blend of
+///   eight fixed predictors and one learned online (normalised LMS), weighted by their recent errors, bias cancellation, and the residual coded
+///   as binary decisions whose context predictions are mixed online (`ImageMixing`). Format 4 (the
+///   same without the learned predictor) and formats 1 and 3 (LOCO-I's median predictor with gradient contexts, `ImagePredictor`) still decode.
 /// - Integer audio: mid/side, then per channel a cascade of predictors learned online (fixed
 ///   first order, a 9-tap stage over both channels, sign-LMS filters of 256, 32 and 16 taps),
 ///   residuals under contexts of their recent magnitude (`AudioCascade`, format 3; format 1's
@@ -16,7 +16,7 @@ import MediaIO
 ///   the byte model.
 /// - Bytes: bitwise context models of orders 1 to 6 mixed in the logistic domain (`ByteModel`).
 ///
-/// Payload: one format byte, then either (4; 1 and 3 from earlier versions) the range-coded stream or (2),
+/// Payload: one format byte, then either (5; 1, 3 and 4 from earlier versions) the range-coded stream or (2),
 /// when that would not be smaller, the `SampleLayout` bytes as they are, so output never exceeds
 /// raw size + 1 byte.
 /// Everything is integer arithmetic (the squash table is built with `DeterministicMath.exp`), so
@@ -30,8 +30,10 @@ public struct LosslessCodec: Codec {
         case stored = 2
         /// Version 2: integer audio by `AudioCascade`; images, float audio and bytes as in 1. Still decoded.
         case cascade = 3
-        /// Version 3 (now): images by `ImageMixing`; everything else as in 3.
+        /// Version 3: images by `ImageMixing` with fixed sub-predictors; everything else as in 3. Still decoded.
         case mixed = 4
+        /// Version 4 (now): images by `ImageMixing` with its learned (LMS) sub-predictor; everything else as in 4.
+        case learned = 5
     }
 
     public init() {}
@@ -60,7 +62,7 @@ public struct LosslessCodec: Codec {
         let descriptor = MediaDescriptor(media)
         var payload: [UInt8]
         if coded.count < descriptor.rawByteCount {
-            payload = [Format.mixed.rawValue] + coded
+            payload = [Format.learned.rawValue] + coded
         } else {
             // The layout is made only when it is stored, straight after the format byte.
             payload = [Format.stored.rawValue]
@@ -77,13 +79,13 @@ public struct LosslessCodec: Codec {
     public func decode(_ file: ContainerFile) throws(CodecError) -> Media {
         let format = file.payload.first.flatMap(Format.init(rawValue:))
         switch format {
-        case .predicted, .cascade, .mixed: break
+        case .predicted, .cascade, .mixed, .learned: break
         case .stored:
             return try file.payload.withUnsafeBufferPointer { (p) throws(CodecError) in
                 try SampleLayout.deserialize(UnsafeBufferPointer(rebasing: p.dropFirst()), as: file.media)
             }
         case nil:
-            throw .corruptPayload("lossless payload format \(file.payload.first.map(String.init) ?? "missing") is not 1, 2, 3 or 4")
+            throw .corruptPayload("lossless payload format \(file.payload.first.map(String.init) ?? "missing") is not 1, 2, 3, 4 or 5")
         }
         // Every coded symbol costs at least ~1.8e-4 bits (no adaptive probability exceeds
         // 1 − 8/65536), so a payload cannot hold more than this many samples per byte.
@@ -96,9 +98,10 @@ public struct LosslessCodec: Codec {
             let media: Media
             switch file.media {
             case .image(let w, let h, let c, let depth, let sbit):
-                var image = format == .mixed
+                var image = format == .mixed || format == .learned
                     ? Image(width: w, height: h, channels: c, bitDepth: depth,
-                            samples: try ImageMixing.decode(width: w, height: h, channels: c, bitDepth: depth, from: &decoder))
+                            samples: try ImageMixing.decode(width: w, height: h, channels: c, bitDepth: depth,
+                                                            learned: format == .learned, from: &decoder))
                     : try ImagePredictor.decode(width: w, height: h, channels: c, bitDepth: depth, from: &decoder)
                 image.significantBits = sbit > 0 ? sbit : nil
                 media = .image(image)
