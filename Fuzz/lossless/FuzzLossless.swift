@@ -4,8 +4,8 @@
 //  - 0, the audio cascade (format 3): its decoder on hostile bytes (depth, channel count and
 //    length from the first two bytes) returns samples or throws, never traps; samples taken from
 //    the input (any depth 8...32, 1...3 channels, extremes included) round-trip exactly;
-//  - 1, the image model (format 4): the same for images of 1...16 × 1...16 pixels, 1-4 channels,
-//    8 or 16 bits, from the first three bytes.
+//  - 1, the image model (format 5, or format 4 when bit 3 is set): the same for images of
+//    1...16 × 1...16 pixels, 1-4 channels, 8 or 16 bits, from the first three bytes.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzLossless(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
@@ -46,9 +46,10 @@ func fuzzAudio(_ bytes: [UInt8]) {
 func fuzzImage(_ bytes: [UInt8]) {
     let width = 1 + Int(bytes[1] & 15), height = 1 + Int(bytes[1] >> 4)
     let channels = 1 + Int(bytes[0] & 3), bitDepth = bytes[0] & 4 == 0 ? 8 : 16
+    let learned = bytes[0] & 8 == 0  // format 5's model, or format 4's
     let count = width * height * channels
     if var hostile = try? RangeDecoder(bytes, from: 3) {
-        if let samples = try? ImageMixing.decode(width: width, height: height, channels: channels, bitDepth: bitDepth, from: &hostile) {
+        if let samples = try? ImageMixing.decode(width: width, height: height, channels: channels, bitDepth: bitDepth, learned: learned, from: &hostile) {
             precondition(samples.count == count && samples.allSatisfy { Int($0) < 1 << bitDepth })
         }
     }
@@ -62,10 +63,10 @@ func fuzzImage(_ bytes: [UInt8]) {
         return step == 1 ? UInt16(source[j]) : UInt16(source[j]) << 8 | UInt16(source[j + 1])
     }
     var encoder = RangeEncoder()
-    ImageMixing.encode(samples, width: width, height: height, channels: channels, bitDepth: bitDepth, into: &encoder)
+    ImageMixing.encode(samples, width: width, height: height, channels: channels, bitDepth: bitDepth, learned: learned, into: &encoder)
     let coded = encoder.finish()
     var decoder = try! RangeDecoder(coded)
-    let back = try! ImageMixing.decode(width: width, height: height, channels: channels, bitDepth: bitDepth, from: &decoder)
+    let back = try! ImageMixing.decode(width: width, height: height, channels: channels, bitDepth: bitDepth, learned: learned, from: &decoder)
     try! decoder.finish()
     precondition(back == samples, "image model round trip differs")
 }

@@ -32,6 +32,9 @@ enum ImageMixing {
     /// and 65 measured worse on training photos: it out-predicts the fixed ones on photographs,
     /// while the 1/error² weighting still hands edges and texture to them).
     static let lmsBlendShift = 4
+    /// 2^24 / m for m in 128...255: the update's normalisation by a reciprocal of the taps'
+    /// energy to 8 significant bits instead of a 64-bit division per sample.
+    static let reciprocals: [Int] = (128...255).map { (1 << 24) / $0 }
     /// Decision nodes per context: 0 zero flag, 1 sign, 2... unary length, 20 + k first
     /// mantissa bit, 40 + 2k + b second mantissa bit.
     static let nodes = 80
@@ -144,7 +147,9 @@ enum ImageMixing {
         lmsWeights.initialize(repeating: 0, count: planeCount * T)
         let d = UnsafeMutablePointer<Int>.allocate(capacity: T)
         d.initialize(repeating: 0, count: T)
-        defer { lmsWeights.deallocate(); d.deallocate() }
+        let reciprocals = UnsafeMutablePointer<Int>.allocate(capacity: 128)
+        reciprocals.initialize(from: Self.reciprocals, count: 128)
+        defer { lmsWeights.deallocate(); d.deallocate(); reciprocals.deallocate() }
         let epsilon = 16 << (2 * depthShift)  // keeps the normalisation finite on flat areas
         let lmsLow = -(8 << bitDepth), lmsHigh = 16 << bitDepth
         for y in 0..<height {
@@ -331,7 +336,10 @@ enum ImageMixing {
                     for k in 0..<P { se[(current + x + 2) * P + k] = Int32(clamping: abs(p[k] - actual)) }
                     if learned {
                         // w += μ·error·d / (|d|² + ε), the error in eighths: 2^20/8 · 2^-7 = 2^-16.
-                        let g = ((actual - p[8]) << 20) / lmsEnergy
+                        // g ≈ error · 2^20 / energy; energy ≥ 16, so its bit length is ≥ 5.
+                        let length = Int.bitWidth - lmsEnergy.leadingZeroBitCount
+                        let m = length >= 8 ? lmsEnergy >> (length - 8) : lmsEnergy << (8 - length)
+                        let g = ((actual - p[8]) * reciprocals[m - 128]) >> (length - 4)
                         for j in 0..<T { lw[j] &+= Int32(truncatingIfNeeded: (g &* d[j]) >> (7 + lmsStepShift)) }
                     }
 

@@ -40,16 +40,21 @@ public struct LosslessCodec: Codec {
 
     public var info: CodecInfo {
         CodecInfo(id: Self.id, modalities: MediaKind.allCases, lossless: true,
-                  summary: "lossless: context-mixed images and bytes, LMS-cascade audio; adaptive range coding")
+                  summary: "lossless: context-mixed images and bytes, LMS-cascade audio; adaptive range coding",
+                  parameters: [CodecParameter("effort", default: "2",
+                                              help: "images: 2 adds a learned (LMS) predictor (format 5), 1 codes without it (format 4: about 15% faster, 3% larger)")])
     }
 
     public func encode(_ media: Media, options: CodecOptions) throws(CodecError) -> ContainerFile {
         try options.validate(against: info)
+        let learned = try options.integer("effort", default: 2, in: 1...2) >= 2
         var encoder = RangeEncoder()
+        var format = Format.learned
         switch media {
         case .image(let image):
             ImageMixing.encode(image.samples, width: image.width, height: image.height, channels: image.channels,
-                               bitDepth: image.bitDepth, into: &encoder)
+                               bitDepth: image.bitDepth, learned: learned, into: &encoder)
+            if !learned { format = .mixed }
         case .audio(let audio):
             if case .integer(let bits, let samples) = audio.samples {
                 AudioCascade.encode(samples, bits: bits, channels: audio.channels, into: &encoder)
@@ -62,7 +67,7 @@ public struct LosslessCodec: Codec {
         let descriptor = MediaDescriptor(media)
         var payload: [UInt8]
         if coded.count < descriptor.rawByteCount {
-            payload = [Format.learned.rawValue] + coded
+            payload = [format.rawValue] + coded
         } else {
             // The layout is made only when it is stored, straight after the format byte.
             payload = [Format.stored.rawValue]

@@ -43,22 +43,28 @@ import Glibc
         return Audio(sampleRate: 16000, channels: channels, samples: .integer(bits: bits, samples))
     }
 
-    func roundTrip(_ media: Media) throws -> ContainerFile {
-        let file = try codec.encode(media, options: CodecOptions())
+    func roundTrip(_ media: Media, options: CodecOptions = CodecOptions()) throws -> ContainerFile {
+        let file = try codec.encode(media, options: options)
         #expect(try codec.decode(file) == media)
         return file
     }
 
     @Test func imagesRoundTripExactly() throws {
-        // Every sample format (8/16 bit, 1-4 channels), odd sizes, 1x1, 1xN and Nx1.
-        for depth in [8, 16] {
-            for c in 1...4 {
-                for (w, h) in [(37, 23), (1, 1), (1, 17), (19, 1), (2, 2), (0, 0)] {
-                    let file = try roundTrip(.image(Self.image(width: w, height: h, channels: c, bitDepth: depth, seed: UInt64(w * h + c + depth))))
-                    if w * h >= 100 { #expect(file.payload.first == 4, "images are written as format 4 (mixing)") }
+        // Every sample format (8/16 bit, 1-4 channels), odd sizes, 1x1, 1xN and Nx1, at both
+        // efforts: format 5 (the learned predictor, the default) and format 4 (effort=1).
+        for (effort, format) in [("2", 5), ("1", 4)] {
+            for depth in [8, 16] {
+                for c in 1...4 {
+                    for (w, h) in [(37, 23), (1, 1), (1, 17), (19, 1), (2, 2), (0, 0)] {
+                        let image = Self.image(width: w, height: h, channels: c, bitDepth: depth, seed: UInt64(w * h + c + depth))
+                        let file = try roundTrip(.image(image), options: CodecOptions(["effort": effort]))
+                        if w * h >= 100 { #expect(file.payload.first == UInt8(format), "effort=\(effort) writes format \(format)") }
+                    }
                 }
             }
         }
+        #expect(throws: CodecError.self) { try codec.encode(.image(Self.image(width: 4, height: 4, channels: 1, bitDepth: 8, seed: 1)),
+                                                             options: CodecOptions(["effort": "3"])) }
         // Extremes: all zero and all maximum, and pure noise.
         _ = try roundTrip(.image(Image(width: 20, height: 20, channels: 1, bitDepth: 16, samples: [UInt16](repeating: 65535, count: 400))))
         var rng = SplitMix64(seed: 9)
@@ -76,13 +82,16 @@ import Glibc
         let file = try roundTrip(.image(image))
         let store = try StoreCodec().encode(.image(image), options: CodecOptions())
         #expect(file.payload.count * 10 < store.payload.count * 8, "lossless \(file.payload.count) bytes, store \(store.payload.count)")
+        // The learned predictor (format 5) must pay for itself against format 4 on photo-like input.
+        let fixed = try roundTrip(.image(image), options: CodecOptions(["effort": "1"]))
+        #expect(file.payload.count < fixed.payload.count, "format 5 \(file.payload.count) bytes, format 4 \(fixed.payload.count)")
     }
 
     @Test func integerAudioRoundTripsExactly() throws {
         for (frames, channels, bits) in [(10_000, 2, 16), (5000, 1, 24), (3000, 1, 8), (0, 2, 16), (1, 1, 32), (4097, 3, 16)] {
             let file = try roundTrip(.audio(Self.audio(frames: frames, channels: channels, bits: bits, seed: UInt64(frames))))
             if frames == 10_000 {
-                #expect(file.payload.first == 4, "integer audio is written as format 4 (the cascade, as in 3)")
+                #expect(file.payload.first == 5, "integer audio is written as format 5 (the cascade, as in 3 and 4)")
                 #expect(Double(file.payload.count * 8) / 20_000 < 8, "16-bit sine plus ±20 noise should cost under 8 bits/sample")
             }
         }
