@@ -283,10 +283,19 @@ enum ImageMixing {
                     // The other channels' residual at this pixel, exactly up to ±15.
                     bits.c7 = ((max(-15, min(15, interChannel >> depthShift)) + 15) * (energyLevels / 4) + (qE >> 2)) * contextStride + type * nodes
                     if learned {
-                        // Where the learned predictor points, seen from the blend (signed, log).
-                        let lmsOffset = (p[8] - blended) >> depthShift
-                        let q = min(11, quarterLog(abs(lmsOffset)) >> 1)
-                        bits.c2 = ((lmsOffset < 0 ? 11 - q : 11 + q) * (energyLevels / 2) + (qE >> 1)) * contextStride + type * nodes
+                        // Where single predictors point, seen from the blend (signed, log): the
+                        // learned one (table 2), N + W − NW in place of the spread (table 1) and
+                        // W + NE − N in place of the sizes of the W and N errors (table 4).
+                        // Measured on training photos: −1.0%, −1.0% and −0.2%; the other fixed
+                        // predictors, or one replacing table 7, gained less than 0.5% more.
+                        @inline(__always) func offset(_ prediction: Int, _ levels: Int) -> Int {
+                            let v = (prediction - blended) >> depthShift
+                            let q = min(levels, quarterLog(abs(v)) >> 1)
+                            return v < 0 ? levels - q : levels + 1 + q
+                        }
+                        bits.c1 = ((qE >> 1) * 16 + offset(p[4], 7)) * contextStride + type * nodes
+                        bits.c2 = (offset(p[8], 11) * (energyLevels / 2) + (qE >> 1)) * contextStride + type * nodes
+                        bits.c4 = ((qE >> 2) * 16 + offset(p[0], 7)) * contextStride + type * nodes
                     }
                     bits.selector = (type * mixerSelectors + (qE >> 2)) * nodes
 
