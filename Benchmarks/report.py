@@ -222,6 +222,15 @@ QUESTIONS = [
 ]
 
 
+def page_link(doc: dict | None, short: str) -> str:
+    """The page the benchmark wrote in this run, as its sidecar names it (a quick run's page lies
+    under .build/bench-quick/, sidecar.page), else Benchmarks/results/<short>.md if there is one."""
+    page = (doc or {}).get("page") or f"{short}.md"
+    if not (RESULTS / page).exists():
+        return "-"
+    return f"[{Path(page).name}{' (quick run)' if page.startswith('..') else ''}]({page})"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--since", type=float, default=0.0, help="epoch seconds: sidecars older than this are stale")
@@ -240,8 +249,9 @@ def main() -> int:
            f"{sidecar.machine()}; run {started.strftime('%Y-%m-%d %H:%M') + ' to ' if started else ''}"
            f"{now.strftime('%Y-%m-%d %H:%M UTC')}."
            + (" **Quick mode** (`BENCH_QUICK=1`): each slow benchmark ran on fewer files (said per row in "
-              "the data column), so figures are less averaged than a full run's. A quick run rewrites the benchmarks' "
-              "pages too; the pages committed beside this report may hold an earlier full run (each page gives its date)."
+              "the data column), so figures are less averaged than a full run's. A benchmark's quick page goes "
+              "under .build/bench-quick/ (linked as a quick run) where it uses sidecar.page; the others rewrite "
+              "their committed page, marked as quick; each page gives its date."
               if args.quick else ""),
            "",
            "Every row below was measured in this run, read from the sidecar (`Benchmarks/results/<name>.json`) "
@@ -255,7 +265,7 @@ def main() -> int:
     for short, target, secs, status in targets:  # bench-NAME writes NAME.json and NAME.md
         d = by_name.get(short)
         seen.add(short)
-        page = f"[{short}.md]({short}.md)" if (RESULTS / f"{short}.md").exists() else "-"
+        page = page_link(d, short)
         if d:
             out.append(f"| `make {target}` | {secs} | {status} | {d['date']} | {', '.join(map(str, d['load']))} | "
                        f"{'yes' if d['quick'] else 'no'} | {len(d['rows'])} | {page} |")
@@ -264,7 +274,7 @@ def main() -> int:
     for d in fresh:
         if d["bench"] not in seen:
             out.append(f"| {d['bench']} (outside the log) | - | - | {d['date']} | {', '.join(map(str, d['load']))} | "
-                       f"{'yes' if d['quick'] else 'no'} | {len(d['rows'])} | - |")
+                       f"{'yes' if d['quick'] else 'no'} | {len(d['rows'])} | {page_link(d, d['bench'])} |")
     if stale:
         out += ["", "Left out as not measured in this run (older sidecars): "
                 + ", ".join(f"`{d['bench']}.json` ({d.get('date', '?')})" for d in stale) + "."]
