@@ -130,7 +130,8 @@ def label(name, noun, run_files, all_files):
 def set_rows(data, totals, raw_total, sample_total):
     """The sidecar rows of one set: every coder's rate (bits per sample, container included;
     fidelity "exact": ours is checked, the peers are lossless formats), and ours beside each peer
-    for encode and decode speed (MB of raw samples per CPU second; higher is better)."""
+    for encode and decode speed (unit "MB/CPU s": MB of raw samples per CPU second of the coder's
+    process; higher is better)."""
     rows = []
     for coder, (size, _, _) in totals.items():
         codec, setting = split(coder)
@@ -140,9 +141,9 @@ def set_rows(data, totals, raw_total, sample_total):
     for k, direction in ((1, "encode"), (2, "decode")):
         for coder, values in totals.items():
             if coder != OURS:
-                rows.append({"kind": "speed", "what": f"lossless {direction}, {data}, per CPU s", "ours": OURS,
+                rows.append({"kind": "speed", "what": f"lossless {direction}, {data}", "ours": OURS,
                              "ours_value": speed(totals[OURS][k]), "peer": coder, "peer_value": speed(values[k]),
-                             "unit": "MB/s"})
+                             "unit": "MB/CPU s"})
     return rows
 
 
