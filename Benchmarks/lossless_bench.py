@@ -204,6 +204,10 @@ def main():
     kinds = args.sets.split(",")
     if unknown := [k for k in kinds if k not in SETS]:
         sys.exit(f"--sets: unknown set(s) {', '.join(unknown)} (audio, images)")
+    if not os.access(args.codec, os.X_OK):
+        sys.exit(f"lossless_bench: {args.codec}: no codec binary there (build it: swift build -c release)")
+    if missing := [f for k in kinds for _, f, _, _ in SETS[k] if not os.path.isdir(os.path.join(args.data, f))]:
+        sys.exit(f"lossless_bench: {', '.join(os.path.join(args.data, f) for f in missing)}: not found (the data root is ../shared/data)")
     out = args.out or sidecar.page("lossless")
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load0 = os.getloadavg()[0]
