@@ -11,7 +11,7 @@ LOSSLESS_PEERS := flac wavpack webp libjxl-tools
 # LOSSLESS_BENCH_JOBS files are coded at once (speeds are CPU seconds per process, so a second job
 # does not skew them). A full run, one file at a time at load 4-5 on the 2 shared cores: about
 # 4 minutes for the audio half and 18 for the images half (estimated from 4 files per set,
-# 2026-12-06; cwebp -z 9 is 60-80% of the images' CPU time, wavpack -x6 80% of the audio's); the
+# 2026-12-06; cwebp -z 9 is 60-80% of the images' CPU time, wavpack -x6 70-80% of the audio's); the
 # page's last table gives each set's time. BENCH_QUICK=1: the first 2 files of each of the four
 # sets, every coder and row kept (2.3 minutes at that load); its page goes to
 # .build/bench-quick/lossless.md, never over the committed full run (Benchmarks/sidecar.py).
