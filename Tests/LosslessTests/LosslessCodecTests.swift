@@ -122,26 +122,18 @@ import Glibc
         }
     }
 
-    /// Images as version 2 (format 3) wrote them, pinned in Fixtures/v2. Version 2 coded images
-    /// exactly as version 1 did, so these are the v1 containers with the format byte 3 (and their
-    /// CRC): the old image decoder stays tested under both format bytes.
-    @Test(arguments: ["rgb8.png", "rgba8.png", "gray16.png"])
-    func secondVersionImagesStillDecode(name: String) throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/v2")
+    /// Images as later versions wrote them, pinned beside their sources: Fixtures/v2 holds
+    /// version 2's (format 3; it coded images exactly as version 1, so these are the v1
+    /// containers with the format byte 3 and their CRC: the old image decoder stays tested under
+    /// both format bytes), Fixtures/v3 version 3's (format 4, the mixing model without the
+    /// learned predictor, pinned before format 5 changed the image coder).
+    @Test(arguments: ["v2", "v3"], ["rgb8.png", "rgba8.png", "gray16.png"])
+    func laterVersionImagesStillDecode(version: String, name: String) throws {
+        let format: UInt8 = version == "v2" ? 3 : 4
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(version)")
         let source = try [UInt8](Data(contentsOf: folder.appendingPathComponent(name)))
         let container = try ContainerFile(parsing: [UInt8](Data(contentsOf: folder.appendingPathComponent(name + ".nc"))))
-        #expect(container.codecID == LosslessCodec.id && container.payload.first == 3)
-        #expect(try codec.decode(container) == MediaFile.decode(source))
-    }
-
-    /// Images as version 3 (format 4, the first mixing image model) wrote them, pinned in
-    /// Fixtures/v3 beside their sources before format 5 changed the image coder.
-    @Test(arguments: ["rgb8.png", "rgba8.png", "gray16.png"])
-    func thirdVersionImagesStillDecode(name: String) throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/v3")
-        let source = try [UInt8](Data(contentsOf: folder.appendingPathComponent(name)))
-        let container = try ContainerFile(parsing: [UInt8](Data(contentsOf: folder.appendingPathComponent(name + ".nc"))))
-        #expect(container.codecID == LosslessCodec.id && container.payload.first == 4)
+        #expect(container.codecID == LosslessCodec.id && container.payload.first == format)
         #expect(try codec.decode(container) == MediaFile.decode(source))
     }
 
