@@ -75,8 +75,8 @@ golden-vqgan:
 # index blocks lost (and the block side at 20%); one-core decode speed; a grid of Kodak crops.
 # BENCH_QUICK=1 (or VQGAN_BENCH_ARGS=--quick): the first 2 images, every row kept. Other weights:
 # NEURALCODECS_MODELS=Training/exports/<id> (a smoke export, say: never commit its results).
-# Out of `make bench` until vqgan-f16 is registered (the registration moves it to BENCH_TARGETS).
-BENCH_EXCLUDE += bench-vqgan bench-deps-vqgan
+BENCH_TARGETS += bench-vqgan
+BENCH_EXCLUDE += bench-deps-vqgan
 BENCH_VQGAN_APT := libjpeg-turbo-progs webp
 VQGAN_BENCH_ARGS ?=
 .PHONY: bench-vqgan bench-deps-vqgan
