@@ -51,7 +51,6 @@ from walloc_bench import load_rgb, ms_ssim, psnr  # the one fidelity code of the
 REPO = Path(__file__).resolve().parents[1]
 KODAK = REPO.parent / "shared" / "data" / "images" / "kodak"
 CODEC = REPO / ".build" / "release" / "codec"
-RESULTS = REPO / "Benchmarks" / "results"
 LOSSES = [5, 10, 20, 30]
 UNITS = [4, 8, 16]
 DOWN = 16  # pixels per index along each side
@@ -273,7 +272,9 @@ def main() -> None:
     p.add_argument("--speed-images", type=int, default=4)
     p.add_argument("--seed", type=int, default=21)
     args = p.parse_args()
-    quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
+    if args.quick:
+        os.environ["BENCH_QUICK"] = "1"  # the sidecar records it and sidecar.page follows it
+    quick = sidecar.quick()
     for tool in ["cwebp", "dwebp", "cjpeg", "djpeg", "taskset"]:
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is missing: make bench-vqgan installs it (apt-get)")
@@ -401,12 +402,13 @@ def weights_hash(model: str) -> str:
 
 def write_report(args, quick, images, ks, default_unit, ours, base, restore, units, speed, process_speed, pictures,
                  perception, started, load0, load1) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    page = sidecar.page("vqgan")  # a quick run's page and grid go to .build/bench-quick, never over the full run's
+    page.parent.mkdir(parents=True, exist_ok=True)
     n = len(images)
     columns = [("original", [load_rgb(KODAK / name) for name in pictures])]
     for label in [f"ours K={k}" for k in ks] + [f"K={ks[0]}, 20% lost", "WebP ÷4", "JPEG ÷4", "WebP ÷8", "JPEG ÷8"]:
         columns.append((label, [pictures[name][label] for name in pictures]))
-    grid(columns, RESULTS / "vqgan-grid.png")
+    grid(columns, page.with_name("vqgan-grid.png"))
 
     lines = [
         "# VQGAN benchmark (issue 21)", "",
@@ -504,7 +506,7 @@ def write_report(args, quick, images, ks, default_unit, ours, base, restore, uni
               "", "## Decoded crops", "",
               f"Centre crops (160x160) of {', '.join(pictures)}: original, ours at each K, ours at K = {k0} with 20% of blocks "
               f"lost and restored, and the downscale baselines matched to the rate of K = {k0}.", "", "![crops](vqgan-grid.png)"]
-    (RESULTS / "vqgan.md").write_text("\n".join(lines) + "\n")
+    sidecar.write_page(page, "\n".join(lines) + "\n")
 
     data = f"Kodak ({n} images)"
     rows = []
@@ -522,7 +524,7 @@ def write_report(args, quick, images, ks, default_unit, ours, base, restore, uni
         bs = [b for b in base if b["codec"] == name]
         rows.append({"kind": "fidelity", "data": data, "codec": name.split()[0], "setting": f"q{bs[0]['quality']}", "rate": round(mean(bs, "bpp"), 5),
                      "rate_unit": "bpp", "psnr": round(mean(bs, "psnr"), 3), "msssim": round(mean(bs, "msssim"), 5)})
-    sidecar.write("vqgan", rows, feature_distance=[{"codec": c, "k": k, "distance": round(v, 5)} for (c, k), v in perception.items()],
+    sidecar.write("vqgan", rows, page=page, feature_distance=[{"codec": c, "k": k, "distance": round(v, 5)} for (c, k), v in perception.items()],
                   restoration=[{"unit": r["unit"], "loss": r["loss"], "image": r["image"], "msssim": round(r["msssim"], 5),
                                               "clean_msssim": round(r["clean_msssim"], 5)} for r in restore])
     print("\n".join(lines))

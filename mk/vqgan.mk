@@ -73,7 +73,8 @@ golden-vqgan:
 # bits per pixel with and without the learned prior per K, PSNR and MS-SSIM, beside downscale(4, 8)-
 # then-WebP/JPEG at the same rate and WebP/JPEG at their lowest settings; restoration at 5-30% of
 # index blocks lost (and the block side at 20%); one-core decode speed; a grid of Kodak crops.
-# BENCH_QUICK=1 (or VQGAN_BENCH_ARGS=--quick): the first 2 images, every row kept. Other weights:
+# BENCH_QUICK=1 (or VQGAN_BENCH_ARGS=--quick): the first 2 images, every row kept; its page and grid go
+# to .build/bench-quick/ (the committed page keeps the full run). Other weights:
 # NEURALCODECS_MODELS=Training/exports/<id> (a smoke export, say: never commit its results).
 BENCH_TARGETS += bench-vqgan
 BENCH_EXCLUDE += bench-deps-vqgan
