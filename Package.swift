@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "codec",
             dependencies: [
-                "CodecKit", "Container", "MediaIO", "Metrics", "Lossless", "TextLM", "PCCodec", "WaLLoC", "GRVQ", "Perception",
+                "CodecKit", "Container", "MediaIO", "Metrics", "Lossless", "TextLM", "PCCodec", "WaLLoC", "GRVQ", "VQGAN", "Perception",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "WaveletsTests", dependencies: ["Wavelets"]),
         .testTarget(name: "WaLLoCTests", dependencies: ["WaLLoC", "Wavelets", "Neural", "CodecKit", "Container", "MediaIO", "Metrics", "EntropyCoding", "TestSupport"]),
         .testTarget(name: "GRVQTests", dependencies: ["GRVQ", "Neural", "CodecKit", "Container", "MediaIO", "Perception", "TestSupport"]),
-        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "Neural", "CodecKit", "Container", "MediaIO", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "Neural", "CodecKit", "Container", "MediaIO", "Metrics", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "TextLMTests", dependencies: ["TextLM", "Neural", "EntropyCoding", "CodecKit", "Container", "MediaIO", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

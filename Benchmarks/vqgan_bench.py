@@ -20,6 +20,9 @@ included), PSNR and MS-SSIM over RGB from the decoded pixels, computed here (wal
 - Speed: `codec roundtrip --json` pinned to one core (taskset), decode and encode megapixels per
   second in the process (model loaded once), per K, on the first 4 images; plus the whole
   `codec decode` process per file (start-up and model load included).
+- Machine perception: the deep feature distance of `codec score --task similarity` (the scoring
+  issue's LPIPS-like measure, lower is better) of every decoded picture above, ours at each K and the
+  baselines at that K's rate, to the original.
 - A grid of Kodak crops: original, ours at each K, ours with 20% of blocks lost, the
   downscale baselines matched to the largest K's rate.
 """
@@ -48,7 +51,6 @@ from walloc_bench import load_rgb, ms_ssim, psnr  # the one fidelity code of the
 REPO = Path(__file__).resolve().parents[1]
 KODAK = REPO.parent / "shared" / "data" / "images" / "kodak"
 CODEC = REPO / ".build" / "release" / "codec"
-RESULTS = REPO / "Benchmarks" / "results"
 LOSSES = [5, 10, 20, 30]
 UNITS = [4, 8, 16]
 DOWN = 16  # pixels per index along each side
@@ -190,6 +192,20 @@ def full_size_lowest(name: str, ref: np.ndarray, tmp: Path) -> dict:
     return {"quality": LOWEST[name], "bits": size * 8, "decoded": np.asarray(dec)}
 
 
+# ---------------------------------------------------------------- machine perception
+
+def similarity(images: list[Path], folder: Path) -> float:
+    """Mean deep feature distance of the decoded pictures in `folder` (named as the originals) to the
+    originals: `codec score --task similarity --decoded`."""
+    res = json.loads(run([CODEC, "score", "--task", "similarity", "--decoded", folder, "--json", "-q", *images]).stdout)
+    return next(p["distance"] for p in res["points"] if p["codec"] != "original")
+
+
+def save_png(picture: np.ndarray, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(picture).save(path)
+
+
 # ---------------------------------------------------------------- damage
 
 def damaged(data: bytes, lay: dict, fraction: float, rng: random.Random) -> tuple[bytes, int]:
@@ -256,7 +272,9 @@ def main() -> None:
     p.add_argument("--speed-images", type=int, default=4)
     p.add_argument("--seed", type=int, default=21)
     args = p.parse_args()
-    quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
+    if args.quick:
+        os.environ["BENCH_QUICK"] = "1"  # the sidecar records it and sidecar.page follows it
+    quick = sidecar.quick()
     for tool in ["cwebp", "dwebp", "cjpeg", "djpeg", "taskset"]:
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is missing: make bench-vqgan installs it (apt-get)")
@@ -308,15 +326,27 @@ def main() -> None:
                 for scale in (4, 8):
                     for name in ("WebP", "JPEG"):
                         m = matched(name, scale, ref, target, tmp)
+                        save_png(m["decoded"], tmp / "similarity" / f"{name}-{scale}-k{k}" / img.name)
                         base.append({"image": img.name, "codec": f"{name} ÷{scale}", "k": k, "quality": m["quality"], "fits": m["fits"],
                                      "bpp": m["bits"] / pixels, "psnr": psnr(ref, m["decoded"]), "msssim": ms_ssim(ref, m["decoded"])})
                         if img.name in pictures and k == ks[0]:
                             pictures[img.name][f"{name} ÷{scale}"] = m["decoded"]
             for name in ("WebP", "JPEG"):
                 m = full_size_lowest(name, ref, tmp)
+                save_png(m["decoded"], tmp / "similarity" / f"{name}-lowest" / img.name)
                 base.append({"image": img.name, "codec": f"{name} lowest", "k": None, "quality": m["quality"], "fits": True,
                              "bpp": m["bits"] / pixels, "psnr": psnr(ref, m["decoded"]), "msssim": ms_ssim(ref, m["decoded"])})
             print(f"  baselines {img.name}", file=sys.stderr, flush=True)
+
+        # Machine perception of every decoded set above.
+        perception = {("ours", k): similarity(images, files[(k, default_unit)]) for k in ks}
+        for k in ks:
+            for scale in (4, 8):
+                for name in ("WebP", "JPEG"):
+                    perception[(f"{name} ÷{scale}", k)] = similarity(images, tmp / "similarity" / f"{name}-{scale}-k{k}")
+        for name in ("WebP", "JPEG"):
+            perception[(f"{name} lowest", None)] = similarity(images, tmp / "similarity" / f"{name}-lowest")
+        print("  feature distances", file=sys.stderr, flush=True)
 
         # Restoration at the largest K: every fraction at the default unit, 20% at the other units.
         k = ks[0]
@@ -356,7 +386,7 @@ def main() -> None:
     speed = {k: speeds(args.model, images[:args.speed_images], k) for k in ks}
     load1 = os.getloadavg()[0]
     write_report(args, quick, images, ks, default_unit, ours, base, restore, units, speed, process_speed, pictures,
-                 started, load0, load1)
+                 perception, started, load0, load1)
 
 
 # ---------------------------------------------------------------- report
@@ -371,13 +401,14 @@ def weights_hash(model: str) -> str:
 
 
 def write_report(args, quick, images, ks, default_unit, ours, base, restore, units, speed, process_speed, pictures,
-                 started, load0, load1) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+                 perception, started, load0, load1) -> None:
+    page = sidecar.page("vqgan")  # a quick run's page and grid go to .build/bench-quick, never over the full run's
+    page.parent.mkdir(parents=True, exist_ok=True)
     n = len(images)
     columns = [("original", [load_rgb(KODAK / name) for name in pictures])]
     for label in [f"ours K={k}" for k in ks] + [f"K={ks[0]}, 20% lost", "WebP ÷4", "JPEG ÷4", "WebP ÷8", "JPEG ÷8"]:
         columns.append((label, [pictures[name][label] for name in pictures]))
-    grid(columns, RESULTS / "vqgan-grid.png")
+    grid(columns, page.with_name("vqgan-grid.png"))
 
     lines = [
         "# VQGAN benchmark (issue 21)", "",
@@ -409,6 +440,18 @@ def write_report(args, quick, images, ks, default_unit, ours, base, restore, uni
         rs = [b for b in base if b["codec"] == name]
         lines.append(f"| {name} (full size, q {rs[0]['quality']}) | - | {rs[0]['quality']} | {mean(rs, 'bpp'):.4f} | "
                      f"{mean(rs, 'psnr'):.2f} | {mean(rs, 'msssim'):.4f} | - | - |")
+
+    lines += ["", "## Machine perception: deep feature distance (lower is better)", "",
+              "`codec score --task similarity --decoded` of each set of decoded pictures against the originals: the mean "
+              "distance between the features of the scoring issue's image network (docs/SCORE.md), an LPIPS-like measure "
+              "trained here since LPIPS' ImageNet networks cannot be had offline. Baselines matched to our rate at each K, "
+              "as above.", "",
+              "| at the rate of K | ours | WebP ÷4 | JPEG ÷4 | WebP ÷8 | JPEG ÷8 |", "|---|---|---|---|---|---|"]
+    for k in ks:
+        lines.append(f"| {k} | {perception[('ours', k)]:.4f} | "
+                     + " | ".join(f"{perception[(name, k)]:.4f}" for name in ("WebP ÷4", "JPEG ÷4", "WebP ÷8", "JPEG ÷8")) + " |")
+    lines.append(f"| - (lowest settings, full size) | - | WebP q0 {perception[('WebP lowest', None)]:.4f} | "
+                 f"JPEG q1 {perception[('JPEG lowest', None)]:.4f} | - | - |")
 
     lines += ["", f"## Restoration (K = {ks[0]}): index blocks damaged at random, restored by `codec decode`", "",
               "A byte flipped inside each damaged block (seeded); every decode said `restored N of M index blocks`, and "
@@ -455,12 +498,15 @@ def write_report(args, quick, images, ks, default_unit, ours, base, restore, uni
               f"| higher MS-SSIM than downscale-then-WebP/JPEG at ≤ our rate (K = {k0}) | ours {mean(ours0, 'msssim'):.4f}; "
               + ", ".join(f"{name} {mean([b for b in base if b['k'] == k0 and b['codec'] == name], 'msssim'):.4f}"
                           for name in ("WebP ÷4", "JPEG ÷4", "WebP ÷8", "JPEG ÷8")) + f" | {yes(all(beaten))} |",
+              f"| lower feature distance than downscale-then-WebP/JPEG at ≤ our rate (K = {k0}) | ours {perception[('ours', k0)]:.4f}; "
+              + ", ".join(f"{name} {perception[(name, k0)]:.4f}" for name in ("WebP ÷4", "JPEG ÷4", "WebP ÷8", "JPEG ÷8"))
+              + f" | {yes(all(perception[('ours', k0)] < perception[(name, k0)] for name in ('WebP ÷4', 'JPEG ÷4', 'WebP ÷8', 'JPEG ÷8')))} |",
               f"| 20% of blocks lost: MS-SSIM within 0.03 of the undamaged decode (unit {default_unit}) | drop {drop:.4f} | {yes(drop <= 0.03)} |",
               f"| decode ≥ 0.5 MP/s on one core | K = {k0}: {speed[k0]['decode']:.3f} MP/s | {yes(speed[k0]['decode'] >= 0.5)} |",
               "", "## Decoded crops", "",
               f"Centre crops (160x160) of {', '.join(pictures)}: original, ours at each K, ours at K = {k0} with 20% of blocks "
               f"lost and restored, and the downscale baselines matched to the rate of K = {k0}.", "", "![crops](vqgan-grid.png)"]
-    (RESULTS / "vqgan.md").write_text("\n".join(lines) + "\n")
+    sidecar.write_page(page, "\n".join(lines) + "\n")
 
     data = f"Kodak ({n} images)"
     rows = []
@@ -478,7 +524,8 @@ def write_report(args, quick, images, ks, default_unit, ours, base, restore, uni
         bs = [b for b in base if b["codec"] == name]
         rows.append({"kind": "fidelity", "data": data, "codec": name.split()[0], "setting": f"q{bs[0]['quality']}", "rate": round(mean(bs, "bpp"), 5),
                      "rate_unit": "bpp", "psnr": round(mean(bs, "psnr"), 3), "msssim": round(mean(bs, "msssim"), 5)})
-    sidecar.write("vqgan", rows, restoration=[{"unit": r["unit"], "loss": r["loss"], "image": r["image"], "msssim": round(r["msssim"], 5),
+    sidecar.write("vqgan", rows, page=page, feature_distance=[{"codec": c, "k": k, "distance": round(v, 5)} for (c, k), v in perception.items()],
+                  restoration=[{"unit": r["unit"], "loss": r["loss"], "image": r["image"], "msssim": round(r["msssim"], 5),
                                               "clean_msssim": round(r["clean_msssim"], 5)} for r in restore])
     print("\n".join(lines))
 

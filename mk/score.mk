@@ -55,7 +55,7 @@ SCORE_SWEEP_LIMIT = $(if $(BENCH_QUICK),40,400)
 SCORE_SPEECH_LIMIT = $(if $(BENCH_QUICK),20,120)
 SCORE_CLASSIFIER_CODECS ?= digits-image:lossless digits-image:store digits-image:pc-mnist digits-image:walloc-rgb-16x \
   digits-image:walloc-rgb-4x cifar10:lossless cifar10:walloc-rgb-4x digits-speech:lossless digits-speech:grvq-16k:kbps=1,2,3 \
-  digits-speech:walloc-stereo-5x digits-speech:walloc-stereo-20x
+  digits-speech:walloc-stereo-5x digits-speech:walloc-stereo-20x cifar10:vqgan-f16:k=1024,256,64,16
 
 .PHONY: bench-score-classifiers
 bench-score-classifiers: build

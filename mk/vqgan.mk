@@ -73,10 +73,11 @@ golden-vqgan:
 # bits per pixel with and without the learned prior per K, PSNR and MS-SSIM, beside downscale(4, 8)-
 # then-WebP/JPEG at the same rate and WebP/JPEG at their lowest settings; restoration at 5-30% of
 # index blocks lost (and the block side at 20%); one-core decode speed; a grid of Kodak crops.
-# BENCH_QUICK=1 (or VQGAN_BENCH_ARGS=--quick): the first 2 images, every row kept. Other weights:
+# BENCH_QUICK=1 (or VQGAN_BENCH_ARGS=--quick): the first 2 images, every row kept; its page and grid go
+# to .build/bench-quick/ (the committed page keeps the full run). Other weights:
 # NEURALCODECS_MODELS=Training/exports/<id> (a smoke export, say: never commit its results).
-# Out of `make bench` until vqgan-f16 is registered (the registration moves it to BENCH_TARGETS).
-BENCH_EXCLUDE += bench-vqgan bench-deps-vqgan
+BENCH_TARGETS += bench-vqgan
+BENCH_EXCLUDE += bench-deps-vqgan
 BENCH_VQGAN_APT := libjpeg-turbo-progs webp
 VQGAN_BENCH_ARGS ?=
 .PHONY: bench-vqgan bench-deps-vqgan

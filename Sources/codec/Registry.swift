@@ -4,6 +4,7 @@ import Lossless
 import TextLM
 import WaLLoC
 import GRVQ
+import VQGAN
 
 /// Every codec and released model this build offers. Adding a codec is one entry here.
 let registry = CodecRegistry(
@@ -27,6 +28,9 @@ let registry = CodecRegistry(
         },
         CodecRegistry.Entry(info: GRVQCodec.info("grvq-16k")) { () throws(CodecError) in
             try GRVQCodec(modelID: "grvq-16k")
+        },
+        CodecRegistry.Entry(info: VQGANCodec.info("vqgan-f16", rates: [1024, 256, 64, 16])) { () throws(CodecError) in
+            try VQGANCodec(modelID: "vqgan-f16")
         },
     ],
     defaults: [.image: LosslessCodec.id, .audio: LosslessCodec.id, .bytes: LosslessCodec.id])
