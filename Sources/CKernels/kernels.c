@@ -1,7 +1,23 @@
+#define _GNU_SOURCE  /* sched_getaffinity */
 #include "ckernels.h"
 
+#include <sched.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
+
+int ckernels_cpu_count(void) {
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (online < 1) online = 1;
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        const int allowed = CPU_COUNT(&set);
+        if (allowed >= 1 && allowed < online) return allowed;
+    }
+#endif
+    return (int)online;
+}
 
 /* No fused multiply-add anywhere in this file: AVX-512F has FMA instructions, and a contracted
  * a·b + c rounds once where the portable kernels round twice. */
@@ -58,6 +74,51 @@ int ckernels_level(void) {
 #undef CK_NAME
 #undef CK_TARGET
 #undef CK_LANES
+
+/* The dot kernels' vectors: 16 lanes as in the portable `dot` (two AVX2 registers, or one
+ * AVX-512 register), and the halves its reduction tree takes. Unaligned loads. */
+typedef float ck_v16 __attribute__((vector_size(64), aligned(4)));
+typedef float ck_v8 __attribute__((vector_size(32), aligned(4)));
+typedef float ck_v4 __attribute__((vector_size(16), aligned(4)));
+
+/* Tiles: 2 x 1 outputs with AVX2 (4 registers of accumulators each, 16 registers in all),
+ * 4 x 2 with AVX-512 (2 each, 32 in all). */
+#define CK_NAME ckernels_dots_avx2
+#define CK_TARGET "avx2"
+#define CK_ROWS 2
+#define CK_COLS 1
+#include "dots.h"
+#undef CK_NAME
+#undef CK_TARGET
+#undef CK_ROWS
+#undef CK_COLS
+
+#define CK_NAME ckernels_dots_avx512
+#define CK_TARGET "avx512f"
+#define CK_ROWS 4
+#define CK_COLS 2
+#include "dots.h"
+#undef CK_NAME
+#undef CK_TARGET
+#undef CK_ROWS
+#undef CK_COLS
+
+/* Element-wise kernels: lane masks as integer vectors, selected bit by bit. */
+typedef int ck_i16 __attribute__((vector_size(64), aligned(4)));
+typedef unsigned ck_u16 __attribute__((vector_size(64), aligned(4)));
+#define CK_SELECT(mask, a, b) ((ck_v16)(((mask) & (ck_i16)(a)) | (~(mask) & (ck_i16)(b))))
+
+#define CK_SUFFIX avx2
+#define CK_TARGET "avx2"
+#include "elementwise.h"
+#undef CK_SUFFIX
+#undef CK_TARGET
+
+#define CK_SUFFIX avx512
+#define CK_TARGET "avx512f"
+#include "elementwise.h"
+#undef CK_SUFFIX
+#undef CK_TARGET
 
 #else
 int ckernels_level(void) { return 0; }

@@ -28,6 +28,13 @@ public enum FrequencyQuantizer {
     /// The probabilities need not be normalised; they must be finite, ≥ 0, and not all 0.
     public static func quantize(_ probabilities: [Double], precision: Int,
                                 floor: Floor = .nonzeroSymbols) throws(EntropyCodingError) -> [UInt32] {
+        try quantize(probabilities, precision: precision, floor: floor, bulk: true)
+    }
+
+    /// `bulk: false` runs every greedy step through the heap: the reference the bulk steps must
+    /// reproduce (`FrequencyQuantizerTests`).
+    static func quantize(_ probabilities: [Double], precision: Int, floor: Floor,
+                         bulk: Bool) throws(EntropyCodingError) -> [UInt32] {
         guard supportedPrecision.contains(precision) else {
             throw .invalidPrecision(precision, supported: supportedPrecision)
         }
@@ -56,6 +63,10 @@ public enum FrequencyQuantizer {
 
         if assigned < total {
             // Deficit (< alphabet size): each count goes where q / (f + 0.5) is largest.
+            if bulk {
+                assigned += UInt64(bulkSteps(ideal, &frequencies, minimum, budget: Int(total - assigned), adding: true))
+                if assigned == total { return frequencies }
+            }
             var heap = PriorityHeap(largestFirst: true, ideal.indices.lazy.filter { ideal[$0] > 0 }.map { i in
                 (ideal[i] / (Double(frequencies[i]) + 0.5), i)
             })
@@ -69,6 +80,10 @@ public enum FrequencyQuantizer {
             // Surplus (from raised floors): each count comes from where q / (f - 0.5) is smallest,
             // among symbols still above their floor. Some such symbol exists while assigned > total
             // because the floors alone sum to at most 2^precision.
+            if bulk {
+                assigned -= UInt64(bulkSteps(ideal, &frequencies, minimum, budget: Int(assigned - total), adding: false))
+                if assigned == total { return frequencies }
+            }
             var heap = PriorityHeap(largestFirst: false, ideal.indices.lazy.filter { frequencies[$0] > minimum[$0] }.map { i in
                 (ideal[i] / (Double(frequencies[i]) - 0.5), i)
             })
@@ -84,6 +99,55 @@ public enum FrequencyQuantizer {
             }
         }
         return frequencies
+    }
+
+    /// The first greedy steps in one pass, without the heap. The steps the greedy loop takes are
+    /// the items (symbol i, its t-th count moved) in the order of their keys (q / (f ± t ± 0.5):
+    /// decreasing when adding, increasing when removing, so within a symbol t goes in order), ties
+    /// to the lower index; for any threshold λ, the items with key > λ (adding; < λ removing)
+    /// are therefore a prefix of that order. Taking all of them at once, when they are at most
+    /// `budget`, leaves the heap to continue from the very state it would have reached itself,
+    /// so the frequencies are the same bits. λ comes from the continuous solution (every final
+    /// f ≈ q/λ ∓ 0.5), moved a little towards taking fewer; a guess that would take too many is
+    /// dropped (then the heap does it all). Keys are computed exactly as the heap computes them.
+    /// Returns how many counts it moved.
+    static func bulkSteps(_ ideal: [Double], _ frequencies: inout [UInt32], _ minimum: [UInt32], budget: Int, adding: Bool) -> Int {
+        ideal.withUnsafeBufferPointer { q in
+            minimum.withUnsafeBufferPointer { lo in
+                frequencies.withUnsafeMutableBufferPointer { f in
+                    // The symbols the heap would hold, their Σq, Σf and count.
+                    var sumQ = 0.0, sumF = 0.0, count = 0.0
+                    for i in 0..<q.count where adding ? q[i] > 0 : f[i] > lo[i] {
+                        sumQ += q[i]; sumF += Double(f[i]); count += 1
+                    }
+                    let target = adding ? sumF + Double(budget) + 0.5 * count : sumF - Double(budget) - 0.5 * count
+                    guard count > 0, target > 0 else { return 0 }
+                    let estimate = sumQ / target
+                    for margin in [1e-3, 1e-2] {
+                        let lambda = adding ? estimate * (1 + margin) : estimate * (1 - margin)
+                        guard lambda.isFinite, lambda > 0 else { return 0 }
+                        // Count first (stopping past the budget), then apply.
+                        var taken = 0
+                        counting: for i in 0..<q.count where adding ? q[i] > 0 : f[i] > lo[i] {
+                            var g = f[i]
+                            while adding ? q[i] / (Double(g) + 0.5) > lambda : g > lo[i] && q[i] / (Double(g) - 0.5) < lambda {
+                                g = adding ? g + 1 : g - 1
+                                taken += 1
+                                if taken > budget { break counting }
+                            }
+                        }
+                        guard taken <= budget else { continue }
+                        for i in 0..<q.count where adding ? q[i] > 0 : f[i] > lo[i] {
+                            while adding ? q[i] / (Double(f[i]) + 0.5) > lambda : f[i] > lo[i] && q[i] / (Double(f[i]) - 0.5) < lambda {
+                                f[i] = adding ? f[i] + 1 : f[i] - 1
+                            }
+                        }
+                        return taken
+                    }
+                    return 0
+                }
+            }
+        }
     }
 
     /// Integer counts (e.g. of an adaptive model) → frequencies summing to `2^precision`, every

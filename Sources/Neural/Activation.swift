@@ -1,3 +1,5 @@
+import CKernels
+
 /// Point-wise non-linearities, computed with `DMath` so they are deterministic on every path.
 public enum Activation: Sendable, Equatable {
     case identity
@@ -42,8 +44,24 @@ public enum Activation: Sendable, Equatable {
         v.withUnsafeMutableBufferPointer { apply($0) }
     }
 
-    /// In place on `b`.
+    /// In place on `b`. The tanh GELU (the deterministic transformers' activation) runs on
+    /// CKernels' 16-lane copy of its operations where the CPU has one: the same bits
+    /// (`KernelTests`).
     public func apply(_ b: UnsafeMutableBufferPointer<Float>) {
+        #if arch(x86_64)
+        if self == .geluTanh, let base = b.baseAddress {
+            switch SIMDLevel.current {
+            case .avx512: ckernels_gelu_tanh_avx512(base, b.count); return
+            case .avx2: ckernels_gelu_tanh_avx2(base, b.count); return
+            case .portable: break
+            }
+        }
+        #endif
+        applyPortable(b)
+    }
+
+    /// `apply` in Swift, 8 lanes at a time: the reference.
+    func applyPortable(_ b: UnsafeMutableBufferPointer<Float>) {
         switch self {  // one loop per case, so each specialises and vectorises
         case .identity: return
         case .relu: DMath.map(b) { Activation.relu.apply($0) }

@@ -1,6 +1,6 @@
 import TestSupport
 import Testing
-import EntropyCoding
+@testable import EntropyCoding
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,6 +20,33 @@ import Glibc
             #expect(f.reduce(UInt64(0)) { $0 + UInt64($1) } == UInt64(1) << precision)
             for i in 0..<n {
                 if p[i] > 0 || allSymbols { #expect(f[i] >= 1) } else { #expect(f[i] == 0) }
+            }
+        }
+    }
+
+    /// The bulk steps (all greedy steps above a threshold in one pass) give the frequencies of the
+    /// step-by-step heap, bit for bit: deficits and surpluses, flat, skewed and softmax-like
+    /// (peaked, long tails under one count) distributions, exact ties, both floors.
+    @Test func bulkStepsEqualTheHeapSteps() throws {
+        var rng = SplitMix64(seed: 7)
+        for trial in 0..<600 {
+            let precision = [8, 12, 16, 16, 16, 20][trial % 6]
+            let n = min(1 << precision, [2, 3, 16, 64, 256, 1024, 1025, 4096][Int.random(in: 0..<8, using: &rng)])
+            let p: [Double]
+            switch trial % 5 {
+            case 0: p = randomProbabilities(n, skewed: false, zeros: false, using: &rng)
+            case 1: p = randomProbabilities(n, skewed: true, zeros: trial % 2 == 0, using: &rng)
+            case 2, 3:  // softmax of Gaussian logits: flat (temperature 0.3) to peaked (8)
+                let spread = trial % 5 == 2 ? 0.3 : 8.0
+                let logits = (0..<n).map { _ in spread * (rng.unit() + rng.unit() + rng.unit() - 1.5) }
+                let m = logits.max()!
+                p = logits.map { exp($0 - m) }
+            default: p = (0..<n).map { Double($0 % 3 + 1) }  // many exact ties
+            }
+            for floor in [FrequencyQuantizer.Floor.allSymbols, .nonzeroSymbols] {
+                let fast = try FrequencyQuantizer.quantize(p, precision: precision, floor: floor, bulk: true)
+                let reference = try FrequencyQuantizer.quantize(p, precision: precision, floor: floor, bulk: false)
+                #expect(fast == reference, "trial \(trial), \(n) symbols at \(precision) bits, \(floor)")
             }
         }
     }
