@@ -1,10 +1,10 @@
 /*
- * The body of the element-wise deterministic kernels (DMath's exp, the softmax and the tanh GELU
- * built on it), included once per instruction set by kernels.c with CK_SUFFIX (the functions'
+ * The body of the element-wise deterministic kernels (DMath's exp, the softmax, the tanh GELU and
+ * the SiLU built on it), included once per instruction set by kernels.c with CK_SUFFIX (the functions'
  * name suffix) and CK_TARGET (the target attribute) set.
  *
  * Each lane takes exactly the operations of the Swift `DMath.exp` / `DMath.softmaxInPlace` /
- * `Activation.geluTanh`, in the same order, with the same Float constants (contraction is off for
+ * `Activation.geluTanh` / `Activation.silu`, in the same order, with the same Float constants (contraction is off for
  * the file): only the lane count (16 instead of 8) differs, and every operation is lane-wise, so
  * the bits are the same.
  */
@@ -62,6 +62,15 @@ void CK_EXP(const ck_v16 *in, ck_v16 *out) {
 
 #define CK_SOFTMAX_EXP CK_CAT(ck_softmax_exp_, CK_SUFFIX)
 #define CK_GELU CK_CAT(ck_gelu_tanh_, CK_SUFFIX)
+#define CK_SILU CK_CAT(ck_silu_, CK_SUFFIX)
+
+static inline __attribute__((always_inline, target(CK_TARGET)))
+void CK_SILU(const ck_v16 *in, ck_v16 *out) {
+    const ck_v16 x = *in, a = -x;  /* x / (1 + exp(-x)), as Activation.silu */
+    ck_v16 e;
+    CK_EXP(&a, &e);
+    *out = x / (1.0f + e);
+}
 
 static inline __attribute__((always_inline, target(CK_TARGET)))
 void CK_GELU(const ck_v16 *in, ck_v16 *out) {
@@ -99,6 +108,12 @@ void CK_CAT(ckernels_gelu_tanh_, CK_SUFFIX)(float *v, ptrdiff_t n) {
     CK_MAP(v, n, CK_GELU);
 }
 
+__attribute__((target(CK_TARGET)))
+void CK_CAT(ckernels_silu_, CK_SUFFIX)(float *v, ptrdiff_t n) {
+    CK_MAP(v, n, CK_SILU);
+}
+
+#undef CK_SILU
 #undef CK_SOFTMAX_EXP
 #undef CK_GELU
 #undef CK_EXP

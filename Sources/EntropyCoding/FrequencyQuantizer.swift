@@ -28,13 +28,6 @@ public enum FrequencyQuantizer {
     /// The probabilities need not be normalised; they must be finite, ≥ 0, and not all 0.
     public static func quantize(_ probabilities: [Double], precision: Int,
                                 floor: Floor = .nonzeroSymbols) throws(EntropyCodingError) -> [UInt32] {
-        try quantize(probabilities, precision: precision, floor: floor, bulk: true)
-    }
-
-    /// `bulk: false` runs every greedy step through the heap: the reference the bulk steps must
-    /// reproduce (`FrequencyQuantizerTests`).
-    static func quantize(_ probabilities: [Double], precision: Int, floor: Floor,
-                         bulk: Bool) throws(EntropyCodingError) -> [UInt32] {
         guard supportedPrecision.contains(precision) else {
             throw .invalidPrecision(precision, supported: supportedPrecision)
         }
@@ -63,91 +56,30 @@ public enum FrequencyQuantizer {
 
         if assigned < total {
             // Deficit (< alphabet size): each count goes where q / (f + 0.5) is largest.
-            if bulk {
-                assigned += UInt64(bulkSteps(ideal, &frequencies, minimum, budget: Int(total - assigned), adding: true))
-                if assigned == total { return frequencies }
+            var tree = WinnerTree(count: ideal.count, largestFirst: true) { i in
+                ideal[i] > 0 ? ideal[i] / (Double(frequencies[i]) + 0.5) : nil
             }
-            var heap = PriorityHeap(largestFirst: true, ideal.indices.lazy.filter { ideal[$0] > 0 }.map { i in
-                (ideal[i] / (Double(frequencies[i]) + 0.5), i)
-            })
             while assigned < total {
-                let i = heap.topIndex
+                let i = tree.top
                 frequencies[i] += 1
                 assigned += 1
-                heap.replaceTopKey(ideal[i] / (Double(frequencies[i]) + 0.5))
+                tree.update(i, key: ideal[i] / (Double(frequencies[i]) + 0.5))
             }
         } else if assigned > total {
             // Surplus (from raised floors): each count comes from where q / (f - 0.5) is smallest,
             // among symbols still above their floor. Some such symbol exists while assigned > total
             // because the floors alone sum to at most 2^precision.
-            if bulk {
-                assigned -= UInt64(bulkSteps(ideal, &frequencies, minimum, budget: Int(assigned - total), adding: false))
-                if assigned == total { return frequencies }
+            var tree = WinnerTree(count: ideal.count, largestFirst: false) { i in
+                frequencies[i] > minimum[i] ? ideal[i] / (Double(frequencies[i]) - 0.5) : nil
             }
-            var heap = PriorityHeap(largestFirst: false, ideal.indices.lazy.filter { frequencies[$0] > minimum[$0] }.map { i in
-                (ideal[i] / (Double(frequencies[i]) - 0.5), i)
-            })
             while assigned > total {
-                let i = heap.topIndex
+                let i = tree.top
                 frequencies[i] -= 1
                 assigned -= 1
-                if frequencies[i] > minimum[i] {
-                    heap.replaceTopKey(ideal[i] / (Double(frequencies[i]) - 0.5))
-                } else {
-                    heap.removeTop()
-                }
+                tree.update(i, key: frequencies[i] > minimum[i] ? ideal[i] / (Double(frequencies[i]) - 0.5) : nil)
             }
         }
         return frequencies
-    }
-
-    /// The first greedy steps in one pass, without the heap. The steps the greedy loop takes are
-    /// the items (symbol i, its t-th count moved) in the order of their keys (q / (f ± t ± 0.5):
-    /// decreasing when adding, increasing when removing, so within a symbol t goes in order), ties
-    /// to the lower index; for any threshold λ, the items with key > λ (adding; < λ removing)
-    /// are therefore a prefix of that order. Taking all of them at once, when they are at most
-    /// `budget`, leaves the heap to continue from the very state it would have reached itself,
-    /// so the frequencies are the same bits. λ comes from the continuous solution (every final
-    /// f ≈ q/λ ∓ 0.5), moved a little towards taking fewer; a guess that would take too many is
-    /// dropped (then the heap does it all). Keys are computed exactly as the heap computes them.
-    /// Returns how many counts it moved.
-    static func bulkSteps(_ ideal: [Double], _ frequencies: inout [UInt32], _ minimum: [UInt32], budget: Int, adding: Bool) -> Int {
-        ideal.withUnsafeBufferPointer { q in
-            minimum.withUnsafeBufferPointer { lo in
-                frequencies.withUnsafeMutableBufferPointer { f in
-                    // The symbols the heap would hold, their Σq, Σf and count.
-                    var sumQ = 0.0, sumF = 0.0, count = 0.0
-                    for i in 0..<q.count where adding ? q[i] > 0 : f[i] > lo[i] {
-                        sumQ += q[i]; sumF += Double(f[i]); count += 1
-                    }
-                    let target = adding ? sumF + Double(budget) + 0.5 * count : sumF - Double(budget) - 0.5 * count
-                    guard count > 0, target > 0 else { return 0 }
-                    let estimate = sumQ / target
-                    for margin in [1e-3, 1e-2] {
-                        let lambda = adding ? estimate * (1 + margin) : estimate * (1 - margin)
-                        guard lambda.isFinite, lambda > 0 else { return 0 }
-                        // Count first (stopping past the budget), then apply.
-                        var taken = 0
-                        counting: for i in 0..<q.count where adding ? q[i] > 0 : f[i] > lo[i] {
-                            var g = f[i]
-                            while adding ? q[i] / (Double(g) + 0.5) > lambda : g > lo[i] && q[i] / (Double(g) - 0.5) < lambda {
-                                g = adding ? g + 1 : g - 1
-                                taken += 1
-                                if taken > budget { break counting }
-                            }
-                        }
-                        guard taken <= budget else { continue }
-                        for i in 0..<q.count where adding ? q[i] > 0 : f[i] > lo[i] {
-                            while adding ? q[i] / (Double(f[i]) + 0.5) > lambda : f[i] > lo[i] && q[i] / (Double(f[i]) - 0.5) < lambda {
-                                f[i] = adding ? f[i] + 1 : f[i] - 1
-                            }
-                        }
-                        return taken
-                    }
-                    return 0
-                }
-            }
-        }
     }
 
     /// Integer counts (e.g. of an adaptive model) → frequencies summing to `2^precision`, every
@@ -170,66 +102,73 @@ public enum FrequencyQuantizer {
     }
 }
 
-/// A binary heap of (key, symbol index) pairs with a total, machine-independent order: by key,
-/// then by lower index. Because that order is total, the greedy steps above pick the same symbol
-/// whatever the heap's internal layout.
-struct PriorityHeap {
-    private struct Entry {
-        var key: Double
-        var index: Int
-    }
-    private var entries: [Entry]
-    private let largestFirst: Bool
+/// The symbols still in play under a total, machine-independent order (by key, then lower
+/// index), as a winner tree: every internal node holds the better of its two children, so the
+/// root is the best symbol, and changing one key replays the comparisons on its leaf's path to the
+/// root only. Because the order is total, the greedy steps above pick the same symbol whatever the
+/// structure (it replaced a binary heap: the same choices, with a path of log2 n selects instead
+/// of a sift-down whose every level is a branch that mispredicts).
+struct WinnerTree {
+    /// Per leaf: the key, negated when the smallest goes first (negation is exact, so the order
+    /// is the same), -∞ for symbols out of play and the padding: every real key beats it (real
+    /// keys are finite: q / (f ± 0.5) with f ± 0.5 ≥ 0.5).
+    private var keys: [Double]
+    private var nodes: [Int32]
+    private let leaves: Int
+    private let sign: Double
 
-    /// Builds the heap bottom-up (Floyd), O(n).
-    init<S: Sequence>(largestFirst: Bool, _ items: S) where S.Element == (Double, Int) {
-        self.largestFirst = largestFirst
-        entries = items.map { Entry(key: $0.0, index: $0.1) }
-        var i = entries.count / 2
-        while i > 0 {
-            i -= 1
-            siftDown(i)
-        }
-    }
-
-    private static func above(_ a: Entry, _ b: Entry, largestFirst: Bool) -> Bool {
-        if a.key != b.key { return largestFirst ? a.key > b.key : a.key < b.key }
-        return a.index < b.index
-    }
-
-    private mutating func siftDown(_ start: Int) {
-        let largestFirst = largestFirst
-        func above(_ a: Entry, _ b: Entry) -> Bool { Self.above(a, b, largestFirst: largestFirst) }
-        entries.withUnsafeMutableBufferPointer { e in
-            var parent = start
-            let moving = e[parent]
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                guard left < e.count else { break }
-                let child = right < e.count && above(e[right], e[left]) ? right : left
-                guard above(e[child], moving) else { break }
-                e[parent] = e[child]
-                parent = child
+    /// Symbols 0..<count; `key(i)` nil leaves symbol i out. At least one symbol must be in.
+    init(count: Int, largestFirst: Bool, key: (Int) -> Double?) {
+        sign = largestFirst ? 1 : -1
+        var leaves = 1
+        while leaves < count { leaves *= 2 }
+        self.leaves = leaves
+        let sign = sign
+        keys = (0..<leaves).map { i in (i < count ? key(i) : nil).map { sign * $0 } ?? -.infinity }
+        nodes = [Int32](repeating: 0, count: 2 * leaves)
+        keys.withUnsafeBufferPointer { k in
+            nodes.withUnsafeMutableBufferPointer { n in
+                for i in 0..<leaves { n[leaves + i] = Int32(i) }
+                var j = leaves - 1
+                while j >= 1 {
+                    n[j] = Self.better(n[2 * j], n[2 * j + 1], k)
+                    j -= 1
+                }
             }
-            e[parent] = moving
         }
     }
 
-    /// The symbol index at the top. The heap must not be empty.
-    var topIndex: Int { entries[0].index }
-
-    /// Gives the top entry a new key and restores the heap (keys only move away from the top
-    /// here: a count added lowers q/(f + ½), a count removed raises q/(f − ½)).
-    mutating func replaceTopKey(_ key: Double) {
-        entries[0].key = key
-        siftDown(0)
+    /// The higher key, on equal keys the lower index; written as selects, not branches (the
+    /// outcome is as good as random, a branch would mispredict half the time).
+    @inline(__always)
+    private static func better(_ a: Int32, _ b: Int32, _ keys: UnsafeBufferPointer<Double>) -> Int32 {
+        let ka = keys[Int(a)], kb = keys[Int(b)]
+        let aFirst = (ka > kb ? 1 : 0) | ((ka == kb ? 1 : 0) & (a < b ? 1 : 0))
+        return aFirst != 0 ? a : b
     }
 
-    mutating func removeTop() {
-        let last = entries.removeLast()
-        guard !entries.isEmpty else { return }
-        entries[0] = last
-        siftDown(0)
+    /// The best symbol.
+    var top: Int { Int(nodes[1]) }
+
+    /// Gives symbol i a new key (nil: out of play) and replays its path. The winner so far and its
+    /// key stay in registers; each level loads only the sibling, off the critical path.
+    mutating func update(_ i: Int, key: Double?) {
+        let newKey = key.map { sign * $0 } ?? -.infinity
+        keys[i] = newKey
+        let leaves = leaves
+        keys.withUnsafeBufferPointer { k in
+            nodes.withUnsafeMutableBufferPointer { n in
+                var winner = Int32(i), winnerKey = newKey, node = leaves + i
+                while node > 1 {
+                    let other = n[node ^ 1], otherKey = k[Int(other)]
+                    let keep = (winnerKey > otherKey ? 1 : 0) | ((winnerKey == otherKey ? 1 : 0) & (winner < other ? 1 : 0))
+                    winner = keep != 0 ? winner : other
+                    winnerKey = keep != 0 ? winnerKey : otherKey
+                    node >>= 1
+                    n[node] = winner
+                }
+            }
+        }
     }
 }
 

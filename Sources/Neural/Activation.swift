@@ -44,16 +44,17 @@ public enum Activation: Sendable, Equatable {
         v.withUnsafeMutableBufferPointer { apply($0) }
     }
 
-    /// In place on `b`. The tanh GELU (the deterministic transformers' activation) runs on
-    /// CKernels' 16-lane copy of its operations where the CPU has one: the same bits
-    /// (`KernelTests`).
+    /// In place on `b`. The tanh GELU (the deterministic transformers' activation) and the SiLU
+    /// (the convolutional decoders') run on CKernels' 16-lane copies of their operations where
+    /// the CPU has them: the same bits (`KernelTests`).
     public func apply(_ b: UnsafeMutableBufferPointer<Float>) {
         #if arch(x86_64)
-        if self == .geluTanh, let base = b.baseAddress {
-            switch SIMDLevel.current {
-            case .avx512: ckernels_gelu_tanh_avx512(base, b.count); return
-            case .avx2: ckernels_gelu_tanh_avx2(base, b.count); return
-            case .portable: break
+        if let base = b.baseAddress, SIMDLevel.current > .portable {
+            let wide = SIMDLevel.current == .avx512
+            switch self {
+            case .geluTanh: wide ? ckernels_gelu_tanh_avx512(base, b.count) : ckernels_gelu_tanh_avx2(base, b.count); return
+            case .silu: wide ? ckernels_silu_avx512(base, b.count) : ckernels_silu_avx2(base, b.count); return
+            default: break
             }
         }
         #endif

@@ -141,7 +141,7 @@ import Testing
         }
     }
 
-    /// The softmax and the tanh GELU on every path (CKernels' AVX2 and AVX-512F copies where
+    /// The softmax, the tanh GELU and the SiLU on every path (CKernels' AVX2 and AVX-512F copies where
     /// this CPU has them) give the portable Swift bits: every tail length, logits across exp's
     /// clamps (±100, ±1e4), ties, an infinity and a NaN.
     @Test(arguments: [1, 7, 8, 15, 16, 17, 33, 64, 1000, 1024, 1025])
@@ -154,23 +154,32 @@ import Testing
         var nan = inputs[0]
         nan[n - 1] = Float.nan
         inputs.append(nan)
-        var paths: [(String, (UnsafeMutablePointer<Float>, Int) -> Void, (UnsafeMutablePointer<Float>, Int) -> Void)] = []
+        typealias Kernel = (UnsafeMutablePointer<Float>, Int) -> Void
+        var paths: [(String, softmax: Kernel, gelu: Kernel, silu: Kernel)] = []
         #if arch(x86_64)
-        if SIMDLevel.current >= .avx2 { paths.append(("avx2", { ckernels_softmax_avx2($0, $1) }, { ckernels_gelu_tanh_avx2($0, $1) })) }
-        if SIMDLevel.current >= .avx512 { paths.append(("avx512", { ckernels_softmax_avx512($0, $1) }, { ckernels_gelu_tanh_avx512($0, $1) })) }
+        if SIMDLevel.current >= .avx2 {
+            paths.append(("avx2", { ckernels_softmax_avx2($0, $1) }, { ckernels_gelu_tanh_avx2($0, $1) }, { ckernels_silu_avx2($0, $1) }))
+        }
+        if SIMDLevel.current >= .avx512 {
+            paths.append(("avx512", { ckernels_softmax_avx512($0, $1) }, { ckernels_gelu_tanh_avx512($0, $1) }, { ckernels_silu_avx512($0, $1) }))
+        }
         #endif
         paths.append(("dispatched", { DMath.softmaxInPlace(UnsafeMutableBufferPointer(start: $0, count: $1)) },
-                      { Activation.geluTanh.apply(UnsafeMutableBufferPointer(start: $0, count: $1)) }))
+                      { Activation.geluTanh.apply(UnsafeMutableBufferPointer(start: $0, count: $1)) },
+                      { Activation.silu.apply(UnsafeMutableBufferPointer(start: $0, count: $1)) }))
         for (c, x) in inputs.enumerated() {
-            var softmax = x, gelu = x
+            var softmax = x, gelu = x, silu = x
             softmax.withUnsafeMutableBufferPointer { DMath.softmaxInPlacePortable($0) }
             gelu.withUnsafeMutableBufferPointer { Activation.geluTanh.applyPortable($0) }
-            for (name, softmaxPath, geluPath) in paths {
-                var s = x, g = x
-                softmaxPath(&s, n)
-                geluPath(&g, n)
-                #expect(s.map(\.bitPattern) == softmax.map(\.bitPattern), "softmax \(name) n \(n) case \(c)")
-                #expect(g.map(\.bitPattern) == gelu.map(\.bitPattern), "gelu \(name) n \(n) case \(c)")
+            silu.withUnsafeMutableBufferPointer { Activation.silu.applyPortable($0) }
+            for path in paths {
+                var s = x, g = x, l = x
+                path.softmax(&s, n)
+                path.gelu(&g, n)
+                path.silu(&l, n)
+                #expect(s.map(\.bitPattern) == softmax.map(\.bitPattern), "softmax \(path.0) n \(n) case \(c)")
+                #expect(g.map(\.bitPattern) == gelu.map(\.bitPattern), "gelu \(path.0) n \(n) case \(c)")
+                #expect(l.map(\.bitPattern) == silu.map(\.bitPattern), "silu \(path.0) n \(n) case \(c)")
             }
         }
     }

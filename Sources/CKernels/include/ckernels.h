@@ -45,12 +45,15 @@ void ckernels_dots_avx2(const float *x, ptrdiff_t ldx, const float *w, ptrdiff_t
 void ckernels_dots_avx512(const float *x, ptrdiff_t ldx, const float *w, ptrdiff_t ldw, const float *bias, float *y,
                           ptrdiff_t ldy, ptrdiff_t m, ptrdiff_t col0, ptrdiff_t col1, ptrdiff_t k);
 
-/* DMath.softmaxInPlace on v[0, n) (maximum, exp of the differences, sum in index order, scale)
- * and Activation.geluTanh in place: the Swift functions' lane-wise operations on 16 lanes. */
+/* DMath.softmaxInPlace on v[0, n) (maximum, exp of the differences, sum in index order, scale),
+ * Activation.geluTanh and Activation.silu in place: the Swift functions' lane-wise operations on
+ * 16 lanes. */
 void ckernels_softmax_avx2(float *v, ptrdiff_t n);
 void ckernels_softmax_avx512(float *v, ptrdiff_t n);
 void ckernels_gelu_tanh_avx2(float *v, ptrdiff_t n);
 void ckernels_gelu_tanh_avx512(float *v, ptrdiff_t n);
+void ckernels_silu_avx2(float *v, ptrdiff_t n);
+void ckernels_silu_avx512(float *v, ptrdiff_t n);
 #endif
 
 #ifdef __cplusplus
