@@ -56,27 +56,27 @@ public enum FrequencyQuantizer {
 
         if assigned < total {
             // Deficit (< alphabet size): each count goes where q / (f + 0.5) is largest.
-            var tree = WinnerTree(count: ideal.count, largestFirst: true) { i in
-                ideal[i] > 0 ? ideal[i] / (Double(frequencies[i]) + 0.5) : nil
+            var tree = WinnerTree(symbols: ideal.indices.filter { ideal[$0] > 0 }, largestFirst: true) { i in
+                ideal[i] / (Double(frequencies[i]) + 0.5)
             }
             while assigned < total {
-                let i = tree.top
+                let (slot, i) = tree.top
                 frequencies[i] += 1
                 assigned += 1
-                tree.update(i, key: ideal[i] / (Double(frequencies[i]) + 0.5))
+                tree.update(slot, key: ideal[i] / (Double(frequencies[i]) + 0.5))
             }
         } else if assigned > total {
             // Surplus (from raised floors): each count comes from where q / (f - 0.5) is smallest,
             // among symbols still above their floor. Some such symbol exists while assigned > total
             // because the floors alone sum to at most 2^precision.
-            var tree = WinnerTree(count: ideal.count, largestFirst: false) { i in
-                frequencies[i] > minimum[i] ? ideal[i] / (Double(frequencies[i]) - 0.5) : nil
+            var tree = WinnerTree(symbols: ideal.indices.filter { frequencies[$0] > minimum[$0] }, largestFirst: false) { i in
+                ideal[i] / (Double(frequencies[i]) - 0.5)
             }
             while assigned > total {
-                let i = tree.top
+                let (slot, i) = tree.top
                 frequencies[i] -= 1
                 assigned -= 1
-                tree.update(i, key: frequencies[i] > minimum[i] ? ideal[i] / (Double(frequencies[i]) - 0.5) : nil)
+                tree.update(slot, key: frequencies[i] > minimum[i] ? ideal[i] / (Double(frequencies[i]) - 0.5) : nil)
             }
         }
         return frequencies
@@ -109,22 +109,27 @@ public enum FrequencyQuantizer {
 /// structure (it replaced a binary heap: the same choices, with a path of log2 n selects instead
 /// of a sift-down whose every level is a branch that mispredicts).
 struct WinnerTree {
+    /// The symbols in play, increasing (a surplus involves only the symbols above their floor,
+    /// often a small part of the alphabet: a smaller tree, shorter paths). Leaf `slot` holds
+    /// `symbols[slot]`, so on equal keys the lower slot is the lower symbol.
+    private let symbols: [Int]
     /// Per leaf: the key, negated when the smallest goes first (negation is exact, so the order
-    /// is the same), -∞ for symbols out of play and the padding: every real key beats it (real
+    /// is the same), -∞ for a symbol out of play and the padding: every real key beats it (real
     /// keys are finite: q / (f ± 0.5) with f ± 0.5 ≥ 0.5).
     private var keys: [Double]
     private var nodes: [Int32]
     private let leaves: Int
     private let sign: Double
 
-    /// Symbols 0..<count; `key(i)` nil leaves symbol i out. At least one symbol must be in.
-    init(count: Int, largestFirst: Bool, key: (Int) -> Double?) {
+    /// `symbols` must be increasing and not empty.
+    init(symbols: [Int], largestFirst: Bool, key: (Int) -> Double) {
+        self.symbols = symbols
         sign = largestFirst ? 1 : -1
         var leaves = 1
-        while leaves < count { leaves *= 2 }
+        while leaves < symbols.count { leaves *= 2 }
         self.leaves = leaves
         let sign = sign
-        keys = (0..<leaves).map { i in (i < count ? key(i) : nil).map { sign * $0 } ?? -.infinity }
+        keys = (0..<leaves).map { $0 < symbols.count ? sign * key(symbols[$0]) : -.infinity }
         nodes = [Int32](repeating: 0, count: 2 * leaves)
         keys.withUnsafeBufferPointer { k in
             nodes.withUnsafeMutableBufferPointer { n in
@@ -147,10 +152,10 @@ struct WinnerTree {
         return aFirst != 0 ? a : b
     }
 
-    /// The best symbol.
-    var top: Int { Int(nodes[1]) }
+    /// The best symbol and its leaf.
+    var top: (slot: Int, symbol: Int) { let slot = Int(nodes[1]); return (slot, symbols[slot]) }
 
-    /// Gives symbol i a new key (nil: out of play) and replays its path. The winner so far and its
+    /// Gives leaf i a new key (nil: out of play) and replays its path. The winner so far and its
     /// key stay in registers; each level loads only the sibling, off the critical path.
     mutating func update(_ i: Int, key: Double?) {
         let newKey = key.map { sign * $0 } ?? -.infinity
