@@ -47,7 +47,7 @@ build: deps
 run: build
 	$(CODEC) roundtrip --all-codecs $(filter-out %.md,$(wildcard SampleMedia/*))
 
-test: deps test-swift test-conformance fuzz
+test: deps test-swift test-conformance test-benchmarks fuzz
 
 # Tests run optimised (the codecs are slow in debug) but with testability, so test targets may
 # use @testable import; the conformance run uses the codec binary of this same build.
@@ -63,6 +63,13 @@ test-swift:
 test-conformance: test-swift
 	@$(PYTHON) -c "import numpy, png, soundfile" 2>/dev/null || $(PYTHON) -m pip install -q numpy pypng soundfile
 	scripts/conformance.sh $(CODEC)
+
+# The benchmark scripts' Python tests (Benchmarks/tests): the sidecar rows the report reads and
+# where a quick run's page goes; no data, no coders, a second or so.
+.PHONY: test-benchmarks
+test-benchmarks:
+	@$(PYTHON) -c "import numpy, soundfile, PIL" 2>/dev/null || $(PYTHON) -m pip install -q numpy soundfile pillow
+	$(PYTHON) -m unittest discover -s Benchmarks/tests -t Benchmarks
 
 # The training pipeline's Python tests (export to a new id, the card's hash, the schedule). They
 # need PyTorch, so the SMOKE=1 training targets run them (or run by hand), never `make test`.

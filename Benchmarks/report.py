@@ -20,6 +20,7 @@ import datetime
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 import sidecar  # Benchmarks/sidecar.py (this script's folder is first on sys.path)
@@ -81,44 +82,55 @@ def plt():
 def plot_fidelity(rows: list[dict], path: Path) -> bool:
     lossy = [r for r in rows if r.get("psnr") is not None]
     exact = [r for r in rows if r.get("exact")]
-    if not rows:
+    if not lossy and not exact:
         return False
-    p = plt()
-    fig, axes = p.subplots(1, 2, figsize=(12, 4.4))
-    by_codec: dict[str, list] = {}
-    for r in lossy:
-        by_codec.setdefault(f"{r['codec']} ({r['data']})", []).append((r["rate"], r["psnr"]))
-    for label, pts in by_codec.items():
-        pts.sort()
-        style = dict(marker="*", markersize=13, linestyle="none") if is_ours(label) else dict(marker="o")
-        axes[0].plot([x for x, _ in pts], [y for _, y in pts], label=label, **style)
-    axes[0].set(xlabel="bits per pixel", ylabel="PSNR (dB)", title="lossy: rate against PSNR")
-    axes[0].grid(alpha=0.3)
-    if by_codec:
-        axes[0].legend(fontsize=7)
-    # Lossless: bits per unit, one bar per codec, grouped by data set (every group its own unit).
+    # Lossy: one panel per rate unit (bits per pixel and kbit/s share no axis). Lossless: one bar
+    # per codec, grouped by data set, below across the whole width (it widens with the bars).
+    units = sorted({r["rate_unit"] for r in lossy})
     groups: dict[str, list] = {}
-    for r in exact:
-        groups.setdefault(f"{r['data']}\n[{r['rate_unit']}]", []).append(r)
-    labels, values, colors, ticks = [], [], [], []
-    x = 0
-    for g, rs in groups.items():
-        start = x
-        for r in sorted(rs, key=lambda r: r["rate"]):
-            labels.append(f"{r['codec']} {r['setting']}".strip())
-            values.append((x, r["rate"]))
-            colors.append("tab:blue" if is_ours(r["codec"]) else "tab:gray")
+    for r in exact:  # data names run long ("Kodak (first 2 of 24 images)"): wrapped to fit under their bars
+        groups.setdefault(textwrap.fill(r["data"], 16) + f"\n[{r['rate_unit']}]", []).append(r)
+    top, bottom = (1 if units else 0), (1 if exact else 0)
+    p = plt()
+    fig = p.figure(figsize=(max(12.0, 5.5 * len(units), 0.24 * (len(exact) + len(groups)) + 2), 4.6 * (top + bottom)))
+    grid = fig.add_gridspec(top + bottom, max(1, len(units)))
+    for i, unit in enumerate(units):
+        ax = fig.add_subplot(grid[0, i])
+        by_codec: dict[str, list] = {}
+        for r in lossy:
+            if r["rate_unit"] == unit:
+                by_codec.setdefault(f"{r['codec']} ({r['data']})", []).append((r["rate"], r["psnr"]))
+        for label, pts in by_codec.items():
+            pts.sort()
+            style = dict(marker="*", markersize=13, linestyle="none") if is_ours(label) else dict(marker="o")
+            ax.plot([x for x, _ in pts], [y for _, y in pts], label=label, **style)
+        ax.set(xlabel=unit, ylabel="PSNR (dB)", title=f"lossy: rate ({unit}) against PSNR")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    if exact:
+        # Each bar is its rate over the smallest of its group, so sets of any unit and size share one
+        # axis and a few percent show; the label gives the rate itself.
+        ax = fig.add_subplot(grid[top, :])
+        labels, values, colors, ticks = [], [], [], []
+        x = 0
+        for g, rs in groups.items():
+            start, best = x, min(r["rate"] for r in rs)
+            for r in sorted(rs, key=lambda r: r["rate"]):
+                labels.append(f"{r['codec']} {r['setting']}".strip() + f"  {num(r['rate'], 4)}")
+                values.append((x, r["rate"] / best if best > 0 else 1.0))
+                colors.append("tab:blue" if is_ours(r["codec"]) else "tab:gray")
+                x += 1
+            ticks.append(((start + x - 1) / 2, g))
             x += 1
-        ticks.append(((start + x - 1) / 2, g))
-        x += 1
-    if values:
-        bars = axes[1].bar([v[0] for v in values], [v[1] for v in values], color=colors)
+        bars = ax.bar([v[0] for v in values], [v[1] for v in values], color=colors)
         for b, label in zip(bars, labels):
-            axes[1].text(b.get_x() + b.get_width() / 2, b.get_height(), label, rotation=90, ha="center",
-                         va="bottom", fontsize=7)
-        axes[1].set_xticks([t[0] for t in ticks], [t[1] for t in ticks], fontsize=7)
-        axes[1].set_ylim(top=max(v[1] for v in values) * 1.6)
-    axes[1].set(ylabel="rate (unit under the group)", title="lossless (exact): rate, ours in blue")
+            ax.text(b.get_x() + b.get_width() / 2, b.get_height(), label, rotation=90, ha="center", va="bottom", fontsize=7)
+        ax.set_xticks([t[0] for t in ticks], [t[1] for t in ticks], fontsize=7)
+        highest = max(v[1] for v in values)
+        ax.set_ylim(0.9, 0.9 + (highest - 0.9) / 0.55 + 0.1)  # room above the bars for their labels
+        ax.axhline(1, color="black", linewidth=0.8)
+        ax.set(ylabel="rate / smallest rate of the set",
+               title="lossless (exact): each set's rates over its smallest (label: the rate, unit under the set); ours in blue")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     p.close(fig)
@@ -222,6 +234,15 @@ QUESTIONS = [
 ]
 
 
+def page_link(doc: dict | None, short: str) -> str:
+    """The page the benchmark wrote in this run, as its sidecar names it (a quick run's page lies
+    under .build/bench-quick/, sidecar.page), else Benchmarks/results/<short>.md if there is one."""
+    page = (doc or {}).get("page") or f"{short}.md"
+    if not (RESULTS / page).exists():
+        return "-"
+    return f"[{Path(page).name}{' (quick run)' if page.startswith('..') else ''}]({page})"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--since", type=float, default=0.0, help="epoch seconds: sidecars older than this are stale")
@@ -240,8 +261,9 @@ def main() -> int:
            f"{sidecar.machine()}; run {started.strftime('%Y-%m-%d %H:%M') + ' to ' if started else ''}"
            f"{now.strftime('%Y-%m-%d %H:%M UTC')}."
            + (" **Quick mode** (`BENCH_QUICK=1`): each slow benchmark ran on fewer files (said per row in "
-              "the data column), so figures are less averaged than a full run's. A quick run rewrites the benchmarks' "
-              "pages too; the pages committed beside this report may hold an earlier full run (each page gives its date)."
+              "the data column), so figures are less averaged than a full run's. A benchmark's quick page goes "
+              "under .build/bench-quick/ (linked as a quick run) where it uses sidecar.page; the others rewrite "
+              "their committed page, marked as quick; each page gives its date."
               if args.quick else ""),
            "",
            "Every row below was measured in this run, read from the sidecar (`Benchmarks/results/<name>.json`) "
@@ -255,7 +277,7 @@ def main() -> int:
     for short, target, secs, status in targets:  # bench-NAME writes NAME.json and NAME.md
         d = by_name.get(short)
         seen.add(short)
-        page = f"[{short}.md]({short}.md)" if (RESULTS / f"{short}.md").exists() else "-"
+        page = page_link(d, short)
         if d:
             out.append(f"| `make {target}` | {secs} | {status} | {d['date']} | {', '.join(map(str, d['load']))} | "
                        f"{'yes' if d['quick'] else 'no'} | {len(d['rows'])} | {page} |")
@@ -264,7 +286,7 @@ def main() -> int:
     for d in fresh:
         if d["bench"] not in seen:
             out.append(f"| {d['bench']} (outside the log) | - | - | {d['date']} | {', '.join(map(str, d['load']))} | "
-                       f"{'yes' if d['quick'] else 'no'} | {len(d['rows'])} | - |")
+                       f"{'yes' if d['quick'] else 'no'} | {len(d['rows'])} | {page_link(d, d['bench'])} |")
     if stale:
         out += ["", "Left out as not measured in this run (older sidecars): "
                 + ", ".join(f"`{d['bench']}.json` ({d.get('date', '?')})" for d in stale) + "."]

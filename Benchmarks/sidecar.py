@@ -11,9 +11,16 @@ average, BENCH_QUICK), so the report can tell rows of this run from stale ones. 
   speed     what, ours, ours_value, peer, peer_value, unit; lower_is_better when unit is a time
             (peer and peer_value may be None where the bench has no peer)
 
+A benchmark's Markdown page is `page(name)`: Benchmarks/results/<name>.md, except under
+BENCH_QUICK=1, where it is .build/bench-quick/<name>.md, so a quick run (fewer files) never
+replaces a committed full-run page; the sidecar names the page it wrote (`page=`), and the report
+links that one. (Older benchmarks still rewrite their committed page in quick mode, marked as such.)
+
 Run as a script (`python3 Benchmarks/sidecar.py NAME < rows.jsonl`) it writes the sidecar from
 JSON rows on stdin, one per line: the form the Swift benches' --json output takes through make.
 """
+from __future__ import annotations
+
 import datetime
 import json
 import os
@@ -23,6 +30,24 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+QUICK_PAGES = Path(__file__).resolve().parents[1] / ".build" / "bench-quick"
+
+
+def quick() -> bool:
+    return os.environ.get("BENCH_QUICK") == "1"
+
+
+def page(name: str) -> Path:
+    """Where benchmark `name` writes its Markdown page in this run (see the module comment)."""
+    return (QUICK_PAGES if quick() else RESULTS) / f"{name}.md"
+
+
+def write_page(path: Path, text: str) -> None:
+    """Writes a page whole or not at all (a benchmark that fails half-way leaves the old page)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def machine() -> str:
@@ -34,12 +59,16 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores"
 
 
-def write(name: str, rows: list[dict], **notes) -> Path:
+def write(name: str, rows: list[dict], page: Path | None = None, **notes) -> Path:
+    """Writes Benchmarks/results/<name>.json; `page`: the Markdown page this run wrote, stored
+    relative to Benchmarks/results/ (where the report's links start)."""
     now = time.time()
+    if page is not None:
+        notes["page"] = os.path.relpath(Path(page).resolve(), RESULTS)
     doc = {"bench": name, "time": now,
            "date": datetime.datetime.fromtimestamp(now, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "machine": machine(), "load": [round(x, 2) for x in os.getloadavg()],
-           "quick": os.environ.get("BENCH_QUICK") == "1", **notes, "rows": rows}
+           "quick": quick(), **notes, "rows": rows}
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     tmp = path.with_suffix(".json.tmp")

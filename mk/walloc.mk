@@ -74,7 +74,11 @@ bench-walloc: build bench-deps-walloc
 
 # Only the one-core speeds of every released WaLLoC model (wall clock and CPU time, medians of
 # WALLOC_SPEED_RUNS), written in place of the speed section of Benchmarks/results/walloc.md:
-# minutes instead of the full benchmark's hour, for re-measuring speed work.
-WALLOC_SPEED_RUNS ?= 5
+# minutes instead of the full benchmark's hour, for re-measuring speed work. Also walloc-speed.json
+# (each model's speeds, both clocks) for `make bench`'s report; run after bench-walloc, whose page
+# it updates. BENCH_QUICK=1: 2 runs on the first 4 Kodak images and 3 music/eval clips, every
+# model and row kept; the section then goes to .build/bench-quick/walloc-speed.md, not walloc.md.
+BENCH_TARGETS += bench-walloc-speed
+WALLOC_SPEED_RUNS ?= $(if $(filter 1,$(BENCH_QUICK)),2,5)
 bench-walloc-speed: build
-	$(PYTHON) Benchmarks/walloc_speed.py --runs $(WALLOC_SPEED_RUNS) --write
+	$(PYTHON) Benchmarks/walloc_speed.py --runs $(WALLOC_SPEED_RUNS) --write $(if $(filter 1,$(BENCH_QUICK)),--quick)
