@@ -184,6 +184,26 @@ import Testing
         }
     }
 
+    /// CKernels' half → float conversion gives `floatFromHalf`'s bits for all 65,536 halves
+    /// (zeros, subnormals, infinities, NaN payloads), from an odd address and with a short tail.
+    @Test func halfConversionHasTheSwiftBits() {
+        #if arch(x86_64)
+        guard SIMDLevel.current >= .avx512 else { return }
+        var bytes = [UInt8](repeating: 0, count: 1 + 2 * 65_536 + 2 * 7)
+        for i in 0..<(65_536 + 7) {
+            let h = UInt16(truncatingIfNeeded: i &* 40_503)  // every pattern once, then 7 more
+            bytes[1 + 2 * i] = UInt8(h & 0xff)
+            bytes[2 + 2 * i] = UInt8(h >> 8)
+        }
+        var out = [Float](repeating: 0, count: 65_536 + 7)
+        bytes.withUnsafeBytes { raw in ckernels_half_to_float_avx512(raw.baseAddress! + 1, &out, out.count) }
+        for i in 0..<out.count {
+            let h = UInt16(bytes[1 + 2 * i]) | UInt16(bytes[2 + 2 * i]) << 8
+            #expect(out[i].bitPattern == floatFromHalf(h).bitPattern, "half \(String(h, radix: 16))")
+        }
+        #endif
+    }
+
     @Test func dotMatchesDoubleReference() {
         for n in [0, 1, 31, 32, 33, 100, 257] {
             let a = (0..<n).map { Float(sin(Double($0))) }, b = (0..<n).map { Float(cos(Double($0) * 2)) }

@@ -54,6 +54,10 @@ void ckernels_gelu_tanh_avx2(float *v, ptrdiff_t n);
 void ckernels_gelu_tanh_avx512(float *v, ptrdiff_t n);
 void ckernels_silu_avx2(float *v, ptrdiff_t n);
 void ckernels_silu_avx512(float *v, ptrdiff_t n);
+
+/* n IEEE half-precision values (little-endian, any alignment) → floats, exactly as SafeTensors'
+ * floatFromHalf (every finite half is exact in float; infinities and NaNs by the same formula). */
+void ckernels_half_to_float_avx512(const void *halves, float *out, ptrdiff_t n);
 #endif
 
 #ifdef __cplusplus
