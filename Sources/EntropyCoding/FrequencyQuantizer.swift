@@ -56,31 +56,27 @@ public enum FrequencyQuantizer {
 
         if assigned < total {
             // Deficit (< alphabet size): each count goes where q / (f + 0.5) is largest.
-            var heap = PriorityHeap(largestFirst: true, ideal.indices.lazy.filter { ideal[$0] > 0 }.map { i in
-                (ideal[i] / (Double(frequencies[i]) + 0.5), i)
-            })
+            var tree = WinnerTree(symbols: ideal.indices.filter { ideal[$0] > 0 }, largestFirst: true) { i in
+                ideal[i] / (Double(frequencies[i]) + 0.5)
+            }
             while assigned < total {
-                let i = heap.topIndex
+                let (slot, i) = tree.top
                 frequencies[i] += 1
                 assigned += 1
-                heap.replaceTopKey(ideal[i] / (Double(frequencies[i]) + 0.5))
+                tree.update(slot, key: ideal[i] / (Double(frequencies[i]) + 0.5))
             }
         } else if assigned > total {
             // Surplus (from raised floors): each count comes from where q / (f - 0.5) is smallest,
             // among symbols still above their floor. Some such symbol exists while assigned > total
             // because the floors alone sum to at most 2^precision.
-            var heap = PriorityHeap(largestFirst: false, ideal.indices.lazy.filter { frequencies[$0] > minimum[$0] }.map { i in
-                (ideal[i] / (Double(frequencies[i]) - 0.5), i)
-            })
+            var tree = WinnerTree(symbols: ideal.indices.filter { frequencies[$0] > minimum[$0] }, largestFirst: false) { i in
+                ideal[i] / (Double(frequencies[i]) - 0.5)
+            }
             while assigned > total {
-                let i = heap.topIndex
+                let (slot, i) = tree.top
                 frequencies[i] -= 1
                 assigned -= 1
-                if frequencies[i] > minimum[i] {
-                    heap.replaceTopKey(ideal[i] / (Double(frequencies[i]) - 0.5))
-                } else {
-                    heap.removeTop()
-                }
+                tree.update(slot, key: frequencies[i] > minimum[i] ? ideal[i] / (Double(frequencies[i]) - 0.5) : nil)
             }
         }
         return frequencies
@@ -106,66 +102,78 @@ public enum FrequencyQuantizer {
     }
 }
 
-/// A binary heap of (key, symbol index) pairs with a total, machine-independent order: by key,
-/// then by lower index. Because that order is total, the greedy steps above pick the same symbol
-/// whatever the heap's internal layout.
-struct PriorityHeap {
-    private struct Entry {
-        var key: Double
-        var index: Int
-    }
-    private var entries: [Entry]
-    private let largestFirst: Bool
+/// The symbols still in play under a total, machine-independent order (by key, then lower
+/// index), as a winner tree: every internal node holds the better of its two children, so the
+/// root is the best symbol, and changing one key replays the comparisons on its leaf's path to the
+/// root only. Because the order is total, the greedy steps above pick the same symbol whatever the
+/// structure (it replaced a binary heap: the same choices, with a path of log2 n selects instead
+/// of a sift-down whose every level is a branch that mispredicts).
+struct WinnerTree {
+    /// The symbols in play, increasing (a surplus involves only the symbols above their floor,
+    /// often a small part of the alphabet: a smaller tree, shorter paths). Leaf `slot` holds
+    /// `symbols[slot]`, so on equal keys the lower slot is the lower symbol.
+    private let symbols: [Int]
+    /// Per leaf: the key, negated when the smallest goes first (negation is exact, so the order
+    /// is the same), -∞ for a symbol out of play and the padding: every real key beats it (real
+    /// keys are finite: q / (f ± 0.5) with f ± 0.5 ≥ 0.5).
+    private var keys: [Double]
+    private var nodes: [Int32]
+    private let leaves: Int
+    private let sign: Double
 
-    /// Builds the heap bottom-up (Floyd), O(n).
-    init<S: Sequence>(largestFirst: Bool, _ items: S) where S.Element == (Double, Int) {
-        self.largestFirst = largestFirst
-        entries = items.map { Entry(key: $0.0, index: $0.1) }
-        var i = entries.count / 2
-        while i > 0 {
-            i -= 1
-            siftDown(i)
-        }
-    }
-
-    private static func above(_ a: Entry, _ b: Entry, largestFirst: Bool) -> Bool {
-        if a.key != b.key { return largestFirst ? a.key > b.key : a.key < b.key }
-        return a.index < b.index
-    }
-
-    private mutating func siftDown(_ start: Int) {
-        let largestFirst = largestFirst
-        func above(_ a: Entry, _ b: Entry) -> Bool { Self.above(a, b, largestFirst: largestFirst) }
-        entries.withUnsafeMutableBufferPointer { e in
-            var parent = start
-            let moving = e[parent]
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                guard left < e.count else { break }
-                let child = right < e.count && above(e[right], e[left]) ? right : left
-                guard above(e[child], moving) else { break }
-                e[parent] = e[child]
-                parent = child
+    /// `symbols` must be increasing and not empty.
+    init(symbols: [Int], largestFirst: Bool, key: (Int) -> Double) {
+        self.symbols = symbols
+        sign = largestFirst ? 1 : -1
+        var leaves = 1
+        while leaves < symbols.count { leaves *= 2 }
+        self.leaves = leaves
+        let sign = sign
+        keys = (0..<leaves).map { $0 < symbols.count ? sign * key(symbols[$0]) : -.infinity }
+        nodes = [Int32](repeating: 0, count: 2 * leaves)
+        keys.withUnsafeBufferPointer { k in
+            nodes.withUnsafeMutableBufferPointer { n in
+                for i in 0..<leaves { n[leaves + i] = Int32(i) }
+                var j = leaves - 1
+                while j >= 1 {
+                    n[j] = Self.better(n[2 * j], n[2 * j + 1], k)
+                    j -= 1
+                }
             }
-            e[parent] = moving
         }
     }
 
-    /// The symbol index at the top. The heap must not be empty.
-    var topIndex: Int { entries[0].index }
-
-    /// Gives the top entry a new key and restores the heap (keys only move away from the top
-    /// here: a count added lowers q/(f + ½), a count removed raises q/(f − ½)).
-    mutating func replaceTopKey(_ key: Double) {
-        entries[0].key = key
-        siftDown(0)
+    /// The higher key, on equal keys the lower index; written as selects, not branches (the
+    /// outcome is as good as random, a branch would mispredict half the time).
+    @inline(__always)
+    private static func better(_ a: Int32, _ b: Int32, _ keys: UnsafeBufferPointer<Double>) -> Int32 {
+        let ka = keys[Int(a)], kb = keys[Int(b)]
+        let aFirst = (ka > kb ? 1 : 0) | ((ka == kb ? 1 : 0) & (a < b ? 1 : 0))
+        return aFirst != 0 ? a : b
     }
 
-    mutating func removeTop() {
-        let last = entries.removeLast()
-        guard !entries.isEmpty else { return }
-        entries[0] = last
-        siftDown(0)
+    /// The best symbol and its leaf.
+    var top: (slot: Int, symbol: Int) { let slot = Int(nodes[1]); return (slot, symbols[slot]) }
+
+    /// Gives leaf i a new key (nil: out of play) and replays its path. The winner so far and its
+    /// key stay in registers; each level loads only the sibling, off the critical path.
+    mutating func update(_ i: Int, key: Double?) {
+        let newKey = key.map { sign * $0 } ?? -.infinity
+        keys[i] = newKey
+        let leaves = leaves
+        keys.withUnsafeBufferPointer { k in
+            nodes.withUnsafeMutableBufferPointer { n in
+                var winner = Int32(i), winnerKey = newKey, node = leaves + i
+                while node > 1 {
+                    let other = n[node ^ 1], otherKey = k[Int(other)]
+                    let keep = (winnerKey > otherKey ? 1 : 0) | ((winnerKey == otherKey ? 1 : 0) & (winner < other ? 1 : 0))
+                    winner = keep != 0 ? winner : other
+                    winnerKey = keep != 0 ? winnerKey : otherKey
+                    node >>= 1
+                    n[node] = winner
+                }
+            }
+        }
     }
 }
 

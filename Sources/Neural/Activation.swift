@@ -1,3 +1,5 @@
+import CKernels
+
 /// Point-wise non-linearities, computed with `DMath` so they are deterministic on every path.
 public enum Activation: Sendable, Equatable {
     case identity
@@ -42,8 +44,25 @@ public enum Activation: Sendable, Equatable {
         v.withUnsafeMutableBufferPointer { apply($0) }
     }
 
-    /// In place on `b`.
+    /// In place on `b`. The tanh GELU (the deterministic transformers' activation) and the SiLU
+    /// (the convolutional decoders') run on CKernels' 16-lane copies of their operations where
+    /// the CPU has them: the same bits (`KernelTests`).
     public func apply(_ b: UnsafeMutableBufferPointer<Float>) {
+        #if arch(x86_64)
+        if let base = b.baseAddress, SIMDLevel.current > .portable {
+            let wide = SIMDLevel.current == .avx512
+            switch self {
+            case .geluTanh: wide ? ckernels_gelu_tanh_avx512(base, b.count) : ckernels_gelu_tanh_avx2(base, b.count); return
+            case .silu: wide ? ckernels_silu_avx512(base, b.count) : ckernels_silu_avx2(base, b.count); return
+            default: break
+            }
+        }
+        #endif
+        applyPortable(b)
+    }
+
+    /// `apply` in Swift, 8 lanes at a time: the reference.
+    func applyPortable(_ b: UnsafeMutableBufferPointer<Float>) {
         switch self {  // one loop per case, so each specialises and vectorises
         case .identity: return
         case .relu: DMath.map(b) { Activation.relu.apply($0) }

@@ -76,11 +76,18 @@ public struct MultiHeadSelfAttention: Sendable {
                 let out = SharedPointer(base: mb.baseAddress!)
                 // Positions are independent: split them across threads (no reduction is split).
                 parallelChunks(t, threads: t * t * d < 1 << 16 ? 1 : path.threads) { rows in
-                    var scores = [Float](repeating: 0, count: t)
+                    // Without the mask every position sees all t: one batch of rows per head.
+                    let batch = causal ? 1 : rows.count
+                    var scores = [Float](repeating: 0, count: batch * t)
                     scores.withUnsafeMutableBufferPointer { sb in
-                        for i in rows {
-                            attend(query: base + i * 3 * d, keys: base + d, values: base + 2 * d, stride: 3 * d,
-                                   length: causal ? i + 1 : t, scores: sb.baseAddress!, out: out.base + i * d)
+                        if causal {
+                            for i in rows {
+                                attend(queries: base + i * 3 * d, count: 1, keys: base + d, values: base + 2 * d, stride: 3 * d,
+                                       length: i + 1, scores: sb.baseAddress!, out: out.base + i * d)
+                            }
+                        } else {
+                            attend(queries: base + rows.lowerBound * 3 * d, count: rows.count, keys: base + d, values: base + 2 * d,
+                                   stride: 3 * d, length: t, scores: sb.baseAddress!, out: out.base + rows.lowerBound * d)
                         }
                     }
                 }
@@ -109,7 +116,7 @@ public struct MultiHeadSelfAttention: Sendable {
                             var scores = [Float](repeating: 0, count: start + n)
                             scores.withUnsafeMutableBufferPointer { sb in
                                 for i in rows {
-                                    attend(query: qb.baseAddress! + i * 3 * d, keys: kb.baseAddress!, values: vb.baseAddress!,
+                                    attend(queries: qb.baseAddress! + i * 3 * d, count: 1, keys: kb.baseAddress!, values: vb.baseAddress!,
                                            stride: d, length: start + i + 1, scores: sb.baseAddress!, out: out.base + i * d)
                                 }
                             }
@@ -121,19 +128,28 @@ public struct MultiHeadSelfAttention: Sendable {
         return proj(Tensor(shape: [n, d], scalars: mixed), path: path)
     }
 
-    /// For every head: scores = q·kⱼ / √headDim for j < length, softmax (DMath), out = Σⱼ pⱼ vⱼ in
-    /// order j = 0, 1, ... Keys and values of position j start at `keys + j·stride`.
+    /// `count` positions that each attend to the same `length` positions: for every head,
+    /// scores = q·kⱼ (`Kernels.dots`) · 1/√headDim for j < length, softmax (DMath), out = Σⱼ pⱼ vⱼ
+    /// (`Kernels.deterministicMatmul`: in order j = 0, 1, ..., from 0). Queries are rows of
+    /// fused q|k|v at stride 3·dim, outputs rows at stride dim; keys and values of position j start
+    /// at `keys + j·stride`, `values + j·stride`. `scores` holds count·length floats. Every
+    /// element is computed alone, so one call for n rows gives the bits of n calls for one.
     @inline(__always)
-    func attend(query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
+    func attend(queries: UnsafePointer<Float>, count: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
                 length: Int, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        let hd = headDim
+        let hd = headDim, d = dim
         let scale = 1 / Float(hd).squareRoot()
         for h in 0..<heads {
             let o = h * hd
-            for j in 0..<length { scores[j] = Kernels.dot(query + o, keys + j * stride + o, hd) * scale }
-            DMath.softmaxInPlace(UnsafeMutableBufferPointer(start: scores, count: length))
-            (out + o).initialize(repeating: 0, count: hd)
-            for j in 0..<length { Kernels.axpy(scores[j], values + j * stride + o, out + o, hd) }
+            Kernels.dots(queries + o, ldx: 3 * d, keys + o, ldw: stride, bias: nil, scores, ldy: length,
+                         m: count, columns: 0..<length, k: hd)
+            for r in 0..<count {
+                let row = scores + r * length
+                for j in 0..<length { row[j] = row[j] * scale }
+                DMath.softmaxInPlace(UnsafeMutableBufferPointer(start: row, count: length))
+            }
+            Kernels.deterministicMatmul(scores, values + o, out + o, rows: 0..<count, n: hd, k: length,
+                                        ldb: stride, ldc: d, accumulate: false)
         }
     }
 }

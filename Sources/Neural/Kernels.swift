@@ -49,18 +49,10 @@ public enum SIMDLevel: Int, Sendable, Comparable {
 }
 
 enum System {
-    static let coreCount: Int = {
-        #if canImport(Glibc)
-        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        #else
-        return 1
-        #endif
-    }()
+    /// The cores this process may use (its CPU affinity, so `taskset -c 1` means one thread per
+    /// fast-path product, not one per online processor sharing that core).
+    static let coreCount: Int = max(1, Int(ckernels_cpu_count()))
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Runs `body(chunk range)` over `0..<count` split into at most `threads` contiguous chunks.
 @inline(__always)
@@ -122,21 +114,47 @@ enum Kernels {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
                         1, x, Int32(k), w, Int32(k), bias == nil ? 0 : 1, y, Int32(n))
         default:
-            // One output element per dot product; split over output columns (rows of w). Each
-            // weight row is used for all m inputs while it is in cache (a weight matrix rarely
-            // fits in L2, the m input rows do), so m rows cost far less than m single-row calls;
-            // every element is the same `dot` whatever m is.
+            // One output element per dot product (`dots`: every element is the same `dot`
+            // whatever m is, on every SIMD level), split over output columns (rows of w).
             let out = SharedPointer(base: y)
             let work = m * n * k
             parallelChunks(n, threads: work < 1 << 17 ? 1 : path.threads, minChunk: 16) { cols in
-                for c in cols {
-                    let wc = w + c * k
-                    for r in 0..<m {
-                        var s = dot(x + r * k, wc, k)
-                        if let bias { s = s + bias[c] }
-                        out.base[r * n + c] = s
-                    }
-                }
+                dots(x, ldx: k, w, ldw: k, bias: bias, out.base, ldy: n, m: m, columns: cols, k: k)
+            }
+        }
+    }
+
+    /// y[r·ldy + c] = dot(x + r·ldx, w + c·ldw, k) (+ bias[c]) for r in 0..<m, c in `columns`: many
+    /// `dot`s, each with exactly that function's operations and order whichever kernel runs
+    /// (CKernels' AVX-512F or AVX2 tiles compute several at once from shared loads; `KernelTests`
+    /// checks every path bit for bit).
+    static func dots(_ x: UnsafePointer<Float>, ldx: Int, _ w: UnsafePointer<Float>, ldw: Int, bias: UnsafePointer<Float>?,
+                     _ y: UnsafeMutablePointer<Float>, ldy: Int, m: Int, columns: Range<Int>, k: Int) {
+        #if arch(x86_64)
+        switch SIMDLevel.current {
+        case .avx512:
+            ckernels_dots_avx512(x, ldx, w, ldw, bias, y, ldy, m, columns.lowerBound, columns.upperBound, k)
+            return
+        case .avx2:
+            ckernels_dots_avx2(x, ldx, w, ldw, bias, y, ldy, m, columns.lowerBound, columns.upperBound, k)
+            return
+        case .portable:
+            break
+        }
+        #endif
+        dotsPortable(x, ldx: ldx, w, ldw: ldw, bias: bias, y, ldy: ldy, m: m, columns: columns, k: k)
+    }
+
+    /// `dots` in portable Swift, the reference: each weight row is used for all m inputs while it
+    /// is in cache (a weight matrix rarely fits in L2, the m input rows do).
+    static func dotsPortable(_ x: UnsafePointer<Float>, ldx: Int, _ w: UnsafePointer<Float>, ldw: Int, bias: UnsafePointer<Float>?,
+                             _ y: UnsafeMutablePointer<Float>, ldy: Int, m: Int, columns: Range<Int>, k: Int) {
+        for c in columns {
+            let wc = w + c * ldw
+            for r in 0..<m {
+                var s = dot(x + r * ldx, wc, k)
+                if let bias { s = s + bias[c] }
+                y[r * ldy + c] = s
             }
         }
     }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Elementary functions built only from IEEE-754 +, -, *, / and bit operations, so they return
 /// the same bits on every machine, libc and compiler (Swift never contracts a*b+c into an FMA on
 /// its own). The C library's expf/tanhf/erff differ between libc versions; anything that feeds a
@@ -154,8 +156,22 @@ public enum DMath {
         v.withUnsafeMutableBufferPointer { softmaxInPlace($0) }
     }
 
-    @inlinable
+    /// On AVX2 / AVX-512F machines CKernels runs these same lane-wise operations 16 lanes at a
+    /// time (`SIMDLevel`): the same bits, `KernelTests` checks every path.
     public static func softmaxInPlace(_ v: UnsafeMutableBufferPointer<Float>) {
+        guard let base = v.baseAddress, !v.isEmpty else { return }
+        #if arch(x86_64)
+        switch SIMDLevel.current {
+        case .avx512: ckernels_softmax_avx512(base, v.count); return
+        case .avx2: ckernels_softmax_avx2(base, v.count); return
+        case .portable: break
+        }
+        #endif
+        softmaxInPlacePortable(v)
+    }
+
+    /// `softmaxInPlace` in Swift on 8 lanes: the reference.
+    static func softmaxInPlacePortable(_ v: UnsafeMutableBufferPointer<Float>) {
         guard !v.isEmpty else { return }
         var m = v[0]
         for x in v where x > m { m = x }

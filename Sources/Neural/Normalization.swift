@@ -20,25 +20,33 @@ public struct LayerNorm: Sendable {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.last == dim, "layer norm over \(dim), got \(x.shape)")
         var out = x
-        out.scalars.withUnsafeMutableBufferPointer { o in
-            for r in 0..<(o.count / dim) { normalizeRow(o.baseAddress! + r * dim) }
+        // The affine parameters as pointers (or nil) once per call, not an optional array read
+        // per element: the same operations in the same order.
+        let one = [Float]()
+        (weight?.scalars ?? one).withUnsafeBufferPointer { w in
+            (bias?.scalars ?? one).withUnsafeBufferPointer { b in
+                let w = weight == nil ? nil : w.baseAddress, b = bias == nil ? nil : b.baseAddress
+                out.scalars.withUnsafeMutableBufferPointer { o in
+                    for r in 0..<(o.count / dim) { normalizeRow(o.baseAddress! + r * dim, weight: w, bias: b) }
+                }
+            }
         }
         return out
     }
 
     @inline(__always)
-    func normalizeRow(_ v: UnsafeMutablePointer<Float>) {
+    func normalizeRow(_ v: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?) {
         var sum: Float = 0
         for i in 0..<dim { sum += v[i] }
         let mean = sum / Float(dim)
         var sq: Float = 0
         for i in 0..<dim { let d = v[i] - mean; sq += d * d }
         let inv = 1 / (sq / Float(dim) + eps).squareRoot()
-        for i in 0..<dim {
-            var y = (v[i] - mean) * inv
-            if let weight { y = y * weight.scalars[i] }
-            if let bias { y = y + bias.scalars[i] }
-            v[i] = y
+        switch (weight, bias) {
+        case let (w?, b?): for i in 0..<dim { v[i] = (v[i] - mean) * inv * w[i] + b[i] }
+        case let (w?, nil): for i in 0..<dim { v[i] = (v[i] - mean) * inv * w[i] }
+        case let (nil, b?): for i in 0..<dim { v[i] = (v[i] - mean) * inv + b[i] }
+        case (nil, nil): for i in 0..<dim { v[i] = (v[i] - mean) * inv }
         }
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Why a safetensors file could not be read. Every case names what to fix.
@@ -147,6 +148,13 @@ public struct SafeTensors: Sendable {
                         out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self)))
                     }
                 case .f16:
+                    #if arch(x86_64)
+                    // Model loading converts millions of halves: vcvtph2ps, the same bits.
+                    if SIMDLevel.current == .avx512, count > 0 {
+                        ckernels_half_to_float_avx512(raw.baseAddress! + base, out.baseAddress!, count)
+                        break
+                    }
+                    #endif
                     for i in 0..<count {
                         out[i] = floatFromHalf(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self)))
                     }

@@ -292,10 +292,13 @@ public struct VQGANCodec: Codec {
             let positions = order[start...].prefix { IndexTransformer.phase(row: $0 / w, col: $0 % w) == s }
             guard !positions.isEmpty else { continue }
             start += positions.count
+            // Phase 0's logits (all positions, cached per shape) are indexed by position, a later
+            // phase's (only its own positions: the same bits, less head work) by rank in the phase.
             let logits = s == 0 ? phase0.logits(prior, height: h, width: w)
-                                : prior.logits(tokens, height: h, width: w, path: .deterministic).scalars
-            for p in positions {
-                let model = CumulativeFrequencyModel(cumulative: LogitFrequencies.cumulative(logits[(p * k)..<((p + 1) * k)], precision: precision),
+                                : prior.logits(tokens, height: h, width: w, rows: Array(positions), path: .deterministic).scalars
+            for (n, p) in positions.enumerated() {
+                let row = s == 0 ? p : n
+                let model = CumulativeFrequencyModel(cumulative: LogitFrequencies.cumulative(logits[(row * k)..<((row + 1) * k)], precision: precision),
                                                      precision: precision)
                 tokens[p] = try decoder.decode(model: model)
             }

@@ -285,12 +285,28 @@ public struct IndexTransformer: Sendable {
 
     /// Logits `[h·w, K]` for tokens `[h·w]` (codes, or `maskToken`) of an h x w window.
     public func logits(_ tokens: [Int], height h: Int, width w: Int, path: KernelPath = .deterministic) -> Tensor {
+        head(finalNorm(hidden(tokens, height: h, width: w, path: path)), path: path)
+    }
+
+    /// The logits of the positions `rows` only, `[rows.count, K]` in that order: the bits of
+    /// those rows of `logits(_:height:width:path:)` (the final norm and the head act row by row),
+    /// without the head's work for the other positions (a coding phase needs a quarter to a half).
+    public func logits(_ tokens: [Int], height h: Int, width w: Int, rows: [Int], path: KernelPath = .deterministic) -> Tensor {
+        let x = hidden(tokens, height: h, width: w, path: path), d = architecture.dim
+        var picked = [Float]()
+        picked.reserveCapacity(rows.count * d)
+        for r in rows { picked += x.scalars[(r * d)..<((r + 1) * d)] }
+        return head(finalNorm(Tensor(shape: [rows.count, d], scalars: picked)), path: path)
+    }
+
+    /// The last block's output `[h·w, dim]`.
+    func hidden(_ tokens: [Int], height h: Int, width w: Int, path: KernelPath) -> Tensor {
         precondition(h <= architecture.window && w <= architecture.window && tokens.count == h * w,
                      "window \(h)x\(w) larger than \(architecture.window) or \(tokens.count) tokens")
         var x = tokenEmbedding(tokens)
         x += positionEmbedding((0..<h * w).map { ($0 / w) * architecture.window + $0 % w })
         for b in blocks { x = b(x, causal: false, path: path) }
-        return head(finalNorm(x), path: path)
+        return x
     }
 
     /// The logits `[h·w, K]` each index of a coding unit is coded under, phase by phase.
@@ -299,9 +315,10 @@ public struct IndexTransformer: Sendable {
         var out = [Float](repeating: 0, count: h * w * codes)
         for s in 0..<IndexTransformer.phases where phase.contains(s) {
             let tokens = (0..<h * w).map { phase[$0] < s ? indices[$0] : maskToken }
-            let l = logits(tokens, height: h, width: w, path: path)
-            for p in 0..<h * w where phase[p] == s {
-                out.replaceSubrange(p * codes..<(p + 1) * codes, with: l.scalars[p * codes..<(p + 1) * codes])
+            let rows = (0..<h * w).filter { phase[$0] == s }
+            let l = logits(tokens, height: h, width: w, rows: rows, path: path)
+            for (n, p) in rows.enumerated() {
+                out.replaceSubrange(p * codes..<(p + 1) * codes, with: l.scalars[n * codes..<(n + 1) * codes])
             }
         }
         return Tensor(shape: [h * w, codes], scalars: out)

@@ -24,6 +24,59 @@ import Glibc
         }
     }
 
+    /// The quantizer's greedy steps, each by a linear scan for the best symbol (ties to the lower
+    /// index): the definition the winner tree must reproduce.
+    static func greedyByScan(_ p: [Double], precision: Int, allSymbols: Bool) -> [UInt32] {
+        let total = UInt64(1) << precision
+        let sum = p.reduce(0, +)
+        let minimum: [UInt32] = p.map { allSymbols || $0 > 0 ? 1 : 0 }
+        let ideal = p.map { $0 * (Double(total) / sum) }
+        var f = (0..<p.count).map { max(minimum[$0], UInt32(min(ideal[$0], Double(total)).rounded(.down))) }
+        var assigned = f.reduce(UInt64(0)) { $0 + UInt64($1) }
+        while assigned < total {
+            var best = -1
+            for i in p.indices where ideal[i] > 0 {
+                if best < 0 || ideal[i] / (Double(f[i]) + 0.5) > ideal[best] / (Double(f[best]) + 0.5) { best = i }
+            }
+            f[best] += 1; assigned += 1
+        }
+        while assigned > total {
+            var best = -1
+            for i in p.indices where f[i] > minimum[i] {
+                if best < 0 || ideal[i] / (Double(f[i]) - 0.5) < ideal[best] / (Double(f[best]) - 0.5) { best = i }
+            }
+            f[best] -= 1; assigned -= 1
+        }
+        return f
+    }
+
+    /// The winner tree takes the greedy steps of the definition, bit for bit: deficits and
+    /// surpluses, flat, skewed and softmax-like (peaked, long tails under one count)
+    /// distributions, exact ties, both floors, alphabets of 1 to 1025 symbols.
+    @Test func winnerTreeTakesTheGreedySteps() throws {
+        var rng = SplitMix64(seed: 7)
+        for trial in 0..<300 {
+            let precision = [8, 12, 16, 16, 16, 20][trial % 6]
+            let n = min(1 << precision, [1, 2, 3, 16, 64, 256, 1024, 1025][Int.random(in: 0..<8, using: &rng)])
+            let p: [Double]
+            switch trial % 5 {
+            case 0: p = randomProbabilities(n, skewed: false, zeros: false, using: &rng)
+            case 1: p = randomProbabilities(n, skewed: true, zeros: trial % 2 == 0, using: &rng)
+            case 2, 3:  // softmax of Gaussian logits: flat (spread 0.3) to peaked (8)
+                let spread = trial % 5 == 2 ? 0.3 : 8.0
+                let logits = (0..<n).map { _ in spread * (rng.unit() + rng.unit() + rng.unit() - 1.5) }
+                let m = logits.max()!
+                p = logits.map { exp($0 - m) }
+            default: p = (0..<n).map { Double($0 % 3 + 1) }  // many exact ties
+            }
+            for allSymbols in [true, false] {
+                let f = try FrequencyQuantizer.quantize(p, precision: precision, floor: allSymbols ? .allSymbols : .nonzeroSymbols)
+                #expect(f == Self.greedyByScan(p, precision: precision, allSymbols: allSymbols),
+                        "trial \(trial), \(n) symbols at \(precision) bits, all symbols \(allSymbols)")
+            }
+        }
+    }
+
     @Test func quantizationLossIsSmall() throws {
         // Cross-entropy of p under the quantized model minus H(p): under 0.0002 bits per
         // symbol at 16 bits for a 256-symbol Laplace-like distribution whose tail stays above

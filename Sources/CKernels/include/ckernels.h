@@ -22,6 +22,10 @@ extern "C" {
  * NEURALCODECS_SIMD=portable|avx2 caps it, for measuring and for checking the portable path. */
 int ckernels_level(void);
 
+/* The cores this process may run on: the CPU affinity mask's count (taskset, cgroup cpusets)
+ * where the OS reports one, else the online processors. */
+int ckernels_cpu_count(void);
+
 #if defined(__x86_64__)
 /* Rows [row0, row1) of c = a·b (+ c when accumulate): a is [M, k] (row-major, stride k), b has
  * rows of length >= n at stride ldb, c rows at stride ldc. Every c[r, j] is computed as
@@ -31,6 +35,29 @@ void ckernels_matmul_avx2(const float *a, const float *b, float *c, ptrdiff_t ro
                           ptrdiff_t n, ptrdiff_t k, ptrdiff_t ldb, ptrdiff_t ldc, int accumulate);
 void ckernels_matmul_avx512(const float *a, const float *b, float *c, ptrdiff_t row0, ptrdiff_t row1,
                             ptrdiff_t n, ptrdiff_t k, ptrdiff_t ldb, ptrdiff_t ldc, int accumulate);
+
+/* y[r·ldy + c] = dot(x + r·ldx, w + c·ldw, k) (+ bias[c] when bias is not NULL) for rows
+ * r in [0, m) and columns c in [col0, col1): many `Kernels.dot`s at once, each with that
+ * function's exact operations and order (two 16-lane accumulators over 32-element steps, the
+ * fixed tree reduction, the scalar tail, then the bias): the contract of Kernels.dots. */
+void ckernels_dots_avx2(const float *x, ptrdiff_t ldx, const float *w, ptrdiff_t ldw, const float *bias, float *y,
+                        ptrdiff_t ldy, ptrdiff_t m, ptrdiff_t col0, ptrdiff_t col1, ptrdiff_t k);
+void ckernels_dots_avx512(const float *x, ptrdiff_t ldx, const float *w, ptrdiff_t ldw, const float *bias, float *y,
+                          ptrdiff_t ldy, ptrdiff_t m, ptrdiff_t col0, ptrdiff_t col1, ptrdiff_t k);
+
+/* DMath.softmaxInPlace on v[0, n) (maximum, exp of the differences, sum in index order, scale),
+ * Activation.geluTanh and Activation.silu in place: the Swift functions' lane-wise operations on
+ * 16 lanes. */
+void ckernels_softmax_avx2(float *v, ptrdiff_t n);
+void ckernels_softmax_avx512(float *v, ptrdiff_t n);
+void ckernels_gelu_tanh_avx2(float *v, ptrdiff_t n);
+void ckernels_gelu_tanh_avx512(float *v, ptrdiff_t n);
+void ckernels_silu_avx2(float *v, ptrdiff_t n);
+void ckernels_silu_avx512(float *v, ptrdiff_t n);
+
+/* n IEEE half-precision values (little-endian, any alignment) → floats, exactly as SafeTensors'
+ * floatFromHalf (every finite half is exact in float; infinities and NaNs by the same formula). */
+void ckernels_half_to_float_avx512(const void *halves, float *out, ptrdiff_t n);
 #endif
 
 #ifdef __cplusplus
