@@ -2,8 +2,9 @@
 /// head h uses columns h·headDim..<(h+1)·headDim of each) and an output projection, as
 /// `torch.nn.functional.scaled_dot_product_attention` on `[T, heads, headDim]` views.
 ///
-/// The full forward and the cached step share one per-position kernel (`attend`), so on the
-/// deterministic path a step reproduces the full forward's row bit for bit.
+/// The full forward and the cached step share one kernel (`attend`, for one position or a batch of
+/// positions that see the same keys; every element is computed alone), so on the deterministic
+/// path a step reproduces the full forward's row bit for bit.
 public struct MultiHeadSelfAttention: Sendable {
     public let qkv: Linear
     public let proj: Linear
