@@ -1,4 +1,6 @@
-import CKernels
+#if canImport(CKernels)
+import CKernels  // the vector half conversion; the fuzz target builds this file without it
+#endif
 import Foundation
 
 /// Why a safetensors file could not be read. Every case names what to fix.
@@ -148,7 +150,7 @@ public struct SafeTensors: Sendable {
                         out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self)))
                     }
                 case .f16:
-                    #if arch(x86_64)
+                    #if arch(x86_64) && canImport(CKernels)
                     // Model loading converts millions of halves: vcvtph2ps, the same bits.
                     if SIMDLevel.current == .avx512, count > 0 {
                         ckernels_half_to_float_avx512(raw.baseAddress! + base, out.baseAddress!, count)
