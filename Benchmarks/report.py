@@ -236,11 +236,15 @@ QUESTIONS = [
 
 def page_link(doc: dict | None, short: str) -> str:
     """The page the benchmark wrote in this run, as its sidecar names it (a quick run's page lies
-    under .build/bench-quick/, sidecar.page), else Benchmarks/results/<short>.md if there is one."""
+    under .build/bench-quick/, sidecar.page, which is not committed: then the committed full run's
+    page is linked and the quick one named), else Benchmarks/results/<short>.md if there is one."""
     page = (doc or {}).get("page") or f"{short}.md"
+    if page.startswith(".."):  # a quick page is not committed: link the committed full run's page
+        full = f"[{short}.md]({short}.md) (last full run)" if (RESULTS / f"{short}.md").exists() else "-"
+        return f"{full}; this run's quick page: `{Path(page).name}` in .build/bench-quick/"
     if not (RESULTS / page).exists():
         return "-"
-    return f"[{Path(page).name}{' (quick run)' if page.startswith('..') else ''}]({page})"
+    return f"[{Path(page).name}]({page})"
 
 
 def main() -> int:
@@ -262,7 +266,7 @@ def main() -> int:
            f"{now.strftime('%Y-%m-%d %H:%M UTC')}."
            + (" **Quick mode** (`BENCH_QUICK=1`): each slow benchmark ran on fewer files (said per row in "
               "the data column), so figures are less averaged than a full run's. A benchmark's quick page goes "
-              "under .build/bench-quick/ (linked as a quick run) where it uses sidecar.page; the others rewrite "
+              "under .build/bench-quick/ (not committed; the table links the committed full run's page) where it uses sidecar.page; the others rewrite "
               "their committed page, marked as quick; each page gives its date."
               if args.quick else ""),
            "",

@@ -78,8 +78,12 @@ class QuickPages(unittest.TestCase):
             with mock.patch.object(report, "RESULTS", results):
                 self.assertEqual(report.page_link({"page": "lossless.md"}, "lossless"), "[lossless.md](lossless.md)")
                 self.assertEqual(report.page_link(None, "lossless"), "[lossless.md](lossless.md)")
+                # A quick page is not committed: the committed full run's page is linked instead.
                 self.assertEqual(report.page_link({"page": "../quick/lossless.md"}, "lossless"),
-                                 "[lossless.md (quick run)](../quick/lossless.md)")
+                                 "[lossless.md](lossless.md) (last full run); this run's quick page: "
+                                 "`lossless.md` in .build/bench-quick/")
+                self.assertEqual(report.page_link({"page": "../quick/vqgan.md"}, "vqgan"),
+                                 "-; this run's quick page: `vqgan.md` in .build/bench-quick/")
                 self.assertEqual(report.page_link({"page": "walloc.md"}, "walloc-speed"), "-")
 
 
