@@ -15,11 +15,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // C system libraries and the one C shim (libpng's setjmp error handling).
+        // C system libraries and the C shims (libpng's setjmp error handling, OpenBLAS's extras).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
-        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        // OpenBLAS with the declarations cblas.h lacks, and its idle thread pool stopped at load.
+        .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("openblas")]),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         // AVX2 / AVX-512 versions of Neural's deterministic kernels, chosen at run time (the
         // package itself stays portable x86-64; docs/NEURAL.md).

@@ -27,7 +27,7 @@ public enum KernelPath: Sendable, Equatable {
 }
 
 /// OpenBLAS set up for a fast-path product: its kernels chosen once per process (see
-/// `neuralcodecs_openblas_select_kernels` in Sources/COpenBLAS/shim.h), then its thread count.
+/// `neuralcodecs_openblas_select_kernels` in Sources/COpenBLAS/include/copenblas.h), then its thread count.
 enum BLAS {
     /// The OpenBLAS kernel set in use, e.g. "SkylakeX"; reading it first makes the choice.
     static let kernels: String = String(cString: neuralcodecs_openblas_select_kernels())

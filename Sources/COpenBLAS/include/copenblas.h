@@ -1,3 +1,4 @@
+#pragma once
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
