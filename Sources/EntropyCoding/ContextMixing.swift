@@ -12,8 +12,9 @@ public enum CountedBitProbability {
     public static let initial: UInt32 = 1 << 31
     /// The most `limit` may be.
     public static let maximumLimit = 1023
-    /// 1/(n + 1.5) in 16-bit fixed point for n = 0...1023.
-    @usableFromInline static let rates: [UInt32] = (0...maximumLimit).map { UInt32(65536 * 2 / (2 * $0 + 3)) }
+    /// 1/(n + 1.5) in 16-bit fixed point for n = 0...1023 (a hot loop may keep its own copy for
+    /// `update(_:_:limit:rates:)`).
+    public static let rates: [UInt32] = (0...maximumLimit).map { UInt32(65536 * 2 / (2 * $0 + 3)) }
 
     /// P(1) in 12 bits (0...4095), the unit of `Logistic.stretch`.
     @inlinable @inline(__always)
@@ -22,10 +23,16 @@ public enum CountedBitProbability {
     /// Learns one coded bit; `limit` in 1...1023.
     @inlinable @inline(__always)
     public static func update(_ state: inout UInt32, _ bit: Bool, limit: UInt32) {
+        rates.withUnsafeBufferPointer { update(&state, bit, limit: limit, rates: $0.baseAddress!) }
+    }
+
+    /// `update(_:_:limit:)` reading the learning rates from `rates`, a copy of `Self.rates`.
+    @inlinable @inline(__always)
+    public static func update(_ state: inout UInt32, _ bit: Bool, limit: UInt32, rates: UnsafePointer<UInt32>) {
         let count = state & 1023, p = state >> 10
         let target: UInt32 = bit ? (1 << 22) - 1 : 0
-        let step = UInt32(truncatingIfNeeded: ((Int64(target) - Int64(p)) * Int64(rates[Int(count)])) >> 16)
-        state = (p &+ step) << 10 | min(count + 1, limit)
+        let step = UInt32(truncatingIfNeeded: ((Int64(target) &- Int64(p)) &* Int64(rates[Int(count)])) >> 16)
+        state = (p &+ step) << 10 | min(count &+ 1, limit)
     }
 }
 
@@ -53,26 +60,41 @@ public struct LogisticMixer: Sendable {
     /// P(1) in 1...4095 of 4096 from the current inputs under the weights of `context`.
     @inlinable @inline(__always)
     public mutating func mix(context: Int) -> Int32 {
-        selected = context * inputCount
-        var dot: Int64 = 0
-        weights.withUnsafeBufferPointer { w in
-            inputs.withUnsafeBufferPointer { x in
-                for i in 0..<inputCount { dot += Int64(w[selected + i]) * Int64(x[i]) }
-            }
-        }
-        probability = Logistic.squash(Int32(clamping: dot >> 16))
-        return probability
+        inputs.withUnsafeBufferPointer { mix($0.baseAddress!, context: context) }
     }
 
     /// Trains the weights that made the last `mix` toward the coded bit.
     @inlinable @inline(__always)
     public mutating func update(bit: Bool) {
-        let error = Int64((bit ? 4095 : 0) - probability) * learningRate
+        inputs.withUnsafeBufferPointer { update($0.baseAddress!, bit: bit) }
+    }
+
+    /// `mix(context:)` with the inputs at `x` (`inputCount` of them) instead of in `inputs`: for
+    /// a caller that keeps them in its own buffer. Pass the same inputs to `update(_:bit:)`.
+    /// Sums wrap rather than trap, so the loop carries no overflow checks: stretched inputs
+    /// (|x| < 2^11) times 32-bit weights stay below 2^42 each, far from Int64's limit, and any
+    /// other input still gives the same result on every machine.
+    @inlinable @inline(__always)
+    public mutating func mix(_ x: UnsafePointer<Int32>, context: Int) -> Int32 {
+        selected = context * inputCount
+        let n = inputCount, base = selected
+        var dot: Int64 = 0
+        weights.withUnsafeBufferPointer { w in
+            let w = w.baseAddress! + base
+            for i in 0..<n { dot &+= Int64(w[i]) &* Int64(x[i]) }
+        }
+        probability = Logistic.squash(Int32(clamping: dot >> 16))
+        return probability
+    }
+
+    /// `update(bit:)` for inputs at `x`, the same ones the last `mix(_:context:)` saw.
+    @inlinable @inline(__always)
+    public mutating func update(_ x: UnsafePointer<Int32>, bit: Bool) {
+        let error = Int64((bit ? 4095 : 0) - probability) &* learningRate
         let base = selected, n = inputCount
-        inputs.withUnsafeBufferPointer { x in
-            weights.withUnsafeMutableBufferPointer { w in
-                for i in 0..<n { w[base + i] &+= Int32(truncatingIfNeeded: (Int64(x[i]) * error) >> 16) }
-            }
+        weights.withUnsafeMutableBufferPointer { w in
+            let w = w.baseAddress! + base
+            for i in 0..<n { w[i] &+= Int32(truncatingIfNeeded: (Int64(x[i]) &* error) >> 16) }
         }
     }
 }

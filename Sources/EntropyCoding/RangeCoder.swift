@@ -183,7 +183,7 @@ public struct RangeDecoder: Sendable, SlotDecoder {
         try normalize()
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func decodeBit(probabilityOfZero: UInt32, precision: Int = 16) throws(EntropyCodingError) -> Bool {
         let p0 = UInt64(min(max(probabilityOfZero, 1), (1 << UInt32(precision)) - 1))
         let bound = (range &>> UInt64(precision)) &* p0

@@ -68,6 +68,13 @@ enum ImageMixing {
         return (b - 2) * 4 + ((v >> (b - 3)) & 3)
     }
 
+    // min and max for Int, always inlined: `run` is too large for the optimiser's inlining
+    // budget, which left the standard ones as calls in the per-sample loop.
+    @inline(__always) static func smaller(_ a: Int, _ b: Int) -> Int { a < b ? a : b }
+    @inline(__always) static func larger(_ a: Int, _ b: Int) -> Int { a > b ? a : b }
+    @inline(__always) static func smaller(_ a: Int32, _ b: Int32) -> Int32 { a < b ? a : b }
+    @inline(__always) static func larger(_ a: Int32, _ b: Int32) -> Int32 { a > b ? a : b }
+
     /// Codes interleaved samples (`channels` per pixel, raster order, values below 2^bitDepth).
     static func encode(_ samples: [UInt16], width: Int, height: Int, channels: Int, bitDepth: Int, learned: Bool = true,
                        into encoder: inout RangeEncoder) {
@@ -136,8 +143,21 @@ enum ImageMixing {
             biasCounts.deallocate(); lowBits.deallocate()
             for t in tables { t.deallocate() }
         }
-        let inverseSquares = Self.inverseSquares
-        var bits = MixedDecisions(tables: tables)
+        let inverseSquares = UnsafeMutablePointer<Int>.allocate(capacity: inverseSquareCount)
+        inverseSquares.initialize(from: Self.inverseSquares, count: inverseSquareCount)
+        defer { inverseSquares.deallocate() }
+        // The planes' channels and types in coding order, read once per sample.
+        let planeChannels = UnsafeMutablePointer<Int>.allocate(capacity: planeCount), planeTypes = UnsafeMutablePointer<Int>.allocate(capacity: planeCount)
+        planeChannels.initialize(from: order.map(\.channel), count: planeCount)
+        planeTypes.initialize(from: order.map(\.type), count: planeCount)
+        defer { planeChannels.deallocate(); planeTypes.deallocate() }
+        let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: 9 + 4096)
+        let rates = UnsafeMutablePointer<UInt32>.allocate(capacity: CountedBitProbability.maximumLimit + 1)
+        scratch.initialize(repeating: 0, count: 9)
+        (scratch + 9).initialize(from: Logistic.stretchTable, count: 4096)
+        rates.initialize(from: CountedBitProbability.rates, count: CountedBitProbability.maximumLimit + 1)
+        defer { scratch.deallocate(); rates.deallocate() }
+        var bits = MixedDecisions(tables: tables, scratch: scratch, stretch: scratch + 9, rates: rates)
         let p = UnsafeMutablePointer<Int>.allocate(capacity: P), sums = UnsafeMutablePointer<Int>.allocate(capacity: P)
         defer { p.deallocate(); sums.deallocate() }
         let T = lmsTaps
@@ -163,7 +183,8 @@ enum ImageMixing {
             for x in 0..<width {
                 let pixel = (y * width + x) * channels
                 var green = 0, interChannel = 0
-                for (planeIndex, (channel, type)) in order.enumerated() {
+                for planeIndex in 0..<planeCount {
+                    let channel = planeChannels[planeIndex], type = planeTypes[planeIndex]
                     let plane = planes + planeIndex * width * height
                     let i = y * width + x
                     let e = errors + planeIndex * 2 * stride, se = subErrors + planeIndex * 2 * stride * P
@@ -224,49 +245,51 @@ enum ImageMixing {
                         } else { d[11] = 0; d[12] = 0 }
                         var dot = 0
                         for j in 0..<T { dot &+= Int(lw[j]) &* d[j]; lmsEnergy &+= d[j] &* d[j] }
-                        p[8] = min(lmsHigh, max(lmsLow, (w << 3) + (dot >> 13)))
+                        p[8] = smaller(lmsHigh, larger(lmsLow, (w << 3) + (dot >> 13)))
                     }
 
                     // Weights 2^32 / (error sum)^2, the sums scaled so the smallest has ≤ 10 bits.
                     var lowest = Int.max
                     for m in 0..<memberCount {
                         let k = members[m]
-                        let v = Int(se[(previous + x + 2) * P + k]) + Int(se[(current + x + 1) * P + k])
-                            + Int(se[(previous + x + 1) * P + k]) + Int(se[(current + x) * P + k])
-                            + Int(se[(previous + x + 3) * P + k])
+                        let v = Int(se[(previous + x + 2) * P + k]) &+ Int(se[(current + x + 1) * P + k])
+                            &+ Int(se[(previous + x + 1) * P + k]) &+ Int(se[(current + x) * P + k])
+                            &+ Int(se[(previous + x + 3) * P + k])
                         sums[k] = v
-                        lowest = min(lowest, v)
+                        lowest = smaller(lowest, v)
                     }
-                    let shift = max(0, (Int.bitWidth - lowest.leadingZeroBitCount) - 10)
+                    let shift = larger(0, (Int.bitWidth - lowest.leadingZeroBitCount) - 10)
                     var weighted = 0, total = 0, highest = Int.min, least = Int.max
                     for m in 0..<memberCount {
                         let k = members[m]
-                        let weight = inverseSquares[min(inverseSquareCount - 1, sums[k] >> shift)] << (k == 8 ? lmsBlendShift : 0)
-                        weighted += weight * p[k]
-                        total += weight
-                        highest = max(highest, p[k]); least = min(least, p[k])
+                        // Wrapping, like the learned predictor's sums: far from 2^63 on any real
+                        // image, and a pathological stream stays deterministic instead of trapping.
+                        let weight = inverseSquares[smaller(inverseSquareCount - 1, sums[k] >> shift)] << (k == 8 ? lmsBlendShift : 0)
+                        weighted &+= weight &* p[k]
+                        total &+= weight
+                        highest = larger(highest, p[k]); least = smaller(least, p[k])
                     }
                     let blended = weighted / total
 
                     // Contexts: error energy, texture, bias.
                     let energy = (abs(teN) + abs(teW) + abs(teNW) + abs(teNE) + abs(teWW)) >> depthShift
-                    let qE = min(energyLevels - 1, quarterLog(energy))
+                    let qE = smaller(energyLevels - 1, quarterLog(energy))
                     var texture = n << 3 > blended ? 1 : 0
                     if w << 3 > blended { texture |= 2 }
                     if nw << 3 > blended { texture |= 4 }
                     if ne << 3 > blended { texture |= 8 }
                     if nn << 3 > blended { texture |= 16 }
                     if ww << 3 > blended { texture |= 32 }
-                    let bias = type * biasContexts + min(7, qE >> 3) * 64 + texture
+                    let bias = type * biasContexts + smaller(7, qE >> 3) * 64 + texture
                     let count = Int(biasCounts[bias])
                     let corrected = blended + (count > 0 ? Int(biasSums[bias]) / count : 0)
                     let planePrediction = (corrected + 4) >> 3
                     let base = type == 1 || type == 2 ? green : 0
-                    let prediction = min(mask, max(0, base + planePrediction))
+                    let prediction = smaller(mask, larger(0, base + planePrediction))
 
-                    let spread = min(15, quarterLog((highest - least) >> depthShift) >> 1)
+                    let spread = smaller(15, quarterLog((highest - least) >> depthShift) >> 1)
                     let signs = (teN > 0 ? 2 : teN < 0 ? 1 : 0) * 9 + (teW > 0 ? 2 : teW < 0 ? 1 : 0) * 3 + (teNW > 0 ? 2 : teNW < 0 ? 1 : 0)
-                    let qW = min(15, quarterLog(abs(teW) >> depthShift) >> 1), qN = min(15, quarterLog(abs(teN) >> depthShift) >> 1)
+                    let qW = smaller(15, quarterLog(abs(teW) >> depthShift) >> 1), qN = smaller(15, quarterLog(abs(teN) >> depthShift) >> 1)
                     let contextStride = types * nodes
                     // The prediction's eighths below or above the rounded value: they inform the
                     // zero flag and the sign.
@@ -276,7 +299,7 @@ enum ImageMixing {
                     if !learned {
                         let qI: Int
                         if interChannel == 0 { qI = 12 } else {
-                            let q = min(11, quarterLog((abs(interChannel) << 3) >> depthShift) >> 1)
+                            let q = smaller(11, quarterLog((abs(interChannel) << 3) >> depthShift) >> 1)
                             qI = interChannel > 0 ? 13 + q : 11 - q
                         }
                         bits.c2 = ((qE >> 1) * 25 + qI) * contextStride + type * nodes
@@ -286,13 +309,13 @@ enum ImageMixing {
                     bits.c5 = ((signs * (energyLevels / 4) + (qE >> 2)) * 8 + fraction) * contextStride + type * nodes
                     // Direction: the signed sizes of N − W and NE − N, and of NW − W.
                     @inline(__always) func signedLevel(_ v: Int) -> Int {
-                        let q = min(7, quarterLog(abs(v) >> depthShift) >> 1)
+                        let q = smaller(7, quarterLog(abs(v) >> depthShift) >> 1)
                         return v < 0 ? 7 - q : 7 + q
                     }
                     let slope = (nw - w) >> depthShift
                     bits.c6 = ((signedLevel(n - w) * 15 + signedLevel(ne - n)) * 4 + (slope > 2 ? 2 : slope < -2 ? 1 : 0)) * contextStride + type * nodes
                     // The other channels' residual at this pixel, exactly up to ±15.
-                    bits.c7 = ((max(-15, min(15, interChannel >> depthShift)) + 15) * (energyLevels / 4) + (qE >> 2)) * contextStride + type * nodes
+                    bits.c7 = ((larger(-15, smaller(15, interChannel >> depthShift)) + 15) * (energyLevels / 4) + (qE >> 2)) * contextStride + type * nodes
                     if learned {
                         // Where single predictors point, seen from the blend (signed, log): the
                         // learned one (table 2), N + W − NW in place of the spread (table 1) and
@@ -301,7 +324,7 @@ enum ImageMixing {
                         // predictors, or one replacing table 7, gained less than 0.5% more.
                         @inline(__always) func offset(_ prediction: Int, _ levels: Int) -> Int {
                             let v = (prediction - blended) >> depthShift
-                            let q = min(levels, quarterLog(abs(v)) >> 1)
+                            let q = smaller(levels, quarterLog(abs(v)) >> 1)
                             return v < 0 ? levels - q : levels + 1 + q
                         }
                         bits.c1 = ((qE >> 1) * 16 + offset(p[4], 7)) * contextStride + type * nodes
@@ -335,7 +358,7 @@ enum ImageMixing {
                                 }
                                 while position >= 0 {
                                     let slot = (type * 17 + k) * 16 + position
-                                    let probability = max(1, min(4095, CountedBitProbability.probability12(lowBits[slot])))
+                                    let probability = larger(1, smaller(4095, CountedBitProbability.probability12(lowBits[slot])))
                                     let bit = try coder.code((m >> position) & 1 == 1, probabilityOfOne: probability)
                                     CountedBitProbability.update(&lowBits[slot], bit, limit: stateLimit)
                                     magnitude = magnitude << 1 | (bit ? 1 : 0)
@@ -388,42 +411,50 @@ enum FixedModel: ImageModelVersion { static var learned: Bool { false } }
 /// Format 5: plus the learned (LMS) sub-predictor; table 2 holds its offset from the blend.
 enum LearnedModel: ImageModelVersion { static var learned: Bool { true } }
 
-/// The mixed binary decisions of one sample: six bit-state tables, each indexed by its context
+/// The mixed binary decisions of one sample: eight bit-state tables, each indexed by its context
 /// (set per sample, as an offset) plus the decision's node, mixed with a bias.
 struct MixedDecisions {
     let t0, t1, t2, t3, t4, t5, t6, t7: UnsafeMutablePointer<UInt32>
     var c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0, selector = 0
     var mixer = LogisticMixer(inputs: 9, contexts: ImageMixing.nodes * ImageMixing.mixerSelectors * ImageMixing.types, initialWeight: 1 << 14, learningRate: 10)
+    /// The mixer's inputs (the eight stretched probabilities and the bias), and copies of the
+    /// stretch and learning-rate tables, all owned by the caller: the hot loop then reads no
+    /// array (no uniqueness, bounds or lazy-global checks per decision).
+    let inputs: UnsafeMutablePointer<Int32>
+    let stretch: UnsafePointer<Int32>
+    let rates: UnsafePointer<UInt32>
 
-    init(tables: [UnsafeMutablePointer<UInt32>]) {
+    init(tables: [UnsafeMutablePointer<UInt32>], scratch: UnsafeMutablePointer<Int32>, stretch: UnsafePointer<Int32>, rates: UnsafePointer<UInt32>) {
         (t0, t1, t2, t3, t4, t5, t6, t7) = (tables[0], tables[1], tables[2], tables[3], tables[4], tables[5], tables[6], tables[7])
-        mixer.inputs[8] = 256
+        inputs = scratch
+        inputs[8] = 256
+        self.stretch = stretch
+        self.rates = rates
+    }
+
+    @inline(__always)
+    func learn(_ state: UnsafeMutablePointer<UInt32>, _ bit: Bool) {
+        CountedBitProbability.update(&state.pointee, bit, limit: ImageMixing.stateLimit, rates: rates)
     }
 
     /// Codes (or decodes) one decision at `node`; `bit` is the encoder's.
     @inline(__always)
     mutating func decide<Coder: BinaryCoding>(_ node: Int, _ bit: Bool, _ coder: inout Coder) throws(EntropyCodingError) -> Bool {
-        let i0 = c0 + node, i1 = c1 + node, i2 = c2 + node, i3 = c3 + node, i4 = c4 + node, i5 = c5 + node, i6 = c6 + node, i7 = c7 + node
-        mixer.inputs[0] = Logistic.stretch(CountedBitProbability.probability12(t0[i0]))
-        mixer.inputs[1] = Logistic.stretch(CountedBitProbability.probability12(t1[i1]))
-        mixer.inputs[2] = Logistic.stretch(CountedBitProbability.probability12(t2[i2]))
-        mixer.inputs[3] = Logistic.stretch(CountedBitProbability.probability12(t3[i3]))
-        mixer.inputs[4] = Logistic.stretch(CountedBitProbability.probability12(t4[i4]))
-        mixer.inputs[5] = Logistic.stretch(CountedBitProbability.probability12(t5[i5]))
-        mixer.inputs[6] = Logistic.stretch(CountedBitProbability.probability12(t6[i6]))
-        mixer.inputs[7] = Logistic.stretch(CountedBitProbability.probability12(t7[i7]))
-        let p = mixer.mix(context: selector + node)
+        let s0 = t0 + (c0 &+ node), s1 = t1 + (c1 &+ node), s2 = t2 + (c2 &+ node), s3 = t3 + (c3 &+ node)
+        let s4 = t4 + (c4 &+ node), s5 = t5 + (c5 &+ node), s6 = t6 + (c6 &+ node), s7 = t7 + (c7 &+ node)
+        inputs[0] = stretch[Int(CountedBitProbability.probability12(s0.pointee))]
+        inputs[1] = stretch[Int(CountedBitProbability.probability12(s1.pointee))]
+        inputs[2] = stretch[Int(CountedBitProbability.probability12(s2.pointee))]
+        inputs[3] = stretch[Int(CountedBitProbability.probability12(s3.pointee))]
+        inputs[4] = stretch[Int(CountedBitProbability.probability12(s4.pointee))]
+        inputs[5] = stretch[Int(CountedBitProbability.probability12(s5.pointee))]
+        inputs[6] = stretch[Int(CountedBitProbability.probability12(s6.pointee))]
+        inputs[7] = stretch[Int(CountedBitProbability.probability12(s7.pointee))]
+        let p = mixer.mix(inputs, context: selector &+ node)
         let coded = try coder.code(bit, probabilityOfOne: p)
-        mixer.update(bit: coded)
-        let limit = ImageMixing.stateLimit
-        CountedBitProbability.update(&t0[i0], coded, limit: limit)
-        CountedBitProbability.update(&t1[i1], coded, limit: limit)
-        CountedBitProbability.update(&t2[i2], coded, limit: limit)
-        CountedBitProbability.update(&t3[i3], coded, limit: limit)
-        CountedBitProbability.update(&t4[i4], coded, limit: limit)
-        CountedBitProbability.update(&t5[i5], coded, limit: limit)
-        CountedBitProbability.update(&t6[i6], coded, limit: limit)
-        CountedBitProbability.update(&t7[i7], coded, limit: limit)
+        mixer.update(inputs, bit: coded)
+        learn(s0, coded); learn(s1, coded); learn(s2, coded); learn(s3, coded)
+        learn(s4, coded); learn(s5, coded); learn(s6, coded); learn(s7, coded)
         return coded
     }
 }
