@@ -25,8 +25,11 @@ let package = Package(
         // AVX2 / AVX-512 versions of Neural's deterministic kernels, chosen at run time (the
         // package itself stays portable x86-64; docs/NEURAL.md).
         .target(name: "CKernels"),
-        .systemLibrary(name: "CTesseract", pkgConfig: "tesseract", providers: [.apt(["libtesseract-dev"])]),
-        .systemLibrary(name: "CPocketSphinx", pkgConfig: "pocketsphinx", providers: [.apt(["libpocketsphinx-dev"])]),
+        // Tesseract and pocketsphinx, loaded with dlopen at first use, not linked: linking them
+        // cost every `codec` process ~35 ms of CPU at start (docs/SCORE.md). Their headers are
+        // still needed to build (libtesseract-dev, libpocketsphinx-dev: mk/score.mk installs them).
+        .target(name: "CTesseract", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CPocketSphinx", linkerSettings: [.linkedLibrary("dl")]),
 
         // Layers, bottom to top (docs/ARCHITECTURE.md).
         // Each target lists every target it imports (docs/ARCHITECTURE.md, "Layer rules").

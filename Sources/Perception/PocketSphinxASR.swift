@@ -12,9 +12,14 @@ import MediaIO
 ///
 /// Input at any rate or channel count is mixed to mono and resampled to 16 kHz
 /// (`SpeechResampler`, on MediaIO's libsamplerate resampler). Deterministic; not thread-safe: one engine per thread.
+///
+/// The libraries are loaded at the first engine (CPocketSphinx: dlopen), not linked, so that the
+/// `codec` processes that never recognise speech do not pay for loading them at start
+/// (docs/SCORE.md). Without them the engine throws `engineUnavailable`.
 public final class PocketSphinxASR: PerceptionEngine {
     public static let sampleRate = 16000
     public static let defaultModelDirectory = "/usr/share/pocketsphinx/model/en-us"
+    private let ps: cpocketsphinx_api
     private let config: OpaquePointer
     private let decoder: OpaquePointer
 
@@ -25,22 +30,26 @@ public final class PocketSphinxASR: PerceptionEngine {
         for (_, path) in files.sorted(by: { $0.key < $1.key }) where !FileManager.default.fileExists(atPath: path) {
             throw .engineUnavailable("pocketsphinx model file \(path) is missing (Debian: apt-get install pocketsphinx-en-us)")
         }
+        guard let ps = cpocketsphinx_load()?.pointee else {
+            throw .engineUnavailable("cannot load pocketsphinx: \(String(cString: cpocketsphinx_load_error()))")
+        }
         engineSetupLock.lock()
         defer { engineSetupLock.unlock() }
-        err_set_logfp(nil)  // sphinxbase logs every step to stderr otherwise
+        ps.err_set_logfp(nil)  // sphinxbase logs every step to stderr otherwise
         var argv: [UnsafeMutablePointer<CChar>?] = []
         for (flag, value) in files.merging(settings, uniquingKeysWith: { a, _ in a }).sorted(by: { $0.key < $1.key }) {
             argv += [strdup(flag), strdup(value)]
         }
         defer { for p in argv { free(p) } }
-        let parsed = argv.withUnsafeMutableBufferPointer { cmd_ln_parse_r(nil, ps_args(), Int32($0.count), $0.baseAddress, 1) }
+        let parsed = argv.withUnsafeMutableBufferPointer { ps.cmd_ln_parse_r(nil, ps.ps_args(), Int32($0.count), $0.baseAddress, 1) }
         guard let parsed else { throw .engineUnavailable("pocketsphinx rejected its configuration") }
-        guard let ps = ps_init(parsed) else {
-            cmd_ln_free_r(parsed)
+        guard let decoder = ps.ps_init(parsed) else {
+            _ = ps.cmd_ln_free_r(parsed)
             throw .engineUnavailable("pocketsphinx could not load its model from \(modelDirectory)")
         }
+        self.ps = ps
         config = parsed
-        decoder = ps
+        self.decoder = decoder
     }
 
     public func predict(_ media: Media) throws(PerceptionError) -> Prediction {
@@ -51,16 +60,16 @@ public final class PocketSphinxASR: PerceptionEngine {
     public func recognize(_ audio: Audio) throws(PerceptionError) -> String {
         let pcm = try SpeechResampler.pcm16(audio, sampleRate: Self.sampleRate)
         guard !pcm.isEmpty else { return "" }
-        guard ps_start_utt(decoder) >= 0 else { throw .unreadable("pocketsphinx could not start an utterance") }
-        let processed = pcm.withUnsafeBufferPointer { ps_process_raw(decoder, $0.baseAddress, $0.count, 0, 1) }
-        guard ps_end_utt(decoder) >= 0, processed >= 0 else { throw .unreadable("pocketsphinx could not decode the audio") }
-        guard let hyp = ps_get_hyp(decoder, nil) else { return "" }
+        guard ps.ps_start_utt(decoder) >= 0 else { throw .unreadable("pocketsphinx could not start an utterance") }
+        let processed = pcm.withUnsafeBufferPointer { ps.ps_process_raw(decoder, $0.baseAddress!, $0.count, 0, 1) }
+        guard ps.ps_end_utt(decoder) >= 0, processed >= 0 else { throw .unreadable("pocketsphinx could not decode the audio") }
+        guard let hyp = ps.ps_get_hyp(decoder, nil) else { return "" }
         return String(cString: hyp)
     }
 
     deinit {
-        ps_free(decoder)
-        cmd_ln_free_r(config)
+        _ = ps.ps_free(decoder)
+        _ = ps.cmd_ln_free_r(config)
     }
 }
 

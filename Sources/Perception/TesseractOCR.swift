@@ -1,9 +1,6 @@
 import CTesseract
 import Foundation
 import MediaIO
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// OCR through libtesseract's C API (Debian `libtesseract-dev` 5.3, `tesseract-ocr-eng`).
 ///
@@ -15,28 +12,37 @@ import Glibc
 /// tesseract with OpenMP; its parallel regions are switched off (one thread per engine), since
 /// `codec score` runs one engine per core and OpenMP threads on top only contend.
 ///
+/// The library is loaded at the first engine (CTesseract: dlopen), not linked: linked, it cost
+/// every `codec` process ~35 ms of CPU at start for the ~100 libraries it brings, though only this
+/// task uses it (docs/SCORE.md). Without it the engine throws `engineUnavailable`.
+///
 /// Not thread-safe: one engine per thread.
 public final class TesseractOCR: PerceptionEngine {
+    private let tess: ctesseract_api
     private let handle: OpaquePointer
 
     public init(language: String = "eng", dataPath: String? = nil) throws(PerceptionError) {
         engineSetupLock.lock()
         defer { engineSetupLock.unlock() }
+        guard let tess = ctesseract_load()?.pointee else {
+            throw .engineUnavailable("cannot load libtesseract: \(String(cString: ctesseract_load_error()))")
+        }
         OpenMP.singleThreaded
-        guard let api = TessBaseAPICreate() else { throw .engineUnavailable("TessBaseAPICreate failed") }
+        guard let api = tess.TessBaseAPICreate() else { throw .engineUnavailable("TessBaseAPICreate failed") }
         // Quiet: tesseract writes notes ("Estimating resolution as 280") to its debug file.
-        _ = TessBaseAPISetVariable(api, "debug_file", "/dev/null")
-        guard TessBaseAPIInit3(api, dataPath, language) == 0 else {
-            TessBaseAPIDelete(api)
+        _ = tess.TessBaseAPISetVariable(api, "debug_file", "/dev/null")
+        guard tess.TessBaseAPIInit3(api, dataPath, language) == 0 else {
+            tess.TessBaseAPIDelete(api)
             throw .engineUnavailable("tesseract cannot load language '\(language)' from \(dataPath ?? "its default tessdata folder") (Debian: apt-get install tesseract-ocr-\(language))")
         }
-        _ = TessBaseAPISetVariable(api, "tessedit_do_invert", "0")
+        _ = tess.TessBaseAPISetVariable(api, "tessedit_do_invert", "0")
+        self.tess = tess
         handle = api
     }
 
     deinit {
-        TessBaseAPIEnd(handle)
-        TessBaseAPIDelete(handle)
+        tess.TessBaseAPIEnd(handle)
+        tess.TessBaseAPIDelete(handle)
     }
 
     public func predict(_ media: Media) throws(PerceptionError) -> Prediction {
@@ -51,15 +57,15 @@ public final class TesseractOCR: PerceptionEngine {
         }
         let (pixels, bytesPerPixel) = Self.eightBit(image)
         let text: String? = pixels.withUnsafeBufferPointer { buffer in
-            TessBaseAPISetImage(handle, buffer.baseAddress, Int32(image.width), Int32(image.height),
+            tess.TessBaseAPISetImage(handle, buffer.baseAddress, Int32(image.width), Int32(image.height),
                                 Int32(bytesPerPixel), Int32(image.width * bytesPerPixel))
             defer {
                 // Nothing learned from one page may change the next (the legacy adaptive classifier).
-                TessBaseAPIClear(handle)
-                TessBaseAPIClearAdaptiveClassifier(handle)
+                tess.TessBaseAPIClear(handle)
+                tess.TessBaseAPIClearAdaptiveClassifier(handle)
             }
-            guard let out = TessBaseAPIGetUTF8Text(handle) else { return nil }
-            defer { TessDeleteText(out) }
+            guard let out = tess.TessBaseAPIGetUTF8Text(handle) else { return nil }
+            defer { tess.TessDeleteText(out) }
             return String(cString: out)
         }
         guard let text else { throw .unreadable("tesseract recognised nothing (GetUTF8Text failed)") }
@@ -99,13 +105,9 @@ extension TextRecognitionTask {
         measure: { ErrorTally.characters($0, reference: $1) })
 }
 
-/// OpenMP, when the process has it (libgomp, loaded with Debian's libtesseract): max-active-levels
-/// 0 makes every parallel region run on its calling thread. Looked up at run time, so a
-/// tesseract built without OpenMP needs nothing.
+/// OpenMP, when tesseract has it (libgomp, loaded with Debian's libtesseract): max-active-levels
+/// 0 makes every parallel region run on its calling thread. Looked up at run time (CTesseract
+/// finds it in libtesseract's dependencies), so a tesseract built without OpenMP needs nothing.
 enum OpenMP {
-    static let singleThreaded: Void = {
-        typealias SetLevels = @convention(c) (Int32) -> Void
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_set_max_active_levels") else { return }
-        unsafeBitCast(symbol, to: SetLevels.self)(0)
-    }()
+    static let singleThreaded: Void = { ctesseract_load()?.pointee.omp_set_max_active_levels?(0) }()
 }
