@@ -26,7 +26,7 @@ let package = Package(
         // package itself stays portable x86-64; docs/NEURAL.md).
         .target(name: "CKernels"),
         // Tesseract and pocketsphinx, loaded with dlopen at first use, not linked: linking them
-        // cost every `codec` process ~35 ms of CPU at start (docs/SCORE.md). Their headers are
+        // cost every `codec` process ~27 ms of CPU at start (docs/SCORE.md). Their headers are
         // still needed to build (libtesseract-dev, libpocketsphinx-dev: mk/score.mk installs them).
         .target(name: "CTesseract", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CPocketSphinx", linkerSettings: [.linkedLibrary("dl")]),

@@ -1,6 +1,8 @@
 # Machine-perceptual scoring (issue 19): `codec score` and its benchmark.
 #
 # The engines are Debian's libtesseract (eng) and libpocketsphinx (en-us); `make deps` installs them.
+# The -dev packages give the headers CTesseract and CPocketSphinx build against; `codec` loads the
+# libraries at run time (dlopen at the first engine), so a `codec` without them runs all else.
 # make bench-score: tesseract's clean CER on the 20 document pages, pocketsphinx's clean WER on
 #   the 60 LibriSpeech test-other clips, and three timed rate sweeps -> Benchmarks/results/score.md
 #   (and score.json for `make bench`'s report):

@@ -13,8 +13,8 @@ import MediaIO
 /// `codec score` runs one engine per core and OpenMP threads on top only contend.
 ///
 /// The library is loaded at the first engine (CTesseract: dlopen), not linked: linked, it cost
-/// every `codec` process ~35 ms of CPU at start for the ~100 libraries it brings, though only this
-/// task uses it (docs/SCORE.md). Without it the engine throws `engineUnavailable`.
+/// every `codec` process ~27 ms of CPU at start for the dozens of libraries it brings, though only
+/// this task uses it (docs/SCORE.md). Without it the engine throws `engineUnavailable`.
 ///
 /// Not thread-safe: one engine per thread.
 public final class TesseractOCR: PerceptionEngine {

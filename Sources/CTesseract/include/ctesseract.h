@@ -2,10 +2,10 @@
 // Tesseract's C API (Debian libtesseract-dev 5.3), loaded on first use: the header gives the
 // types, ctesseract_load() the functions. Perception/TesseractOCR.swift uses it.
 //
-// Why not link libtesseract: it drags ~100 libraries into every process (leptonica, libcurl,
-// gnutls, krb5, ldap, X11, ...). Loading and binding them cost `codec` ~35 ms of CPU at each start
-// (LD_DEBUG=bindings: ~44k bindings), whatever it was asked to do, ~7% of a Kodak `lossless`
-// decode, while only `codec score`'s OCR task and the Perception tests ever call tesseract.
+// Why not link libtesseract: with pocketsphinx it put 77 of the 111 libraries `ldd codec` listed
+// into every process (leptonica, libcurl, gnutls, krb5, ldap, X11, ...). Loading and binding them
+// (LD_DEBUG=bindings: 43.8k bindings at start, 22k without) took `codec --version` from 19 to 46 ms of CPU, paid by every
+// encode and decode, while only `codec score`'s OCR task and the Perception tests call tesseract.
 // Nothing links it now; do not call the header's functions directly (they are not linked).
 #include <tesseract/capi.h>
 
