@@ -4,8 +4,9 @@
 //
 // Why not link libtesseract: with pocketsphinx it put 77 of the 111 libraries `ldd codec` listed
 // into every process (leptonica, libcurl, gnutls, krb5, ldap, X11, ...). Loading and binding them
-// (LD_DEBUG=bindings: 43.8k bindings at start, 22k without) took `codec --version` from 19 to 46 ms of CPU, paid by every
-// encode and decode, while only `codec score`'s OCR task and the Perception tests call tesseract.
+// (LD_DEBUG=bindings: 43.8k bindings at start, 22k without) took `codec --version` from 19 to
+// 46 ms of CPU, paid by every encode and decode, while only `codec score`'s OCR task and the
+// Perception tests call tesseract.
 // Nothing links it now; do not call the header's functions directly (they are not linked).
 #include <tesseract/capi.h>
 
