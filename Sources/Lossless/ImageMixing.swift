@@ -336,38 +336,7 @@ enum ImageMixing {
                     // The residual, bit by bit.
                     let si = pixel + channel
                     let residual = encoding ? ((Int(s[si]) - prediction + half) & mask) - half : 0
-                    var r = 0
-                    if try !bits.decide(0, residual == 0, &coder) {
-                        let negative = try bits.decide(1, residual < 0, &coder)
-                        let m = abs(residual) - 1
-                        let kTrue = Int.bitWidth - m.leadingZeroBitCount
-                        var k = 0
-                        while k < maxK, try bits.decide(2 + k, kTrue > k, &coder) { k += 1 }
-                        var magnitude = 0
-                        if k > 0 {
-                            magnitude = 1
-                            var position = k - 2
-                            if position >= 0 {
-                                let b = try bits.decide(20 + k, (m >> position) & 1 == 1, &coder)
-                                magnitude = magnitude << 1 | (b ? 1 : 0)
-                                position -= 1
-                                if position >= 0 {
-                                    let b2 = try bits.decide(40 + 2 * k + (b ? 1 : 0), (m >> position) & 1 == 1, &coder)
-                                    magnitude = magnitude << 1 | (b2 ? 1 : 0)
-                                    position -= 1
-                                }
-                                while position >= 0 {
-                                    let slot = (type * 17 + k) * 16 + position
-                                    let probability = larger(1, smaller(4095, CountedBitProbability.probability12(lowBits[slot])))
-                                    let bit = try coder.code((m >> position) & 1 == 1, probabilityOfOne: probability)
-                                    CountedBitProbability.update(&lowBits[slot], bit, limit: stateLimit)
-                                    magnitude = magnitude << 1 | (bit ? 1 : 0)
-                                    position -= 1
-                                }
-                            }
-                        }
-                        r = negative ? -(magnitude + 1) : magnitude + 1
-                    }
+                    let r = try codeResidual(residual, type: type, maxK: maxK, bits: &bits, lowBits: lowBits, coder: &coder)
                     let value = (prediction + r) & mask
                     s[si] = UInt16(value)
 
@@ -376,16 +345,17 @@ enum ImageMixing {
                     plane[i] = Int32(planeValue)
                     let actual = planeValue << 3
                     e[current + x + 2] = Int32(clamping: blended - actual)
+                    let row = se + (current + x + 2) * P
                     for m in 0..<memberCount {
-                        let k = members[m]
-                        se[(current + x + 2) * P + k] = Int32(clamping: abs(p[k] - actual))
+                        let k = members[m], miss = p[k] &- actual  // |p|, |actual| < 2^62: exact
+                        row[k] = Int32(clamping: miss < 0 ? 0 &- miss : miss)
                     }
                     if learned {
                         // w += μ·error·d / (|d|² + ε), the error in eighths: 2^20/8 · 2^-7 = 2^-16.
                         // g ≈ error · 2^20 / energy; energy ≥ 16, so its bit length is ≥ 5.
                         let length = Int.bitWidth - lmsEnergy.leadingZeroBitCount
                         let m = length >= 8 ? lmsEnergy >> (length - 8) : lmsEnergy << (8 - length)
-                        let g = ((actual - p[8]) * reciprocals[m - 128]) >> (length - 4)
+                        let g = ((actual &- p[8]) &* reciprocals[m &- 128]) >> (length &- 4)  // < 2^40: exact
                         for j in 0..<T { lw[j] &+= Int32(truncatingIfNeeded: (g &* d[j]) >> (7 + lmsStepShift)) }
                     }
 
@@ -401,6 +371,47 @@ enum ImageMixing {
                 }
             }
         }
+    }
+}
+
+extension ImageMixing {
+    /// Codes one residual r (wrapped to the depth; the decoder's comes back): "r = 0", the sign,
+    /// k = bit length of |r| − 1 in unary, the top two bits below the leading one as mixed
+    /// decisions, lower bits under one adaptive probability per (plane type, k, position).
+    /// Kept out of `run`, whose size otherwise stops the optimiser inlining `decide`.
+    @inline(never)
+    static func codeResidual<Coder: BinaryCoding>(_ residual: Int, type: Int, maxK: Int, bits: inout MixedDecisions,
+                                                  lowBits: UnsafeMutablePointer<UInt32>, coder: inout Coder) throws(EntropyCodingError) -> Int {
+        if try bits.decide(0, residual == 0, &coder) { return 0 }
+        let negative = try bits.decide(1, residual < 0, &coder)
+        let m = abs(residual) - 1
+        let kTrue = Int.bitWidth - m.leadingZeroBitCount
+        var k = 0
+        while k < maxK, try bits.decide(2 + k, kTrue > k, &coder) { k += 1 }
+        var magnitude = 0
+        if k > 0 {
+            magnitude = 1
+            var position = k - 2
+            if position >= 0 {
+                let b = try bits.decide(20 + k, (m >> position) & 1 == 1, &coder)
+                magnitude = magnitude << 1 | (b ? 1 : 0)
+                position -= 1
+                if position >= 0 {
+                    let b2 = try bits.decide(40 + 2 * k + (b ? 1 : 0), (m >> position) & 1 == 1, &coder)
+                    magnitude = magnitude << 1 | (b2 ? 1 : 0)
+                    position -= 1
+                }
+                while position >= 0 {
+                    let slot = lowBits + (type * 17 + k) * 16 + position
+                    let probability = max(1, min(4095, CountedBitProbability.probability12(slot.pointee)))
+                    let bit = try coder.code((m >> position) & 1 == 1, probabilityOfOne: probability)
+                    CountedBitProbability.update(&slot.pointee, bit, limit: stateLimit, rates: bits.rates)
+                    magnitude = magnitude << 1 | (bit ? 1 : 0)
+                    position -= 1
+                }
+            }
+        }
+        return negative ? -(magnitude + 1) : magnitude + 1
     }
 }
 
