@@ -61,15 +61,18 @@ enum ImageMixing {
     }
 
     /// ≈ 4·log2(v): v itself below 4, then the bit length and the two bits below the leading one.
+    /// Never negative, so a context index stays in its table whatever `v` is.
     @inline(__always)
     static func quarterLog(_ v: Int) -> Int {
-        if v < 4 { return v }
+        if v < 4 { return v < 0 ? 0 : v }
         let b = Int.bitWidth - v.leadingZeroBitCount
         return (b - 2) * 4 + ((v >> (b - 3)) & 3)
     }
 
     // min and max for Int, always inlined: `run` is too large for the optimiser's inlining
     // budget, which left the standard ones as calls in the per-sample loop.
+    /// |v|, wrapping (Int.min stays Int.min) rather than trapping.
+    @inline(__always) static func absolute(_ v: Int) -> Int { v < 0 ? 0 &- v : v }
     @inline(__always) static func smaller(_ a: Int, _ b: Int) -> Int { a < b ? a : b }
     @inline(__always) static func larger(_ a: Int, _ b: Int) -> Int { a > b ? a : b }
     @inline(__always) static func smaller(_ a: Int32, _ b: Int32) -> Int32 { a < b ? a : b }
@@ -179,48 +182,48 @@ enum ImageMixing {
         let epsilon = 16 << (2 * depthShift)  // keeps the normalisation finite on flat areas
         let lmsLow = -(8 << bitDepth), lmsHigh = 16 << bitDepth
         for y in 0..<height {
-            let current = (y & 1) * stride, previous = ((y + 1) & 1) * stride
+            let current = (y & 1) &* stride, previous = ((y &+ 1) & 1) &* stride
             for x in 0..<width {
-                let pixel = (y * width + x) * channels
+                let pixel = (y &* width &+ x) &* channels
                 var green = 0, interChannel = 0
                 for planeIndex in 0..<planeCount {
                     let channel = planeChannels[planeIndex], type = planeTypes[planeIndex]
-                    let plane = planes + planeIndex * width * height
-                    let i = y * width + x
-                    let e = errors + planeIndex * 2 * stride, se = subErrors + planeIndex * 2 * stride * P
+                    let plane = planes + planeIndex &* width &* height
+                    let i = y &* width &+ x
+                    let e = errors + planeIndex &* 2 &* stride, se = subErrors + planeIndex &* 2 &* stride &* P
                     let start = type == 1 || type == 2 ? 0 : half
-                    let n = y > 0 ? Int(plane[i - width]) : (x > 0 ? Int(plane[i - 1]) : start)
-                    let w = x > 0 ? Int(plane[i - 1]) : n
-                    let nw = x > 0 && y > 0 ? Int(plane[i - width - 1]) : n
-                    let ne = x + 1 < width && y > 0 ? Int(plane[i - width + 1]) : n
-                    let nn = y > 1 ? Int(plane[i - 2 * width]) : n
-                    let ww = x > 1 ? Int(plane[i - 2]) : w
-                    let teN = Int(e[previous + x + 2]), teNW = Int(e[previous + x + 1]), teNE = Int(e[previous + x + 3])
-                    let teW = Int(e[current + x + 1]), teWW = Int(e[current + x])
+                    let n = y > 0 ? Int(plane[i &- width]) : (x > 0 ? Int(plane[i &- 1]) : start)
+                    let w = x > 0 ? Int(plane[i &- 1]) : n
+                    let nw = x > 0 && y > 0 ? Int(plane[i &- width &- 1]) : n
+                    let ne = x &+ 1 < width && y > 0 ? Int(plane[i &- width &+ 1]) : n
+                    let nn = y > 1 ? Int(plane[i &- 2 &* width]) : n
+                    let ww = x > 1 ? Int(plane[i &- 2]) : w
+                    let teN = Int(e[previous &+ x &+ 2]), teNW = Int(e[previous &+ x &+ 1]), teNE = Int(e[previous &+ x &+ 3])
+                    let teW = Int(e[current &+ x &+ 1]), teWW = Int(e[current &+ x])
 
-                    p[0] = (w + ne - n) << 3
-                    p[1] = (n << 3) - (((teW + teN + teNE) * 16) >> 5)
-                    p[2] = (w << 3) - (((teW + teN + teNW) * 10) >> 5)
-                    p[3] = (n << 3) - (((teNW + teN + teNE) * 7) >> 5)
-                    p[4] = (n + w - nw) << 3
-                    p[5] = (w + ne) << 2
+                    p[0] = (w &+ ne &- n) << 3
+                    p[1] = (n << 3) &- (((teW &+ teN &+ teNE) &* 16) >> 5)
+                    p[2] = (w << 3) &- (((teW &+ teN &+ teNW) &* 10) >> 5)
+                    p[3] = (n << 3) &- (((teNW &+ teN &+ teNE) &* 7) >> 5)
+                    p[4] = (n &+ w &- nw) << 3
+                    p[5] = (w &+ ne) << 2
                     if learned {
                         // Format 5 blends neither p6 nor p7 (the learned predictor covers them;
                         // without them the training photos code 0.3% smaller).
                     } else if type == 1 || type == 2 {
                         // The same gradients on the channel itself, against green's value: the
                         // blend falls back on them where the channels do not move together.
-                        let at = pixel + channel
-                        let rn = y > 0 ? Int(s[at - width * channels]) : (x > 0 ? Int(s[at - channels]) : half)
-                        let rw = x > 0 ? Int(s[at - channels]) : rn
-                        let rnw = x > 0 && y > 0 ? Int(s[at - width * channels - channels]) : rn
-                        let rne = x + 1 < width && y > 0 ? Int(s[at - width * channels + channels]) : rn
-                        p[6] = (rw + rne - rn - green) << 3
-                        p[7] = (rn + rw - rnw - green) << 3
+                        let at = pixel &+ channel
+                        let rn = y > 0 ? Int(s[at &- width &* channels]) : (x > 0 ? Int(s[at &- channels]) : half)
+                        let rw = x > 0 ? Int(s[at &- channels]) : rn
+                        let rnw = x > 0 && y > 0 ? Int(s[at &- width &* channels &- channels]) : rn
+                        let rne = x &+ 1 < width && y > 0 ? Int(s[at &- width &* channels &+ channels]) : rn
+                        p[6] = (rw &+ rne &- rn &- green) << 3
+                        p[7] = (rn &+ rw &- rnw &- green) << 3
                     } else {
-                        let nne = y > 1 && x + 1 < width ? Int(plane[i - 2 * width + 1]) : ne
-                        p[6] = (n + ne - nne) << 3
-                        p[7] = (n + w) << 2
+                        let nne = y > 1 && x &+ 1 < width ? Int(plane[i &- 2 &* width &+ 1]) : ne
+                        p[6] = (n &+ ne &- nne) << 3
+                        p[7] = (n &+ w) << 2
                     }
                     // Format 5: the online linear predictor (normalised LMS, as in TMW or paq8px's
                     // image models) over the neighbours relative to W, so any linear predictor
@@ -228,43 +231,43 @@ enum ImageMixing {
                     // planes coded before at this pixel: it learns how far each channel follows
                     // green, between the fixed predictors' all (p0-p5) and nothing (p6, p7).
                     var lmsEnergy = epsilon
-                    let lw = lmsWeights + planeIndex * T
+                    let lw = lmsWeights + planeIndex &* T
                     if learned {
-                        let nne = y > 1 && x + 1 < width ? Int(plane[i - 2 * width + 1]) : ne
-                        let nnw = x > 0 && y > 1 ? Int(plane[i - 2 * width - 1]) : nn
-                        d[0] = n - w; d[1] = nw - w; d[2] = ne - w; d[3] = nn - w; d[4] = ww - w
-                        d[5] = nne - w
-                        d[6] = (x > 1 && y > 0 ? Int(plane[i - width - 2]) : nw) - w
-                        d[7] = nnw - w
-                        d[8] = (x + 2 < width && y > 0 ? Int(plane[i - width + 2]) : ne) - w
-                        d[9] = (x > 1 && y > 1 ? Int(plane[i - 2 * width - 2]) : nnw) - w
-                        d[10] = (x + 2 < width && y > 1 ? Int(plane[i - 2 * width + 2]) : nne) - w
+                        let nne = y > 1 && x &+ 1 < width ? Int(plane[i &- 2 &* width &+ 1]) : ne
+                        let nnw = x > 0 && y > 1 ? Int(plane[i &- 2 &* width &- 1]) : nn
+                        d[0] = n &- w; d[1] = nw &- w; d[2] = ne &- w; d[3] = nn &- w; d[4] = ww &- w
+                        d[5] = nne &- w
+                        d[6] = (x > 1 && y > 0 ? Int(plane[i &- width &- 2]) : nw) &- w
+                        d[7] = nnw &- w
+                        d[8] = (x &+ 2 < width && y > 0 ? Int(plane[i &- width &+ 2]) : ne) &- w
+                        d[9] = (x > 1 && y > 1 ? Int(plane[i &- 2 &* width &- 2]) : nnw) &- w
+                        d[10] = (x &+ 2 < width && y > 1 ? Int(plane[i &- 2 &* width &+ 2]) : nne) &- w
                         if type == 1 || type == 2 {
-                            d[11] = -(Int(errors[current + x + 2]) >> 3)
-                            d[12] = type == 2 ? -(Int(errors[2 * stride + current + x + 2]) >> 3) : 0
+                            d[11] = -(Int(errors[current &+ x &+ 2]) >> 3)
+                            d[12] = type == 2 ? -(Int(errors[2 &* stride &+ current &+ x &+ 2]) >> 3) : 0
                         } else { d[11] = 0; d[12] = 0 }
                         var dot = 0
                         for j in 0..<T { dot &+= Int(lw[j]) &* d[j]; lmsEnergy &+= d[j] &* d[j] }
-                        p[8] = smaller(lmsHigh, larger(lmsLow, (w << 3) + (dot >> 13)))
+                        p[8] = smaller(lmsHigh, larger(lmsLow, (w << 3) &+ (dot >> 13)))
                     }
 
                     // Weights 2^32 / (error sum)^2, the sums scaled so the smallest has ≤ 10 bits.
                     var lowest = Int.max
                     for m in 0..<memberCount {
                         let k = members[m]
-                        let v = Int(se[(previous + x + 2) * P + k]) &+ Int(se[(current + x + 1) * P + k])
-                            &+ Int(se[(previous + x + 1) * P + k]) &+ Int(se[(current + x) * P + k])
-                            &+ Int(se[(previous + x + 3) * P + k])
+                        let v = Int(se[(previous &+ x &+ 2) &* P &+ k]) &+ Int(se[(current &+ x &+ 1) &* P &+ k])
+                            &+ Int(se[(previous &+ x &+ 1) &* P &+ k]) &+ Int(se[(current &+ x) &* P &+ k])
+                            &+ Int(se[(previous &+ x &+ 3) &* P &+ k])
                         sums[k] = v
                         lowest = smaller(lowest, v)
                     }
-                    let shift = larger(0, (Int.bitWidth - lowest.leadingZeroBitCount) - 10)
+                    let shift = larger(0, (Int.bitWidth &- lowest.leadingZeroBitCount) &- 10)
                     var weighted = 0, total = 0, highest = Int.min, least = Int.max
                     for m in 0..<memberCount {
                         let k = members[m]
                         // Wrapping, like the learned predictor's sums: far from 2^63 on any real
                         // image, and a pathological stream stays deterministic instead of trapping.
-                        let weight = inverseSquares[smaller(inverseSquareCount - 1, sums[k] >> shift)] << (k == 8 ? lmsBlendShift : 0)
+                        let weight = inverseSquares[smaller(inverseSquareCount &- 1, sums[k] >> shift)] << (k == 8 ? lmsBlendShift : 0)
                         weighted &+= weight &* p[k]
                         total &+= weight
                         highest = larger(highest, p[k]); least = smaller(least, p[k])
@@ -272,50 +275,53 @@ enum ImageMixing {
                     let blended = weighted / total
 
                     // Contexts: error energy, texture, bias.
-                    let energy = (abs(teN) + abs(teW) + abs(teNW) + abs(teNE) + abs(teWW)) >> depthShift
-                    let qE = smaller(energyLevels - 1, quarterLog(energy))
+                    let energy = (absolute(teN) &+ absolute(teW) &+ absolute(teNW) &+ absolute(teNE) &+ absolute(teWW)) >> depthShift
+                    let qE = smaller(energyLevels &- 1, quarterLog(energy))
                     var texture = n << 3 > blended ? 1 : 0
                     if w << 3 > blended { texture |= 2 }
                     if nw << 3 > blended { texture |= 4 }
                     if ne << 3 > blended { texture |= 8 }
                     if nn << 3 > blended { texture |= 16 }
                     if ww << 3 > blended { texture |= 32 }
-                    let bias = type * biasContexts + smaller(7, qE >> 3) * 64 + texture
+                    let bias = type &* biasContexts &+ smaller(7, qE >> 3) &* 64 &+ texture
                     let count = Int(biasCounts[bias])
-                    let corrected = blended + (count > 0 ? Int(biasSums[bias]) / count : 0)
-                    let planePrediction = (corrected + 4) >> 3
+                    let corrected = blended &+ (count > 0 ? Int(biasSums[bias]) / count : 0)
+                    let planePrediction = (corrected &+ 4) >> 3
                     let base = type == 1 || type == 2 ? green : 0
-                    let prediction = smaller(mask, larger(0, base + planePrediction))
+                    let prediction = smaller(mask, larger(0, base &+ planePrediction))
 
-                    let spread = smaller(15, quarterLog((highest - least) >> depthShift) >> 1)
-                    let signs = (teN > 0 ? 2 : teN < 0 ? 1 : 0) * 9 + (teW > 0 ? 2 : teW < 0 ? 1 : 0) * 3 + (teNW > 0 ? 2 : teNW < 0 ? 1 : 0)
-                    let qW = smaller(15, quarterLog(abs(teW) >> depthShift) >> 1), qN = smaller(15, quarterLog(abs(teN) >> depthShift) >> 1)
-                    let contextStride = types * nodes
+                    let spread = smaller(15, quarterLog((highest &- least) >> depthShift) >> 1)
+                    let signs: Int = (teN > 0 ? 2 : teN < 0 ? 1 : 0) &* 9 &+ (teW > 0 ? 2 : teW < 0 ? 1 : 0) &* 3 &+ (teNW > 0 ? 2 : teNW < 0 ? 1 : 0)
+                    let qW = smaller(15, quarterLog(absolute(teW) >> depthShift) >> 1), qN = smaller(15, quarterLog(absolute(teN) >> depthShift) >> 1)
+                    // Table offset of a context value: [context][type][node].
+                    let typeOffset = type &* nodes
+                    @inline(__always) func context(_ value: Int) -> Int { value &* (types &* nodes) &+ typeOffset }
                     // The prediction's eighths below or above the rounded value: they inform the
                     // zero flag and the sign.
-                    let fraction = corrected - (planePrediction << 3) + 4
-                    bits.c0 = (qE * 8 + fraction) * contextStride + type * nodes
-                    bits.c1 = ((qE >> 1) * 16 + spread) * contextStride + type * nodes
+                    let fraction = corrected &- (planePrediction << 3) &+ 4
+                    bits.c0 = context(qE &* 8 &+ fraction)
+                    bits.c1 = context((qE >> 1) &* 16 &+ spread)
                     if !learned {
                         let qI: Int
                         if interChannel == 0 { qI = 12 } else {
-                            let q = smaller(11, quarterLog((abs(interChannel) << 3) >> depthShift) >> 1)
-                            qI = interChannel > 0 ? 13 + q : 11 - q
+                            let q = smaller(11, quarterLog((absolute(interChannel) << 3) >> depthShift) >> 1)
+                            qI = interChannel > 0 ? 13 &+ q : 11 &- q
                         }
-                        bits.c2 = ((qE >> 1) * 25 + qI) * contextStride + type * nodes
+                        bits.c2 = context((qE >> 1) &* 25 &+ qI)
                     }
-                    bits.c3 = ((qE >> 2) * 64 + texture) * contextStride + type * nodes
-                    bits.c4 = (qW * 16 + qN) * contextStride + type * nodes
-                    bits.c5 = ((signs * (energyLevels / 4) + (qE >> 2)) * 8 + fraction) * contextStride + type * nodes
+                    bits.c3 = context((qE >> 2) &* 64 &+ texture)
+                    bits.c4 = context(qW &* 16 &+ qN)
+                    let signsAndEnergy: Int = signs &* (energyLevels / 4) &+ (qE >> 2)
+                    bits.c5 = context(signsAndEnergy &* 8 &+ fraction)
                     // Direction: the signed sizes of N − W and NE − N, and of NW − W.
                     @inline(__always) func signedLevel(_ v: Int) -> Int {
-                        let q = smaller(7, quarterLog(abs(v) >> depthShift) >> 1)
-                        return v < 0 ? 7 - q : 7 + q
+                        let q = smaller(7, quarterLog(absolute(v) >> depthShift) >> 1)
+                        return v < 0 ? 7 &- q : 7 &+ q
                     }
-                    let slope = (nw - w) >> depthShift
-                    bits.c6 = ((signedLevel(n - w) * 15 + signedLevel(ne - n)) * 4 + (slope > 2 ? 2 : slope < -2 ? 1 : 0)) * contextStride + type * nodes
+                    let slope = (nw &- w) >> depthShift
+                    bits.c6 = context((signedLevel(n &- w) &* 15 &+ signedLevel(ne &- n)) &* 4 &+ (slope > 2 ? 2 : slope < -2 ? 1 : 0))
                     // The other channels' residual at this pixel, exactly up to ±15.
-                    bits.c7 = ((larger(-15, smaller(15, interChannel >> depthShift)) + 15) * (energyLevels / 4) + (qE >> 2)) * contextStride + type * nodes
+                    bits.c7 = context((larger(-15, smaller(15, interChannel >> depthShift)) &+ 15) &* (energyLevels / 4) &+ (qE >> 2))
                     if learned {
                         // Where single predictors point, seen from the blend (signed, log): the
                         // learned one (table 2), N + W − NW in place of the spread (table 1) and
@@ -323,29 +329,29 @@ enum ImageMixing {
                         // Measured on training photos: −1.0%, −1.0% and −0.2%; the other fixed
                         // predictors, or one replacing table 7, gained less than 0.5% more.
                         @inline(__always) func offset(_ prediction: Int, _ levels: Int) -> Int {
-                            let v = (prediction - blended) >> depthShift
-                            let q = smaller(levels, quarterLog(abs(v)) >> 1)
-                            return v < 0 ? levels - q : levels + 1 + q
+                            let v = (prediction &- blended) >> depthShift
+                            let q = smaller(levels, quarterLog(absolute(v)) >> 1)
+                            return v < 0 ? levels &- q : levels &+ 1 &+ q
                         }
-                        bits.c1 = ((qE >> 1) * 16 + offset(p[4], 7)) * contextStride + type * nodes
-                        bits.c2 = (offset(p[8], 11) * (energyLevels / 2) + (qE >> 1)) * contextStride + type * nodes
-                        bits.c4 = ((qE >> 2) * 16 + offset(p[0], 7)) * contextStride + type * nodes
+                        bits.c1 = context((qE >> 1) &* 16 &+ offset(p[4], 7))
+                        bits.c2 = context(offset(p[8], 11) &* (energyLevels / 2) &+ (qE >> 1))
+                        bits.c4 = context((qE >> 2) &* 16 &+ offset(p[0], 7))
                     }
-                    bits.selector = (type * mixerSelectors + (qE >> 2)) * nodes
+                    bits.selector = (type &* mixerSelectors &+ (qE >> 2)) &* nodes
 
                     // The residual, bit by bit.
-                    let si = pixel + channel
-                    let residual = encoding ? ((Int(s[si]) - prediction + half) & mask) - half : 0
+                    let si = pixel &+ channel
+                    let residual = encoding ? ((Int(s[si]) &- prediction &+ half) & mask) &- half : 0
                     let r = try codeResidual(residual, type: type, maxK: maxK, bits: &bits, lowBits: lowBits, coder: &coder)
-                    let value = (prediction + r) & mask
+                    let value = (prediction &+ r) & mask
                     s[si] = UInt16(value)
 
                     // Learn: the plane value, errors, bias.
-                    let planeValue = value - base
+                    let planeValue = value &- base
                     plane[i] = Int32(planeValue)
                     let actual = planeValue << 3
-                    e[current + x + 2] = Int32(clamping: blended - actual)
-                    let row = se + (current + x + 2) * P
+                    e[current &+ x &+ 2] = Int32(clamping: blended &- actual)
+                    let row = se + (current &+ x &+ 2) &* P
                     for m in 0..<memberCount {
                         let k = members[m], miss = p[k] &- actual  // |p|, |actual| < 2^62: exact
                         row[k] = Int32(clamping: miss < 0 ? 0 &- miss : miss)
@@ -353,21 +359,21 @@ enum ImageMixing {
                     if learned {
                         // w += μ·error·d / (|d|² + ε), the error in eighths: 2^20/8 · 2^-7 = 2^-16.
                         // g ≈ error · 2^20 / energy; energy ≥ 16, so its bit length is ≥ 5.
-                        let length = Int.bitWidth - lmsEnergy.leadingZeroBitCount
-                        let m = length >= 8 ? lmsEnergy >> (length - 8) : lmsEnergy << (8 - length)
+                        let length = Int.bitWidth &- lmsEnergy.leadingZeroBitCount
+                        let m = length >= 8 ? lmsEnergy >> (length &- 8) : lmsEnergy << (8 &- length)
                         let g = ((actual &- p[8]) &* reciprocals[m &- 128]) >> (length &- 4)  // < 2^40: exact
-                        for j in 0..<T { lw[j] &+= Int32(truncatingIfNeeded: (g &* d[j]) >> (7 + lmsStepShift)) }
+                        for j in 0..<T { lw[j] &+= Int32(truncatingIfNeeded: (g &* d[j]) >> (7 &+ lmsStepShift)) }
                     }
 
-                    biasSums[bias] &+= Int32(clamping: actual - blended)
+                    biasSums[bias] &+= Int32(clamping: actual &- blended)
                     biasCounts[bias] += 1
                     if biasCounts[bias] == 256 {
                         biasSums[bias] /= 2
                         biasCounts[bias] = 128
                     }
                     if type == 0 { green = value }
-                    let wrapped = ((value - prediction + half) & mask) - half
-                    interChannel = type == 0 ? wrapped : (abs(wrapped) > abs(interChannel) ? wrapped : interChannel)
+                    let wrapped = ((value &- prediction &+ half) & mask) &- half
+                    interChannel = type == 0 ? wrapped : (absolute(wrapped) > absolute(interChannel) ? wrapped : interChannel)
                 }
             }
         }
