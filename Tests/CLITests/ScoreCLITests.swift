@@ -56,6 +56,23 @@ extension CLITests {
         #expect(try json(r)["rateUnit"] as? String == "kbit/s")
     }
 
+    /// The engines' libraries are loaded at first use (Sources/CTesseract, CPocketSphinx): one that
+    /// cannot be loaded (here an empty file of its name, first on the loader's path) makes `score`
+    /// say which and exit 2, while commands that need no engine run as before.
+    @Test func scoreSaysWhichEngineCannotBeLoaded() throws {
+        for name in ["libtesseract.so.5", "libtesseract.so", "libsphinxbase.so.3", "libsphinxbase.so",
+                     "libpocketsphinx.so.3", "libpocketsphinx.so"] { write(name, []) }
+        let broken = ["LD_LIBRARY_PATH": dir]
+        let (page, _) = try smallPage()
+        let ocr = run(["score", "--task", "ocr", page], environment: broken)
+        #expect(ocr.status == 2 && ocr.stderr.contains("cannot load libtesseract"), "\(ocr.stderr)")
+        let clip = write("clip.wav", [UInt8](FileManager.default.contents(atPath: Self.speech)!))
+        let asr = run(["score", "--task", "asr", clip], environment: broken)
+        #expect(asr.status == 2 && asr.stderr.contains("cannot load pocketsphinx"), "\(asr.stderr)")
+        let stored = run(["encode", "--codec", "lossless", "-q", page, "-o", "\(dir)/page.nc"], environment: broken)
+        #expect(stored.status == 0, "\(stored.stderr)")
+    }
+
     @Test func scoreKeepsGoodRowsAndNamesBadFiles() throws {
         let (page, _) = try smallPage()
         let bad = write("broken.png", Array("not a png at all".utf8))
